@@ -1,0 +1,167 @@
+//! What one crate's expansions share (its configuration and tag), resolved once per compiler
+//! process and per crate.
+//!
+//! The cache is keyed by manifest dir, not global: one rustc compiles one crate, but
+//! rust-analyzer's proc-macro server expands every crate of a workspace in one long-lived
+//! process. For the same reason an entry is not trusted forever: it remembers the environment
+//! it was resolved with and the size and modification time of every file it read, and is
+//! resolved anew when they differ (checked at most once per [`REVALIDATE_AFTER`], so that the
+//! thousands of calls of one compilation pay for a handful of `stat`s).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::config::{load_config, LoadedConfig};
+use crate::environment::BuildEnvironment;
+use crate::error::Result;
+use crate::tag::{resolve_tag, ResolvedTag};
+
+/// How long a cached context is used without looking at its files again.
+pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);
+
+/// A crate's configuration and tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateContext {
+    /// The configuration from the manifests and the environment.
+    pub config: LoadedConfig,
+    /// The tag and what it was read from.
+    pub tag: ResolvedTag,
+}
+
+impl CrateContext {
+    /// Every file this context was read from: the manifests, then the VCS files.
+    pub fn tracked_files(&self) -> impl Iterator<Item = &Path> {
+        self.config
+            .manifest_files
+            .iter()
+            .chain(&self.tag.tracked_files)
+            .map(PathBuf::as_path)
+    }
+}
+
+/// Resolves the context of the crate at `manifest_dir` without any cache.
+///
+/// # Errors
+/// Any error of [`load_config`] or [`resolve_tag`].
+pub fn load_crate_context(
+    manifest_dir: &Path,
+    environment: &BuildEnvironment,
+    now: SystemTime,
+) -> Result<CrateContext> {
+    Ok(CrateContext {
+        config: load_config(manifest_dir, environment)?,
+        tag: resolve_tag(manifest_dir, environment, now)?,
+    })
+}
+
+/// Size and modification time of a file, or `None` if it is gone.
+type FileStamp = Option<(u64, SystemTime)>;
+
+fn stamp(path: &Path) -> FileStamp {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.len(), metadata.modified().ok()?))
+}
+
+struct CacheEntry {
+    context: Arc<CrateContext>,
+    environment: BuildEnvironment,
+    file_stamps: Vec<(PathBuf, FileStamp)>,
+    validated_at: Instant,
+}
+
+impl CacheEntry {
+    fn new(context: CrateContext, environment: BuildEnvironment) -> Self {
+        let file_stamps = context
+            .tracked_files()
+            .map(|path| (path.to_owned(), stamp(path)))
+            .collect();
+        CacheEntry {
+            context: Arc::new(context),
+            environment,
+            file_stamps,
+            validated_at: Instant::now(),
+        }
+    }
+
+    fn is_current(&mut self, environment: &BuildEnvironment) -> bool {
+        if self.environment != *environment {
+            return false;
+        }
+        if self.validated_at.elapsed() < REVALIDATE_AFTER {
+            return true;
+        }
+        let unchanged = self
+            .file_stamps
+            .iter()
+            .all(|(path, recorded)| stamp(path) == *recorded);
+        if unchanged {
+            self.validated_at = Instant::now();
+        }
+        unchanged
+    }
+}
+
+static CACHE: Mutex<Option<HashMap<PathBuf, CacheEntry>>> = Mutex::new(None);
+
+/// The context of the crate at `manifest_dir`, from this process's cache when it is still
+/// current, resolved (with [`BuildEnvironment::from_process`]) otherwise. Errors are not
+/// cached: every call reports them.
+///
+/// # Errors
+/// Any error of [`load_crate_context`].
+pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
+    let environment = BuildEnvironment::from_process();
+    // A panic while holding the lock cannot leave a half-written entry (entries are replaced
+    // whole), so a poisoned cache is still sound.
+    let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    let cache = guard.get_or_insert_with(HashMap::new);
+    if let Some(entry) = cache.get_mut(manifest_dir) {
+        if entry.is_current(&environment) {
+            return Ok(Arc::clone(&entry.context));
+        }
+    }
+    let context = load_crate_context(manifest_dir, &environment, SystemTime::now())?;
+    let entry = CacheEntry::new(context, environment);
+    let context = Arc::clone(&entry.context);
+    cache.insert(manifest_dir.to_owned(), entry);
+    Ok(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(directory: &Path, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@e"])
+            .args(args)
+            .current_dir(directory)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    #[test]
+    fn a_long_lived_process_sees_a_new_commit() {
+        let repo = tempfile::tempdir().unwrap();
+        git(repo.path(), &["init", "-q"]);
+        std::fs::write(repo.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
+        let first = cached_crate_context(repo.path()).unwrap();
+        assert_eq!(first.tag.value, git(repo.path(), &["rev-parse", "HEAD"]));
+        assert!(Arc::ptr_eq(
+            &first,
+            &cached_crate_context(repo.path()).unwrap()
+        ));
+
+        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+        std::thread::sleep(REVALIDATE_AFTER + Duration::from_millis(50));
+        let second = cached_crate_context(repo.path()).unwrap();
+        assert_eq!(second.tag.value, git(repo.path(), &["rev-parse", "HEAD"]));
+        assert_ne!(first.tag.value, second.tag.value);
+    }
+}

@@ -1,0 +1,174 @@
+//! The one error type of cachekiller: every failure a macro can turn into a compile error.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a configuration value came from, so that an error can name the place to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigOrigin {
+    /// `[package.metadata.cachekiller]` or `[workspace.metadata.cachekiller]` of this manifest.
+    Manifest {
+        /// The manifest file (`Cargo.toml`) that holds the value.
+        path: PathBuf,
+        /// The table the value was found in, such as `package.metadata.cachekiller`.
+        table: &'static str,
+    },
+    /// An environment variable such as `CACHEKILLER_STATIC_URL`.
+    EnvironmentVariable(&'static str),
+    /// An option written in the macro call, such as `cdnstatic!("a.css", tag_length = 8)`.
+    MacroArgument,
+}
+
+impl fmt::Display for ConfigOrigin {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigOrigin::Manifest { path, table } => {
+                write!(formatter, "in [{table}] of {}", path.display())
+            }
+            ConfigOrigin::EnvironmentVariable(name) => write!(formatter, "in ${name}"),
+            ConfigOrigin::MacroArgument => write!(formatter, "in the macro arguments"),
+        }
+    }
+}
+
+/// Everything that can go wrong while resolving a tag or composing a URL.
+///
+/// Each variant carries what went wrong and where (path, key, value); its `Display` says what
+/// was expected and, where it helps, how to fix it. The macros crate shows that text as a
+/// compile error and never writes messages of its own that belong here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A configuration key has a value of the wrong type or out of range.
+    InvalidConfigValue {
+        /// The key, such as `tag_length`.
+        key: String,
+        /// Where the value was written.
+        origin: ConfigOrigin,
+        /// What the key accepts, such as `an integer from 4 to 40`.
+        expected: String,
+        /// The value as written.
+        found: String,
+    },
+    /// A configuration key that cachekiller does not know (most often a typo).
+    UnknownConfigKey {
+        /// The key as written.
+        key: String,
+        /// Where it was written.
+        origin: ConfigOrigin,
+        /// The keys that are accepted there.
+        known: &'static [&'static str],
+    },
+    /// A `Cargo.toml` that could not be read or parsed.
+    ManifestUnreadable {
+        /// The manifest file.
+        path: PathBuf,
+        /// What the reader or TOML parser said.
+        reason: String,
+    },
+    /// A git repository that was found but could not be read.
+    GitRepositoryUnreadable {
+        /// The directory the search started from (the calling crate's manifest dir).
+        start: PathBuf,
+        /// What libgit2 said.
+        reason: String,
+    },
+    /// A Mercurial `.hg/dirstate` that was found but could not be read or understood.
+    MercurialDirstateUnreadable {
+        /// The dirstate file.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// `CACHEKILLER_TAG` holds characters that cannot stand in a URL unescaped.
+    InvalidEnvironmentTag {
+        /// The value of `CACHEKILLER_TAG`.
+        value: String,
+    },
+    /// `SOURCE_DATE_EPOCH` is not a whole number of seconds since 1970.
+    InvalidSourceDateEpoch {
+        /// The value of `SOURCE_DATE_EPOCH`.
+        value: String,
+    },
+    /// The system clock reads a time before 1970, so no build date can be formed.
+    ClockBeforeUnixEpoch,
+    /// `cdnstatic!("")`: there is no file to link to.
+    EmptyStaticPath,
+    /// A file to track whose path is not UTF-8, which `include_bytes!` cannot name.
+    NonUtf8Path {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfigValue {
+                key,
+                origin,
+                expected,
+                found,
+            } => write!(
+                formatter,
+                "invalid cachekiller `{key}` {origin}: expected {expected}, found {found}"
+            ),
+            Error::UnknownConfigKey { key, origin, known } => write!(
+                formatter,
+                "unknown cachekiller option `{key}` {origin}: expected one of {}",
+                known
+                    .iter()
+                    .map(|known_key| format!("`{known_key}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Error::ManifestUnreadable { path, reason } => write!(
+                formatter,
+                "cachekiller could not read the manifest {}: {reason}",
+                path.display()
+            ),
+            Error::GitRepositoryUnreadable { start, reason } => write!(
+                formatter,
+                "cachekiller found a git repository above {} but could not read it: {reason}; \
+                 repair it, or set CACHEKILLER_TAG to the tag to use (for example the commit id) \
+                 to build without reading it",
+                start.display()
+            ),
+            Error::MercurialDirstateUnreadable { path, reason } => write!(
+                formatter,
+                "cachekiller could not read the Mercurial dirstate {}: {reason}; \
+                 set CACHEKILLER_TAG to the tag to use to build without reading it",
+                path.display()
+            ),
+            Error::InvalidEnvironmentTag { value } => write!(
+                formatter,
+                "CACHEKILLER_TAG={value:?} cannot be used as a tag: expected only ASCII letters, \
+                 digits, `-`, `.`, `_` and `~`, so that the URL needs no escaping"
+            ),
+            Error::InvalidSourceDateEpoch { value } => write!(
+                formatter,
+                "SOURCE_DATE_EPOCH={value:?} is not a date: expected a whole number of seconds \
+                 since 1970-01-01 00:00:00 UTC"
+            ),
+            Error::EmptyStaticPath => write!(
+                formatter,
+                "empty static path: expected the path of a file below the static URL, such as \"css/app.css\""
+            ),
+            Error::NonUtf8Path { path } => write!(
+                formatter,
+                "cachekiller cannot track {} because its path is not UTF-8; \
+                 set CACHEKILLER_TAG to build without reading it",
+                path.display()
+            ),
+            Error::ClockBeforeUnixEpoch => write!(
+                formatter,
+                "the system clock reads a time before 1970, so cachekiller cannot form a build \
+                 date tag; set SOURCE_DATE_EPOCH or CACHEKILLER_TAG"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The result type of cachekiller.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,287 @@
+//! Choosing the tag: `CACHEKILLER_TAG`, else git, else Mercurial, else the build date.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::date::build_date_tag;
+use crate::environment::{BuildEnvironment, SOURCE_DATE_EPOCH_VARIABLE, TAG_VARIABLE};
+use crate::error::{Error, Result};
+use crate::git::read_git_revision;
+use crate::mercurial::read_mercurial_revision;
+use crate::url::is_url_unreserved;
+use crate::vcs::VcsLookup;
+
+/// Where a tag came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagSource {
+    /// `CACHEKILLER_TAG`.
+    EnvironmentVariable,
+    /// The HEAD commit of the git repository with this work tree.
+    Git {
+        /// The repository's work tree.
+        repository_root: PathBuf,
+    },
+    /// The working parent of the Mercurial repository at this root.
+    Mercurial {
+        /// The directory holding `.hg`.
+        repository_root: PathBuf,
+    },
+    /// The build date (`SOURCE_DATE_EPOCH` if set, else the clock).
+    BuildDate,
+}
+
+/// A resolved tag with what it was read from, so that the expansion can make cargo rebuild
+/// when any of it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedTag {
+    /// The full value: a 40-character revision id, the build date, or `CACHEKILLER_TAG`.
+    pub value: String,
+    /// Where it came from.
+    pub source: TagSource,
+    /// Files whose change can change the tag.
+    pub tracked_files: Vec<PathBuf>,
+    /// Environment variables whose change can change the tag.
+    pub tracked_environment: Vec<&'static str>,
+}
+
+impl ResolvedTag {
+    /// The tag as it goes into a URL: a revision id cut to `tag_length` characters; a
+    /// `CACHEKILLER_TAG` or build date as it is.
+    #[must_use]
+    pub fn cut(&self, tag_length: usize) -> &str {
+        match self.source {
+            TagSource::Git { .. } | TagSource::Mercurial { .. } => {
+                &self.value[..tag_length.min(self.value.len())]
+            }
+            TagSource::EnvironmentVariable | TagSource::BuildDate => &self.value,
+        }
+    }
+}
+
+/// Resolves the tag for a crate whose manifest dir is `start`: the first that applies of
+/// `CACHEKILLER_TAG`, the git HEAD, the Mercurial working parent and the build date.
+///
+/// # Errors
+/// An invalid `CACHEKILLER_TAG` or `SOURCE_DATE_EPOCH`, or a repository that exists but cannot
+/// be read. A repository without commits is not an error: the next source is tried.
+pub fn resolve_tag(
+    start: &Path,
+    environment: &BuildEnvironment,
+    now: SystemTime,
+) -> Result<ResolvedTag> {
+    let mut tracked_environment = vec![TAG_VARIABLE];
+    if let Some(tag) = &environment.tag {
+        if !is_url_unreserved(tag) {
+            return Err(Error::InvalidEnvironmentTag { value: tag.clone() });
+        }
+        return Ok(ResolvedTag {
+            value: tag.clone(),
+            source: TagSource::EnvironmentVariable,
+            tracked_files: Vec::new(),
+            tracked_environment,
+        });
+    }
+
+    let mut tracked_files = Vec::new();
+    type Lookup = fn(&Path) -> Result<VcsLookup>;
+    let lookups: [(Lookup, fn(PathBuf) -> TagSource); 2] = [
+        (read_git_revision, |repository_root| TagSource::Git {
+            repository_root,
+        }),
+        (read_mercurial_revision, |repository_root| {
+            TagSource::Mercurial { repository_root }
+        }),
+    ];
+    for (lookup, source) in lookups {
+        match lookup(start)? {
+            VcsLookup::NotFound => {}
+            VcsLookup::NoRevision {
+                tracked_files: files,
+            } => tracked_files.extend(files),
+            VcsLookup::Revision(revision) => {
+                tracked_files.extend(revision.tracked_files);
+                return Ok(ResolvedTag {
+                    value: revision.id_hex,
+                    source: source(revision.repository_root),
+                    tracked_files,
+                    tracked_environment,
+                });
+            }
+        }
+    }
+
+    tracked_environment.push(SOURCE_DATE_EPOCH_VARIABLE);
+    Ok(ResolvedTag {
+        value: build_date_tag(environment.source_date_epoch.as_deref(), now)?,
+        source: TagSource::BuildDate,
+        tracked_files,
+        tracked_environment,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn run(program: &str, directory: &Path, args: &[&str]) -> String {
+        let output = Command::new(program)
+            .args(args)
+            .current_dir(directory)
+            .env("HGPLAIN", "1")
+            .env("HGRCPATH", "")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    fn git_repository_with_a_commit() -> tempfile::TempDir {
+        let repo = tempfile::tempdir().unwrap();
+        run("git", repo.path(), &["init", "-q"]);
+        run(
+            "git",
+            repo.path(),
+            &[
+                "-c",
+                "user.name=T",
+                "-c",
+                "user.email=t@e",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "one",
+            ],
+        );
+        repo
+    }
+
+    fn no_vcs_directory() -> Option<tempfile::TempDir> {
+        let directory = tempfile::tempdir().unwrap();
+        let in_git = Command::new("git")
+            .args(["rev-parse", "--git-dir"])
+            .current_dir(directory.path())
+            .output()
+            .unwrap()
+            .status
+            .success();
+        (!in_git && crate::mercurial::find_mercurial_root(directory.path()).is_none())
+            .then_some(directory)
+    }
+
+    #[test]
+    fn git_revision_cut_to_the_tag_length() {
+        let repo = git_repository_with_a_commit();
+        let tag =
+            resolve_tag(repo.path(), &BuildEnvironment::default(), SystemTime::now()).unwrap();
+        let head = run("git", repo.path(), &["rev-parse", "HEAD"]);
+        assert_eq!(tag.value, head);
+        assert_eq!(tag.cut(14), &head[..14]);
+        assert_eq!(tag.cut(4), &head[..4]);
+        assert_eq!(tag.cut(40), head);
+        assert_eq!(tag.cut(99), head);
+        assert_eq!(tag.tracked_environment, [TAG_VARIABLE]);
+        assert!(matches!(tag.source, TagSource::Git { .. }));
+    }
+
+    #[test]
+    fn the_environment_tag_comes_first_and_is_not_cut() {
+        let repo = git_repository_with_a_commit();
+        let environment = BuildEnvironment {
+            tag: Some("release-2026.11_rc~1".to_owned()),
+            ..BuildEnvironment::default()
+        };
+        let tag = resolve_tag(repo.path(), &environment, SystemTime::now()).unwrap();
+        assert_eq!(tag.cut(4), "release-2026.11_rc~1");
+        assert_eq!(tag.source, TagSource::EnvironmentVariable);
+        assert!(tag.tracked_files.is_empty());
+
+        let unsafe_tag = BuildEnvironment {
+            tag: Some("a b&c".to_owned()),
+            ..BuildEnvironment::default()
+        };
+        assert_eq!(
+            resolve_tag(repo.path(), &unsafe_tag, SystemTime::now()),
+            Err(Error::InvalidEnvironmentTag {
+                value: "a b&c".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn mercurial_when_there_is_no_git() {
+        let Some(directory) = no_vcs_directory() else {
+            return;
+        };
+        run("hg", directory.path(), &["init"]);
+        std::fs::write(directory.path().join("a"), "a").unwrap();
+        run(
+            "hg",
+            directory.path(),
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        let tag = resolve_tag(
+            directory.path(),
+            &BuildEnvironment::default(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        let expected = run("hg", directory.path(), &["id", "-i", "--debug"]);
+        assert_eq!(tag.value, expected.trim_end_matches('+'));
+        assert!(matches!(tag.source, TagSource::Mercurial { .. }));
+    }
+
+    #[test]
+    fn the_build_date_when_there_is_no_vcs() {
+        let Some(directory) = no_vcs_directory() else {
+            return;
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(1_763_812_800);
+        let environment = BuildEnvironment {
+            source_date_epoch: Some("1700000000".to_owned()),
+            ..BuildEnvironment::default()
+        };
+        let tag = resolve_tag(directory.path(), &environment, now).unwrap();
+        let oracle = run(
+            "date",
+            directory.path(),
+            &["-u", "-d", "@1700000000", "+%Y%m%d%H%M%S"],
+        );
+        assert_eq!(tag.value, oracle);
+        assert_eq!(tag.cut(4), oracle, "a date is never cut");
+        assert_eq!(
+            tag.tracked_environment,
+            [TAG_VARIABLE, SOURCE_DATE_EPOCH_VARIABLE]
+        );
+
+        let from_clock = resolve_tag(directory.path(), &BuildEnvironment::default(), now).unwrap();
+        let oracle = run(
+            "date",
+            directory.path(),
+            &["-u", "-d", "@1763812800", "+%Y%m%d%H%M%S"],
+        );
+        assert_eq!(from_clock.value, oracle);
+    }
+
+    #[test]
+    fn a_git_repository_without_commits_falls_through_and_is_watched() {
+        let Some(directory) = no_vcs_directory() else {
+            return;
+        };
+        run("git", directory.path(), &["init", "-q"]);
+        let tag = resolve_tag(
+            directory.path(),
+            &BuildEnvironment::default(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert_eq!(tag.source, TagSource::BuildDate);
+        assert_eq!(tag.tracked_files, [directory.path().join(".git/HEAD")]);
+    }
+}

@@ -1,0 +1,356 @@
+//! Composing a cache-busting URL from a static path, the static URL prefix and a tag.
+//!
+//! django-cachekiller splits the URL with `urlsplit`, appends `tag=<rev>` to the query and joins
+//! it back; we keep that behaviour (an existing query is kept, a fragment stays last) and add
+//! what a compile-time macro can promise on top: the result is already percent-encoded, so it is
+//! a valid URL and safe inside a quoted HTML attribute before any template engine escapes it.
+
+/// Characters kept as they are in the path of the URL: RFC 3986 unreserved characters, `/`, and
+/// the sub-delimiters and `:`/`@` that carry no risk in HTML. `&` and `'` are left out on purpose:
+/// `&` could start a character reference and `'` would end a single-quoted attribute.
+const PATH_SAFE: &[u8] = b"-._~/!$()*+,;=:@";
+
+/// Characters kept as they are in a query or fragment written by the user: the path's, plus the
+/// separators that give a query its structure.
+const QUERY_SAFE: &[u8] = b"-._~/!$()*+,;=:@?&";
+
+/// The parts of a URL as `urlsplit` would see them: everything before the query, the query
+/// without its `?`, and the fragment without its `#`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// The scheme, authority and path, or just the path of a relative URL.
+    pub location: &'a str,
+    /// The query after `?`, if the URL has a `?` (it may be empty).
+    pub query: Option<&'a str>,
+    /// The fragment after `#`, if the URL has a `#` (it may be empty).
+    pub fragment: Option<&'a str>,
+}
+
+/// Splits `url` into location, query and fragment: the fragment starts at the first `#`, the
+/// query at the first `?` before it.
+#[must_use]
+pub fn split_url(url: &str) -> UrlParts<'_> {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (url, None),
+    };
+    let (location, query) = match before_fragment.split_once('?') {
+        Some((location, query)) => (location, Some(query)),
+        None => (before_fragment, None),
+    };
+    UrlParts {
+        location,
+        query,
+        fragment,
+    }
+}
+
+/// True for URLs that must not be prefixed with the static URL: protocol-relative ones
+/// (`//cdn.example.com/x.js`) and those with a scheme and authority (`https://…`).
+#[must_use]
+pub fn is_absolute_url(url: &str) -> bool {
+    if url.starts_with("//") {
+        return true;
+    }
+    // RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), here followed by "://".
+    // Requiring the authority keeps a file called `notes:v2.txt` a relative path.
+    match url.split_once("://") {
+        Some((scheme, _)) => {
+            let mut characters = scheme.chars();
+            characters
+                .next()
+                .is_some_and(|first| first.is_ascii_alphabetic())
+                && characters.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// Percent-encodes every byte of `text` (as UTF-8) that is neither an ASCII letter or digit nor
+/// in `safe`; an existing `%XX` escape is kept as it is, a lone `%` becomes `%25`.
+fn percent_encode(text: &str, safe: &[u8], output: &mut String) {
+    let bytes = text.as_bytes();
+    for (index, &byte) in bytes.iter().enumerate() {
+        let is_escape = byte == b'%'
+            && bytes.get(index + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(index + 2).is_some_and(u8::is_ascii_hexdigit);
+        if byte.is_ascii_alphanumeric() || safe.contains(&byte) || is_escape {
+            output.push(char::from(byte));
+        } else {
+            output.push('%');
+            output.push(char::from(b"0123456789ABCDEF"[usize::from(byte >> 4)]));
+            output.push(char::from(b"0123456789ABCDEF"[usize::from(byte & 0x0F)]));
+        }
+    }
+}
+
+/// Builds the cache-busting URL of `path`.
+///
+/// A relative `path` is appended to `static_url` (a `/` is put between them if `static_url` does
+/// not end with one, and leading `/` of `path` are dropped, as Django's static storage does);
+/// an absolute URL ([`is_absolute_url`]) is used as it is. The tag is then added to the query as
+/// `param=tag`, after any query already there, and before the fragment. An empty `param` gives
+/// the bare form `a.css?4e1243` of `HashPathStaticFilesStorage`.
+///
+/// ```
+/// use cachekiller_core::url::join_static_url;
+///
+/// assert_eq!(join_static_url("/static/", "a.css?v=2#top", "tag", "0123abcd"),
+///            "/static/a.css?v=2&tag=0123abcd#top");
+/// assert_eq!(join_static_url("/static/", "my file.css", "tag", "0123abcd"),
+///            "/static/my%20file.css?tag=0123abcd");
+/// ```
+#[must_use]
+pub fn join_static_url(static_url: &str, path: &str, param: &str, tag: &str) -> String {
+    let parts = split_url(path);
+    let mut url =
+        String::with_capacity(static_url.len() + path.len() + param.len() + tag.len() + 8);
+
+    if is_absolute_url(parts.location) {
+        percent_encode(parts.location, PATH_SAFE, &mut url);
+    } else {
+        percent_encode(static_url, PATH_SAFE, &mut url);
+        if !static_url.ends_with('/') {
+            url.push('/');
+        }
+        percent_encode(parts.location.trim_start_matches('/'), PATH_SAFE, &mut url);
+    }
+
+    url.push('?');
+    if let Some(query) = parts.query {
+        // `a.css?` and `a.css?v=2&` must not give `?&tag=` or `&&tag=`.
+        let query = query.trim_end_matches('&');
+        if !query.is_empty() {
+            percent_encode(query, QUERY_SAFE, &mut url);
+            url.push('&');
+        }
+    }
+    if !param.is_empty() {
+        percent_encode(param, PATH_SAFE, &mut url);
+        url.push('=');
+    }
+    percent_encode(tag, PATH_SAFE, &mut url);
+
+    if let Some(fragment) = parts.fragment {
+        url.push('#');
+        percent_encode(fragment, QUERY_SAFE, &mut url);
+    }
+    url
+}
+
+/// True if `text` consists only of RFC 3986 unreserved characters, so that it can stand anywhere
+/// in a URL and in HTML without escaping. Tags and parameter names must pass this.
+#[must_use]
+pub fn is_url_unreserved(text: &str) -> bool {
+    text.bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAG: &str = "0123456789abcd";
+
+    #[test]
+    fn joins_paths_queries_and_fragments_like_django_cachekiller() {
+        // (static_url, path, param, expected)
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "/static/",
+                "a.css",
+                "tag",
+                "/static/a.css?tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "css/a.css",
+                "tag",
+                "/static/css/a.css?tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "a.css?v=2",
+                "tag",
+                "/static/a.css?v=2&tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "a.css?v=2&w=3",
+                "tag",
+                "/static/a.css?v=2&w=3&tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "a.css?",
+                "tag",
+                "/static/a.css?tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "a.css?v=2&",
+                "tag",
+                "/static/a.css?v=2&tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "icons.svg#home",
+                "tag",
+                "/static/icons.svg?tag=0123456789abcd#home",
+            ),
+            (
+                "/static/",
+                "i.svg?v=1#home",
+                "tag",
+                "/static/i.svg?v=1&tag=0123456789abcd#home",
+            ),
+            (
+                "/static/",
+                "i.svg#a?b",
+                "tag",
+                "/static/i.svg?tag=0123456789abcd#a?b",
+            ),
+            (
+                "/static/",
+                "/a.css",
+                "tag",
+                "/static/a.css?tag=0123456789abcd",
+            ),
+            (
+                "/static",
+                "a.css",
+                "tag",
+                "/static/a.css?tag=0123456789abcd",
+            ),
+            (
+                "https://cdn.example.com/static/",
+                "a.css",
+                "tag",
+                "https://cdn.example.com/static/a.css?tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "https://cdn.example.com/x.js",
+                "tag",
+                "https://cdn.example.com/x.js?tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "//cdn.example.com/x.js",
+                "tag",
+                "//cdn.example.com/x.js?tag=0123456789abcd",
+            ),
+            (
+                "/static/",
+                "http://cdn.example.com/x.js?v=1",
+                "tag",
+                "http://cdn.example.com/x.js?v=1&tag=0123456789abcd",
+            ),
+            ("/static/", "a.css", "v", "/static/a.css?v=0123456789abcd"),
+            ("/static/", "a.css", "", "/static/a.css?0123456789abcd"),
+            (
+                "/static/",
+                "a.css?x=1",
+                "",
+                "/static/a.css?x=1&0123456789abcd",
+            ),
+        ];
+        for &(static_url, path, param, expected) in cases {
+            assert_eq!(
+                join_static_url(static_url, path, param, TAG),
+                expected,
+                "join_static_url({static_url:?}, {path:?}, {param:?}, TAG)"
+            );
+        }
+    }
+
+    #[test]
+    fn percent_encodes_what_is_not_url_or_attribute_safe() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "dir/my file.css",
+                "/static/dir/my%20file.css?tag=0123456789abcd",
+            ),
+            ("café.css", "/static/caf%C3%A9.css?tag=0123456789abcd"),
+            ("a%20b.css", "/static/a%20b.css?tag=0123456789abcd"),
+            ("100%.css", "/static/100%25.css?tag=0123456789abcd"),
+            ("a%2.css", "/static/a%252.css?tag=0123456789abcd"),
+            (
+                "\"><script>.js",
+                "/static/%22%3E%3Cscript%3E.js?tag=0123456789abcd",
+            ),
+            ("it's.css", "/static/it%27s.css?tag=0123456789abcd"),
+            ("a&b.css", "/static/a%26b.css?tag=0123456789abcd"),
+            ("a`b.css", "/static/a%60b.css?tag=0123456789abcd"),
+            (
+                "a.css?q=a b&c='d'",
+                "/static/a.css?q=a%20b&c=%27d%27&tag=0123456789abcd",
+            ),
+            ("a.svg#x y", "/static/a.svg?tag=0123456789abcd#x%20y"),
+            (
+                "日本/ü.png",
+                "/static/%E6%97%A5%E6%9C%AC/%C3%BC.png?tag=0123456789abcd",
+            ),
+        ];
+        for &(path, expected) in cases {
+            let url = join_static_url("/static/", path, "tag", TAG);
+            assert_eq!(url, expected, "path {path:?}");
+            assert!(
+                !url.contains(['"', '\'', '<', '>', ' ', '`']) && url.is_ascii(),
+                "{url} is not safe in a quoted attribute"
+            );
+        }
+    }
+
+    #[test]
+    fn tells_absolute_urls_from_paths() {
+        for absolute in [
+            "https://a.b/x",
+            "http://a/x",
+            "//a.b/x",
+            "git+ssh://h/x",
+            "HTTPS://A/",
+        ] {
+            assert!(is_absolute_url(absolute), "{absolute}");
+        }
+        for relative in [
+            "a.css",
+            "/a.css",
+            "dir/a.css",
+            "notes:v2.txt",
+            "1http://x/",
+            "://x",
+            "",
+        ] {
+            assert!(!is_absolute_url(relative), "{relative}");
+        }
+    }
+
+    #[test]
+    fn splits_like_urlsplit() {
+        assert_eq!(
+            split_url("a/b.css?x=1#frag?not-query"),
+            UrlParts {
+                location: "a/b.css",
+                query: Some("x=1"),
+                fragment: Some("frag?not-query")
+            }
+        );
+        assert_eq!(
+            split_url("a.css"),
+            UrlParts {
+                location: "a.css",
+                query: None,
+                fragment: None
+            }
+        );
+    }
+
+    #[test]
+    fn unreserved_means_unreserved() {
+        assert!(is_url_unreserved("v1.2-rc_3~x"));
+        for bad in ["a b", "a&b", "a=b", "é", "a/b", "a?b", "a#b", "a%20"] {
+            assert!(!is_url_unreserved(bad), "{bad}");
+        }
+    }
+}
