@@ -91,6 +91,8 @@ pub enum Error {
     },
     /// The system clock reads a time before 1970, so no build date can be formed.
     ClockBeforeUnixEpoch,
+    /// `CARGO_MANIFEST_DIR` is not set: the macro was not run by cargo.
+    ManifestDirUnknown,
     /// `cdnstatic!("")`: there is no file to link to.
     EmptyStaticPath,
     /// A file to track whose path is not UTF-8, which `include_bytes!` cannot name.
@@ -148,6 +150,11 @@ impl fmt::Display for Error {
                 formatter,
                 "SOURCE_DATE_EPOCH={value:?} is not a date: expected a whole number of seconds \
                  since 1970-01-01 00:00:00 UTC"
+            ),
+            Error::ManifestDirUnknown => write!(
+                formatter,
+                "CARGO_MANIFEST_DIR is not set: cachekiller finds its configuration and repository \
+                 from the calling crate's manifest dir, so the crate must be built by cargo"
             ),
             Error::EmptyStaticPath => write!(
                 formatter,

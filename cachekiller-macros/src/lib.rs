@@ -1,1 +1,279 @@
-//! x
+//! # cachekiller-macros
+//!
+//! `cdnstatic!("css/app.css")` expands, at compile time, to a `&'static str` such as
+//! `"/static/css/app.css?tag=1f3a9c0d2b7e4a"`, and `cdntag!()` to the bare tag
+//! `"1f3a9c0d2b7e4a"`. The tag is `CACHEKILLER_TAG` if set, else the checked-out git commit,
+//! else the Mercurial working parent, else the build date (`YYYYMMDDHHMMSS`, UTC).
+//!
+//! The expansion is a string literal in a block that also makes cargo watch what the tag was
+//! read from (`include_bytes!` of the VCS files, `option_env!` of the variables), so the next
+//! `cargo build` after a commit expands it again. It refers to nothing of this crate: no
+//! runtime dependency, usable in `const` items, Askama templates and Maud markup.
+//!
+//! ```
+//! use cachekiller_macros::{cdnstatic, cdntag};
+//!
+//! const APP_CSS: &str = cdnstatic!("css/app.css");
+//! assert!(APP_CSS.starts_with("/static/css/app.css?tag="));
+//! assert!(APP_CSS.ends_with(cdntag!()));
+//! ```
+//!
+//! All the logic lives in `cachekiller-core`; this crate parses the arguments, calls it, and
+//! turns its errors into compile errors at the argument at fault.
+
+use std::path::PathBuf;
+
+use cachekiller_core::config::ConfigValue;
+use cachekiller_core::expand::{expand_static_url, expand_tag, CallOption, Expansion};
+use cachekiller_core::{ConfigOrigin, Error};
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, Lit, LitStr, Token};
+
+/// The cache-busting URL of a static file, as a `&'static str` computed at compile time.
+///
+/// ```
+/// # use cachekiller_macros::{cdnstatic, cdntag};
+/// let tag = cdntag!();
+/// assert_eq!(cdnstatic!("a.css"), format!("/static/a.css?tag={tag}"));
+/// assert_eq!(cdnstatic!("a.css?v=2"), format!("/static/a.css?v=2&tag={tag}"));
+/// assert_eq!(cdnstatic!("icons.svg#home"), format!("/static/icons.svg?tag={tag}#home"));
+/// assert_eq!(cdnstatic!("//cdn.example.com/x.js"), format!("//cdn.example.com/x.js?tag={tag}"));
+/// assert_eq!(cdnstatic!("my file.css"), format!("/static/my%20file.css?tag={tag}"));
+/// ```
+///
+/// Options after the path override the crate's configuration for this call:
+/// `static_url = "…"`, `param = "…"`, `tag_length = N`.
+///
+/// ```
+/// # use cachekiller_macros::{cdnstatic, cdntag};
+/// let short = cdntag!(tag_length = 8);
+/// assert_eq!(
+///     cdnstatic!("a.css", static_url = "https://cdn.example.com/", param = "v", tag_length = 8),
+///     format!("https://cdn.example.com/a.css?v={short}")
+/// );
+/// ```
+#[proc_macro]
+pub fn cdnstatic(input: TokenStream) -> TokenStream {
+    let arguments = match syn::parse::<StaticUrlArguments>(input) {
+        Ok(arguments) => arguments,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    let options = arguments
+        .options
+        .iter()
+        .map(|option| option.call_option.clone());
+    let result = manifest_dir().and_then(|manifest_dir| {
+        expand_static_url(
+            &manifest_dir,
+            &arguments.path.value(),
+            &options.collect::<Vec<_>>(),
+        )
+    });
+    emit(result, arguments.path.span(), &arguments.options)
+}
+
+/// The tag alone, as a `&'static str` computed at compile time, for links built by hand:
+/// `<a href="/page.html?tag={{ cdntag!() }}">`. Accepts `tag_length = N`.
+#[proc_macro]
+pub fn cdntag(input: TokenStream) -> TokenStream {
+    let options = match syn::parse::<TagArguments>(input) {
+        Ok(arguments) => arguments.options,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    let call_options: Vec<CallOption> = options
+        .iter()
+        .map(|option| option.call_option.clone())
+        .collect();
+    let result = manifest_dir().and_then(|manifest_dir| expand_tag(&manifest_dir, &call_options));
+    emit(result, Span::call_site(), &options)
+}
+
+fn manifest_dir() -> Result<PathBuf, Error> {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or(Error::ManifestDirUnknown)
+}
+
+/// An option written after the path, with the spans to blame if core refuses it: the name
+/// for an unknown option, the value for an invalid one.
+struct MacroOption {
+    call_option: CallOption,
+    key_span: Span,
+    value_span: Span,
+}
+
+impl Parse for MacroOption {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "expected an option as `name = value`, such as `tag_length = 8`",
+            )
+        })?;
+        if !input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("expected `= value` after `{key}`, such as `tag_length = 8`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let literal: Lit = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!("expected a literal value for `{key}`, such as \"/static/\" or 8"),
+            )
+        })?;
+        let value = match &literal {
+            Lit::Str(text) => ConfigValue::String(text.value()),
+            Lit::Int(number) => number.base10_parse::<i64>().map_or_else(
+                |_| ConfigValue::Other(format!("the integer {number}")),
+                ConfigValue::Integer,
+            ),
+            Lit::Bool(boolean) => ConfigValue::Other(format!("the boolean {}", boolean.value)),
+            Lit::Float(_) => ConfigValue::Other("a float".to_owned()),
+            Lit::ByteStr(_) | Lit::CStr(_) | Lit::Byte(_) => {
+                ConfigValue::Other("a byte or C string".to_owned())
+            }
+            _ => ConfigValue::Other("a character or other literal".to_owned()),
+        };
+        Ok(MacroOption {
+            call_option: CallOption {
+                key: key.to_string(),
+                value,
+            },
+            key_span: key.span(),
+            value_span: literal.span(),
+        })
+    }
+}
+
+/// Parses `name = value, …` (with an optional trailing comma) until the end of the input;
+/// `takes` says what the macro accepts, for the error on a stray literal.
+fn parse_options(input: ParseStream, takes: &str) -> syn::Result<Vec<MacroOption>> {
+    let mut options = Vec::new();
+    while !input.is_empty() {
+        if input.peek(Lit) {
+            return Err(input.error(format!("unexpected extra argument: {takes}")));
+        }
+        options.push(input.parse()?);
+        if input.is_empty() {
+            break;
+        }
+        expect_comma(input)?;
+    }
+    Ok(options)
+}
+
+fn expect_comma(input: ParseStream) -> syn::Result<()> {
+    input
+        .parse::<Token![,]>()
+        .map(drop)
+        .map_err(|error| syn::Error::new(error.span(), "expected `,` between arguments"))
+}
+
+struct StaticUrlArguments {
+    path: LitStr,
+    options: Vec<MacroOption>,
+}
+
+impl Parse for StaticUrlArguments {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        const EXPECTED: &str = "expected a string literal with the path of a static file, \
+                                such as cdnstatic!(\"css/app.css\")";
+        if input.is_empty() {
+            return Err(syn::Error::new(Span::call_site(), EXPECTED));
+        }
+        let path = match input.parse::<Lit>() {
+            Ok(Lit::Str(path)) => path,
+            Ok(Lit::ByteStr(bytes)) => {
+                return Err(syn::Error::new(
+                    bytes.span(),
+                    "expected a string literal, found a byte string: write the path without the `b` prefix",
+                ))
+            }
+            Ok(other) => return Err(syn::Error::new(other.span(), EXPECTED)),
+            Err(error) => {
+                return Err(syn::Error::new(
+                    error.span(),
+                    format!("{EXPECTED}; the path must be a literal because it is resolved at compile time"),
+                ))
+            }
+        };
+        if !input.is_empty() {
+            expect_comma(input)?;
+        }
+        Ok(StaticUrlArguments {
+            path,
+            options: parse_options(
+                input,
+                "cdnstatic! takes one path, then options as `name = value`",
+            )?,
+        })
+    }
+}
+
+struct TagArguments {
+    options: Vec<MacroOption>,
+}
+
+impl Parse for TagArguments {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(TagArguments {
+            options: parse_options(
+                input,
+                "cdntag! takes no path, only options such as cdntag!(tag_length = 8)",
+            )?,
+        })
+    }
+}
+
+/// The tokens of an expansion, or the compile error at the argument at fault: the option
+/// named by the error if it is a macro option, else `argument_span` (the path).
+fn emit(
+    result: Result<Expansion, Error>,
+    argument_span: Span,
+    options: &[MacroOption],
+) -> TokenStream {
+    let expansion = match result {
+        Ok(expansion) => expansion,
+        Err(error) => return compile_error(&error, argument_span, options).into(),
+    };
+    let tracked_files = match expansion.tracked_file_strings() {
+        Ok(files) => files,
+        Err(error) => return compile_error(&error, argument_span, options).into(),
+    };
+    let tracked_environment = &expansion.tracked_environment;
+    let value = LitStr::new(&expansion.value, Span::call_site());
+    quote! {
+        {
+            // rustc records these in the crate's dep-info, so cargo rebuilds it when the
+            // repository's HEAD moves or one of these variables changes.
+            #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
+            #(const _: ::core::option::Option<&str> = ::core::option_env!(#tracked_environment);)*
+            #value
+        }
+    }
+    .into()
+}
+
+fn compile_error(error: &Error, argument_span: Span, options: &[MacroOption]) -> TokenStream2 {
+    let option_named = |key: &str| options.iter().find(|option| option.call_option.key == key);
+    let span = match error {
+        Error::InvalidConfigValue {
+            key,
+            origin: ConfigOrigin::MacroArgument,
+            ..
+        } => option_named(key).map(|option| option.value_span),
+        Error::UnknownConfigKey {
+            key,
+            origin: ConfigOrigin::MacroArgument,
+            ..
+        } => option_named(key).map(|option| option.key_span),
+        _ => None,
+    }
+    .unwrap_or(argument_span);
+    syn::Error::new(span, error).to_compile_error()
+}

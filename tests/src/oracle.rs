@@ -1,0 +1,93 @@
+//! The real tools the tests compare against: `git`, `hg`, `sha1sum`.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `program args…` in `directory` and returns its trimmed standard output; panics with
+/// its standard error if it fails.
+pub fn run<S: AsRef<OsStr>>(program: &str, directory: &Path, args: &[S]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(directory)
+        // Mercurial: no user configuration, stable output.
+        .env("HGPLAIN", "1")
+        .env("HGRCPATH", "")
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {program}: {error}"));
+    let describe = || {
+        let args: Vec<_> = args
+            .iter()
+            .map(|arg| arg.as_ref().to_string_lossy())
+            .collect();
+        format!("{program} {} in {}", args.join(" "), directory.display())
+    };
+    assert!(
+        output.status.success(),
+        "{} failed: {}{}",
+        describe(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8 output")
+        .trim()
+        .to_owned()
+}
+
+/// `git args…` with an identity and settings fixed, whatever the machine's configuration.
+pub fn git(directory: &Path, args: &[&str]) -> String {
+    let mut full = vec![
+        "-c",
+        "user.name=Cachekiller Test",
+        "-c",
+        "user.email=test@example.com",
+        "-c",
+        "init.defaultBranch=main",
+        "-c",
+        "commit.gpgsign=false",
+        "-c",
+        "protocol.file.allow=always",
+        "-c",
+        "advice.detachedHead=false",
+    ];
+    full.extend_from_slice(args);
+    run("git", directory, &full)
+}
+
+/// `hg args…` with a fixed user name.
+pub fn hg(directory: &Path, args: &[&str]) -> String {
+    let mut full = vec![
+        "--config",
+        "ui.username=Cachekiller Test <test@example.com>",
+    ];
+    full.extend_from_slice(args);
+    run("hg", directory, &full)
+}
+
+/// `git rev-parse HEAD`.
+#[must_use]
+pub fn git_head(directory: &Path) -> String {
+    git(directory, &["rev-parse", "HEAD"])
+}
+
+/// `hg id -i --debug` without the `+` of a dirty working directory: the working parent.
+#[must_use]
+pub fn hg_working_parent(directory: &Path) -> String {
+    hg(directory, &["id", "-i", "--debug"])
+        .trim_end_matches('+')
+        .to_owned()
+}
+
+/// The tag the macros must give in this workspace: `git rev-parse HEAD` of the cachekiller
+/// repository, cut to the default 14 characters.
+#[must_use]
+pub fn workspace_tag() -> String {
+    assert!(
+        std::env::var_os("CACHEKILLER_TAG").is_none(),
+        "these tests compare with git; unset CACHEKILLER_TAG to run them"
+    );
+    let mut head = git_head(Path::new(env!("CARGO_MANIFEST_DIR")));
+    head.truncate(14);
+    head
+}

@@ -1,0 +1,183 @@
+//! Scratch crates that depend on `cachekiller-macros`, built with the real `cargo build`, for
+//! end-to-end checks of what a user's build does after a commit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The cachekiller workspace root.
+#[must_use]
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_owned()
+}
+
+/// One target directory shared by every scratch build, so that the macros and their
+/// dependencies compile once. It is not the workspace's own: cargo holds that one's lock while
+/// `cargo test` runs.
+#[must_use]
+pub fn shared_target_dir() -> PathBuf {
+    workspace_root().join("target").join("e2e")
+}
+
+/// Variables of the outer `cargo test` or of the user's shell that would change what a
+/// scratch build does.
+const CLEARED_VARIABLES: &[&str] = &[
+    "CACHEKILLER_TAG",
+    "CACHEKILLER_STATIC_URL",
+    "SOURCE_DATE_EPOCH",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+];
+
+/// A binary crate in a directory of its own, using `cdnstatic!`/`cdntag!`.
+#[derive(Debug, Clone)]
+pub struct ScratchCrate {
+    /// The crate's directory (holding its `Cargo.toml`).
+    pub dir: PathBuf,
+    /// The package and binary name; unique per test, as the target dir is shared.
+    pub name: String,
+    /// Where cargo runs from and the `Cargo.lock` lives: the crate itself, or the root of the
+    /// workspace it is a member of.
+    pub workspace_dir: PathBuf,
+}
+
+/// What a `cargo build` did.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// Whether cargo reused the scratch crate's previous artifact (`"fresh": true`).
+    pub fresh: bool,
+    /// Cargo's and rustc's diagnostics.
+    pub stderr: String,
+}
+
+/// The `main.rs` most end-to-end tests use: prints the tag, then a URL.
+pub const PRINT_TAG_AND_URL: &str = r#"use cachekiller_macros::{cdnstatic, cdntag};
+
+fn main() {
+    println!("{}", cdntag!());
+    println!("{}", cdnstatic!("css/app.css"));
+}
+"#;
+
+impl ScratchCrate {
+    /// Writes a standalone crate (its own `[workspace]`) named `name` into `dir`.
+    #[must_use]
+    pub fn standalone(dir: &Path, name: &str, main_rs: &str, manifest_extra: &str) -> Self {
+        let scratch = Self::member(
+            dir,
+            dir,
+            name,
+            main_rs,
+            &format!("{manifest_extra}\n[workspace]\n"),
+        );
+        std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock"))
+            .expect("copy Cargo.lock");
+        scratch
+    }
+
+    /// Writes a crate named `name` into `dir`, a member of the workspace at `workspace_dir`
+    /// (whose `Cargo.toml` the caller writes).
+    #[must_use]
+    pub fn member(
+        workspace_dir: &Path,
+        dir: &Path,
+        name: &str,
+        main_rs: &str,
+        manifest_extra: &str,
+    ) -> Self {
+        std::fs::create_dir_all(dir.join("src")).expect("create the scratch crate");
+        let macros = workspace_root().join("cachekiller-macros");
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+                 [dependencies]\ncachekiller-macros = {{ path = {macros:?} }}\n{manifest_extra}"
+            ),
+        )
+        .expect("write Cargo.toml");
+        std::fs::write(dir.join("src/main.rs"), main_rs).expect("write main.rs");
+        if workspace_dir != dir {
+            std::fs::copy(
+                workspace_root().join("Cargo.lock"),
+                workspace_dir.join("Cargo.lock"),
+            )
+            .expect("copy Cargo.lock");
+        }
+        ScratchCrate {
+            dir: dir.to_owned(),
+            name: name.to_owned(),
+            workspace_dir: workspace_dir.to_owned(),
+        }
+    }
+
+    /// `cargo build` with `variables` set on top of a clean environment; the raw output.
+    #[must_use]
+    pub fn cargo_build(&self, variables: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command
+            .args([
+                "build",
+                "--quiet",
+                "--message-format=json",
+                "--package",
+                &self.name,
+            ])
+            .current_dir(&self.workspace_dir)
+            .env("CARGO_TARGET_DIR", shared_target_dir());
+        for variable in CLEARED_VARIABLES {
+            command.env_remove(variable);
+        }
+        command.envs(variables.iter().copied());
+        command.output().expect("cargo runs")
+    }
+
+    /// Builds, asserting success, and reports whether the crate was rebuilt.
+    #[must_use]
+    pub fn build_with(&self, variables: &[(&str, &str)]) -> BuildReport {
+        let output = self.cargo_build(variables);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            output.status.success(),
+            "cargo build of {} failed:\n{stderr}",
+            self.name
+        );
+        let fresh = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|message| message["reason"] == "compiler-artifact")
+            .filter(|message| message["target"]["name"] == self.name.as_str())
+            .map(|message| message["fresh"] == true)
+            .next_back()
+            .unwrap_or_else(|| panic!("cargo reported no artifact for {}", self.name));
+        BuildReport { fresh, stderr }
+    }
+
+    /// Builds with a clean environment; see [`ScratchCrate::build_with`].
+    #[must_use]
+    pub fn build(&self) -> BuildReport {
+        self.build_with(&[])
+    }
+
+    /// Runs the built binary and returns its standard output lines.
+    #[must_use]
+    pub fn run(&self) -> Vec<String> {
+        let binary = shared_target_dir().join("debug").join(&self.name);
+        let output = Command::new(&binary)
+            .output()
+            .expect("the scratch binary runs");
+        assert!(output.status.success(), "{} failed", binary.display());
+        String::from_utf8(output.stdout)
+            .expect("UTF-8 output")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}

@@ -1,0 +1,5 @@
+use cachekiller_macros::cdnstatic;
+
+fn main() {
+    let _ = cdnstatic!(b"a.css");
+}
