@@ -130,11 +130,11 @@ impl ScratchCrate {
                 "--package",
                 &self.name,
             ])
-            .current_dir(&self.workspace_dir)
-            .env("CARGO_TARGET_DIR", shared_target_dir());
+            .current_dir(&self.workspace_dir);
         for variable in CLEARED_VARIABLES {
             command.env_remove(variable);
         }
+        command.env("CARGO_TARGET_DIR", shared_target_dir());
         command.envs(variables.iter().copied());
         command.output().expect("cargo runs")
     }
@@ -180,4 +180,26 @@ impl ScratchCrate {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// Asserts what a build after a change must give: the crate was rebuilt, prints `tag` (and
+/// the URL with it), and a second build with nothing changed reuses the artifact.
+pub fn assert_rebuilt_with_tag(scratch: &ScratchCrate, tag: &str, variables: &[(&str, &str)]) {
+    let report = scratch.build_with(variables);
+    assert!(
+        !report.fresh,
+        "{} was not rebuilt for tag {tag}",
+        scratch.name
+    );
+    assert_eq!(
+        scratch.run(),
+        [tag.to_owned(), format!("/static/css/app.css?tag={tag}")],
+        "{} prints the wrong tag",
+        scratch.name
+    );
+    assert!(
+        scratch.build_with(variables).fresh,
+        "{} was rebuilt although nothing changed",
+        scratch.name
+    );
 }

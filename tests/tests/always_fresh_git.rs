@@ -1,0 +1,181 @@
+//! After each change to a git repository that moves HEAD, and nothing else, the next
+//! `cargo build` rebuilds the crate and it prints `git rev-parse HEAD` cut to 14 characters;
+//! with no change, the next build reuses the artifact.
+
+use std::fs;
+use std::path::Path;
+
+use cachekiller_tests::oracle::{git, git_head};
+use cachekiller_tests::scratch::{assert_rebuilt_with_tag, ScratchCrate, PRINT_TAG_AND_URL};
+
+fn short_head(directory: &Path) -> String {
+    git_head(directory)[..14].to_owned()
+}
+
+/// A repository whose first commit holds a scratch crate at `crate_path`.
+fn repository_with_crate(root: &Path, crate_path: &str, name: &str) -> ScratchCrate {
+    fs::create_dir_all(root).unwrap();
+    git(root, &["init", "-q"]);
+    let scratch = ScratchCrate::standalone(&root.join(crate_path), name, PRINT_TAG_AND_URL, "");
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "the crate"]);
+    scratch
+}
+
+#[test]
+fn commit_amend_empty_commit_and_branch_switch() {
+    let repo = tempfile::tempdir().unwrap();
+    let scratch = repository_with_crate(repo.path(), "site", "fresh_git_commits");
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    fs::write(repo.path().join("notes.txt"), "one").unwrap();
+    git(repo.path(), &["add", "notes.txt"]);
+    git(repo.path(), &["commit", "-q", "-m", "a commit"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    git(
+        repo.path(),
+        &["commit", "-q", "--amend", "-m", "the commit, amended"],
+    );
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    git(
+        repo.path(),
+        &["commit", "-q", "--allow-empty", "-m", "an empty commit"],
+    );
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    git(repo.path(), &["switch", "-q", "-c", "older", "HEAD~1"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+}
+
+#[test]
+fn detached_checkout_pack_refs_and_reset() {
+    let repo = tempfile::tempdir().unwrap();
+    let scratch = repository_with_crate(repo.path(), "site", "fresh_git_refs");
+    for message in ["two", "three"] {
+        git(
+            repo.path(),
+            &["commit", "-q", "--allow-empty", "-m", message],
+        );
+    }
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    git(repo.path(), &["checkout", "-q", "--detach", "HEAD~2"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+    git(repo.path(), &["checkout", "-q", "main"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    // The loose ref the last expansion tracked is deleted: cargo must rebuild (a tracked file
+    // is gone) and the new expansion must track packed-refs instead. Same tag, so only the
+    // rebuild is checked here; the commit after it must then be seen.
+    git(repo.path(), &["pack-refs", "--all", "--prune"]);
+    assert!(!repo.path().join(".git/refs/heads/main").exists());
+    let report = scratch.build();
+    assert!(!report.fresh, "a deleted tracked ref must rebuild");
+    assert!(scratch.build().fresh);
+    git(
+        repo.path(),
+        &["commit", "-q", "--allow-empty", "-m", "after pack-refs"],
+    );
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    git(repo.path(), &["reset", "-q", "--hard", "HEAD~1"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+}
+
+#[test]
+fn commit_in_a_linked_worktree() {
+    let repo = tempfile::tempdir().unwrap();
+    let main = repo.path().join("main");
+    let _ = repository_with_crate(&main, "site", "fresh_git_worktree");
+    git(
+        &main,
+        &["worktree", "add", "-q", "-b", "feature", "../feature"],
+    );
+    let worktree = repo.path().join("feature");
+    let scratch = ScratchCrate {
+        dir: worktree.join("site"),
+        name: "fresh_git_worktree".into(),
+        workspace_dir: worktree.join("site"),
+    };
+    assert_rebuilt_with_tag(&scratch, &short_head(&worktree), &[]);
+
+    git(
+        &worktree,
+        &["commit", "-q", "--allow-empty", "-m", "on feature"],
+    );
+    assert_rebuilt_with_tag(&scratch, &short_head(&worktree), &[]);
+    // A commit in the main work tree moves another branch: the worktree's tag stays.
+    git(&main, &["commit", "-q", "--allow-empty", "-m", "on main"]);
+    assert!(
+        scratch.build().fresh,
+        "a commit on another worktree's branch must not rebuild"
+    );
+    assert_ne!(short_head(&main), short_head(&worktree));
+}
+
+#[test]
+fn commit_inside_a_submodule() {
+    let repo = tempfile::tempdir().unwrap();
+    let library = repo.path().join("library");
+    let _ = repository_with_crate(&library, "site", "fresh_git_submodule");
+    let superproject = repo.path().join("super");
+    fs::create_dir(&superproject).unwrap();
+    git(&superproject, &["init", "-q"]);
+    git(
+        &superproject,
+        &["submodule", "add", "-q", "../library", "library"],
+    );
+    git(&superproject, &["commit", "-q", "-m", "add the submodule"]);
+    let submodule = superproject.join("library");
+    assert!(
+        submodule.join(".git").is_file(),
+        "a submodule's .git is a file"
+    );
+    let scratch = ScratchCrate {
+        dir: submodule.join("site"),
+        name: "fresh_git_submodule".into(),
+        workspace_dir: submodule.join("site"),
+    };
+    assert_rebuilt_with_tag(&scratch, &short_head(&submodule), &[]);
+
+    git(
+        &submodule,
+        &[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "inside the submodule",
+        ],
+    );
+    assert_rebuilt_with_tag(&scratch, &short_head(&submodule), &[]);
+    assert_ne!(short_head(&submodule), short_head(&superproject));
+}
+
+#[test]
+fn member_of_a_workspace_deeper_in_the_repository() {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let workspace = repo.path().join("services/shop");
+    fs::create_dir_all(&workspace).unwrap();
+    fs::write(
+        workspace.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"crates/*\"]\n",
+    )
+    .unwrap();
+    let scratch = ScratchCrate::member(
+        &workspace,
+        &workspace.join("crates/web"),
+        "fresh_git_workspace_member",
+        PRINT_TAG_AND_URL,
+        "",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "the workspace"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+
+    git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+}
