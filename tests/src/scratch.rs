@@ -47,6 +47,8 @@ pub struct ScratchCrate {
     /// Where cargo runs from and the `Cargo.lock` lives: the crate itself, or the root of the
     /// workspace it is a member of.
     pub workspace_dir: PathBuf,
+    /// The cargo target directory: [`shared_target_dir`] unless the test needs its own.
+    pub target_dir: PathBuf,
 }
 
 /// What a `cargo build` did.
@@ -115,7 +117,30 @@ impl ScratchCrate {
             dir: dir.to_owned(),
             name: name.to_owned(),
             workspace_dir: workspace_dir.to_owned(),
+            target_dir: shared_target_dir(),
         }
+    }
+
+    /// The same crate at another place (a worktree or submodule checkout of it).
+    #[must_use]
+    pub fn checked_out_at(&self, dir: &Path) -> Self {
+        ScratchCrate {
+            dir: dir.to_owned(),
+            workspace_dir: dir.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// Builds into a target directory of its own, named `purpose`. For tests that change
+    /// `SOURCE_DATE_EPOCH`: the build scripts of libgit2-sys and libz-sys (through the `cc`
+    /// crate) rerun when it changes, which would rebuild every other test's crates in the
+    /// shared target dir and make them look rebuilt for nothing.
+    #[must_use]
+    pub fn with_own_target_dir(mut self, purpose: &str) -> Self {
+        self.target_dir = workspace_root()
+            .join("target")
+            .join(format!("e2e-{purpose}"));
+        self
     }
 
     /// `cargo build` with `variables` set on top of a clean environment; the raw output.
@@ -134,9 +159,26 @@ impl ScratchCrate {
         for variable in CLEARED_VARIABLES {
             command.env_remove(variable);
         }
-        command.env("CARGO_TARGET_DIR", shared_target_dir());
+        command.env("CARGO_TARGET_DIR", &self.target_dir);
         command.envs(variables.iter().copied());
         command.output().expect("cargo runs")
+    }
+
+    /// Builds, asserting failure, and returns cargo's and rustc's diagnostics.
+    #[must_use]
+    pub fn build_failure(&self, variables: &[(&str, &str)]) -> String {
+        let output = self.cargo_build(variables);
+        assert!(
+            !output.status.success(),
+            "cargo build of {} succeeded",
+            self.name
+        );
+        // With --message-format=json the diagnostics are on stdout, rendered in each message.
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|message| message["message"]["rendered"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Builds, asserting success, and reports whether the crate was rebuilt.
@@ -169,7 +211,7 @@ impl ScratchCrate {
     /// Runs the built binary and returns its standard output lines.
     #[must_use]
     pub fn run(&self) -> Vec<String> {
-        let binary = shared_target_dir().join("debug").join(&self.name);
+        let binary = self.target_dir.join("debug").join(&self.name);
         let output = Command::new(&binary)
             .output()
             .expect("the scratch binary runs");
@@ -182,19 +224,34 @@ impl ScratchCrate {
     }
 }
 
-/// Asserts what a build after a change must give: the crate was rebuilt, prints `tag` (and
-/// the URL with it), and a second build with nothing changed reuses the artifact.
+/// Asserts what a build after a change must give: the crate was rebuilt, prints `tag` and the
+/// URL `/static/css/app.css?tag=<tag>`, and a second build with nothing changed reuses the
+/// artifact.
 pub fn assert_rebuilt_with_tag(scratch: &ScratchCrate, tag: &str, variables: &[(&str, &str)]) {
+    assert_rebuilt_printing(
+        scratch,
+        &[tag, &format!("/static/css/app.css?tag={tag}")],
+        variables,
+    );
+}
+
+/// Asserts that the next build rebuilds the crate, that it prints `expected`, and that a
+/// second build with nothing changed reuses the artifact.
+pub fn assert_rebuilt_printing(
+    scratch: &ScratchCrate,
+    expected: &[&str],
+    variables: &[(&str, &str)],
+) {
     let report = scratch.build_with(variables);
     assert!(
         !report.fresh,
-        "{} was not rebuilt for tag {tag}",
+        "{} was not rebuilt; expected it to print {expected:?}",
         scratch.name
     );
     assert_eq!(
         scratch.run(),
-        [tag.to_owned(), format!("/static/css/app.css?tag={tag}")],
-        "{} prints the wrong tag",
+        expected,
+        "{} prints the wrong output",
         scratch.name
     );
     assert!(

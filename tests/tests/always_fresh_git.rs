@@ -88,17 +88,13 @@ fn detached_checkout_pack_refs_and_reset() {
 fn commit_in_a_linked_worktree() {
     let repo = tempfile::tempdir().unwrap();
     let main = repo.path().join("main");
-    let _ = repository_with_crate(&main, "site", "fresh_git_worktree");
+    let in_main = repository_with_crate(&main, "site", "fresh_git_worktree");
     git(
         &main,
         &["worktree", "add", "-q", "-b", "feature", "../feature"],
     );
     let worktree = repo.path().join("feature");
-    let scratch = ScratchCrate {
-        dir: worktree.join("site"),
-        name: "fresh_git_worktree".into(),
-        workspace_dir: worktree.join("site"),
-    };
+    let scratch = in_main.checked_out_at(&worktree.join("site"));
     assert_rebuilt_with_tag(&scratch, &short_head(&worktree), &[]);
 
     git(
@@ -119,7 +115,7 @@ fn commit_in_a_linked_worktree() {
 fn commit_inside_a_submodule() {
     let repo = tempfile::tempdir().unwrap();
     let library = repo.path().join("library");
-    let _ = repository_with_crate(&library, "site", "fresh_git_submodule");
+    let in_library = repository_with_crate(&library, "site", "fresh_git_submodule");
     let superproject = repo.path().join("super");
     fs::create_dir(&superproject).unwrap();
     git(&superproject, &["init", "-q"]);
@@ -133,11 +129,7 @@ fn commit_inside_a_submodule() {
         submodule.join(".git").is_file(),
         "a submodule's .git is a file"
     );
-    let scratch = ScratchCrate {
-        dir: submodule.join("site"),
-        name: "fresh_git_submodule".into(),
-        workspace_dir: submodule.join("site"),
-    };
+    let scratch = in_library.checked_out_at(&submodule.join("site"));
     assert_rebuilt_with_tag(&scratch, &short_head(&submodule), &[]);
 
     git(

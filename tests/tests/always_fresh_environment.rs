@@ -1,0 +1,103 @@
+//! `CACHEKILLER_TAG`, `CACHEKILLER_STATIC_URL` and `SOURCE_DATE_EPOCH` are tracked: setting,
+//! changing or unsetting one rebuilds the crate with the new value on the next `cargo build`.
+
+use std::path::Path;
+
+use cachekiller_tests::oracle::{git, git_head, run};
+use cachekiller_tests::scratch::{
+    assert_rebuilt_printing, assert_rebuilt_with_tag, ScratchCrate, PRINT_TAG_AND_URL,
+};
+
+#[test]
+fn cachekiller_tag_set_changed_and_unset() {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let scratch = ScratchCrate::standalone(
+        &repo.path().join("site"),
+        "fresh_env_tag",
+        PRINT_TAG_AND_URL,
+        "",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "the crate"]);
+    let head = git_head(repo.path())[..14].to_owned();
+    assert_rebuilt_with_tag(&scratch, &head, &[]);
+
+    assert_rebuilt_with_tag(&scratch, "build-41", &[("CACHEKILLER_TAG", "build-41")]);
+    assert_rebuilt_with_tag(&scratch, "build-42", &[("CACHEKILLER_TAG", "build-42")]);
+    assert_rebuilt_with_tag(&scratch, &head, &[]);
+
+    assert_rebuilt_printing(
+        &scratch,
+        &[
+            &head,
+            &format!("https://cdn.example.com/s/css/app.css?tag={head}"),
+        ],
+        &[("CACHEKILLER_STATIC_URL", "https://cdn.example.com/s/")],
+    );
+    assert_rebuilt_with_tag(&scratch, &head, &[]);
+
+    let message = scratch.build_failure(&[("CACHEKILLER_TAG", "a tag with spaces")]);
+    assert!(
+        message.contains(r#"CACHEKILLER_TAG="a tag with spaces" cannot be used as a tag"#),
+        "{message}"
+    );
+}
+
+#[test]
+fn source_date_epoch_without_any_vcs() {
+    let directory = tempfile::tempdir().unwrap();
+    let in_a_repository = ["git", "hg"].iter().any(|tool| {
+        std::process::Command::new(tool)
+            .arg("root")
+            .current_dir(directory.path())
+            .output()
+            .is_ok_and(|output| output.status.success())
+    }) || git_dir_above(directory.path());
+    assert!(
+        !in_a_repository,
+        "the temporary directory must be outside any repository"
+    );
+    let scratch = ScratchCrate::standalone(
+        &directory.path().join("site"),
+        "fresh_env_date",
+        PRINT_TAG_AND_URL,
+        "",
+    )
+    .with_own_target_dir("source-date-epoch");
+    let gnu_date = |epoch: &str| {
+        run(
+            "date",
+            directory.path(),
+            &["-u", "-d", &format!("@{epoch}"), "+%Y%m%d%H%M%S"],
+        )
+    };
+
+    assert_rebuilt_with_tag(
+        &scratch,
+        &gnu_date("1700000000"),
+        &[("SOURCE_DATE_EPOCH", "1700000000")],
+    );
+    assert_rebuilt_with_tag(
+        &scratch,
+        &gnu_date("1800000000"),
+        &[("SOURCE_DATE_EPOCH", "1800000000")],
+    );
+
+    // Without SOURCE_DATE_EPOCH the clock gives the date: it must lie within the build.
+    let before = run("date", directory.path(), &["-u", "+%Y%m%d%H%M%S"]);
+    let report = scratch.build();
+    let after = run("date", directory.path(), &["-u", "+%Y%m%d%H%M%S"]);
+    assert!(!report.fresh);
+    let tag = scratch.run().remove(0);
+    assert!(
+        before <= tag && tag <= after,
+        "{before} <= {tag} <= {after}"
+    );
+}
+
+fn git_dir_above(directory: &Path) -> bool {
+    directory
+        .ancestors()
+        .any(|ancestor| ancestor.join(".git").exists() || ancestor.join(".hg").exists())
+}
