@@ -188,8 +188,9 @@ impl ScratchCrate {
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(
             output.status.success(),
-            "cargo build of {} failed:\n{stderr}",
-            self.name
+            "cargo build of {} failed:\n{stderr}{}",
+            self.name,
+            rendered_diagnostics(&output)
         );
         let fresh = String::from_utf8_lossy(&output.stdout)
             .lines()
@@ -222,6 +223,16 @@ impl ScratchCrate {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// rustc's diagnostics as it would print them: with `--message-format=json` they are on
+/// stdout, rendered inside each message.
+fn rendered_diagnostics(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|message| message["message"]["rendered"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Asserts what a build after a change must give: the crate was rebuilt, prints `tag` and the
