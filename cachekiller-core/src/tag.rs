@@ -58,6 +58,29 @@ impl ResolvedTag {
     }
 }
 
+/// The version control systems, in the order they are tried.
+#[derive(Clone, Copy)]
+enum Vcs {
+    Git,
+    Mercurial,
+}
+
+impl Vcs {
+    fn lookup(self, start: &Path) -> Result<VcsLookup> {
+        match self {
+            Vcs::Git => read_git_revision(start),
+            Vcs::Mercurial => read_mercurial_revision(start),
+        }
+    }
+
+    fn source(self, repository_root: PathBuf) -> TagSource {
+        match self {
+            Vcs::Git => TagSource::Git { repository_root },
+            Vcs::Mercurial => TagSource::Mercurial { repository_root },
+        }
+    }
+}
+
 /// Resolves the tag for a crate whose manifest dir is `start`: the first that applies of
 /// `CACHEKILLER_TAG`, the git HEAD, the Mercurial working parent and the build date.
 ///
@@ -83,17 +106,8 @@ pub fn resolve_tag(
     }
 
     let mut tracked_files = Vec::new();
-    type Lookup = fn(&Path) -> Result<VcsLookup>;
-    let lookups: [(Lookup, fn(PathBuf) -> TagSource); 2] = [
-        (read_git_revision, |repository_root| TagSource::Git {
-            repository_root,
-        }),
-        (read_mercurial_revision, |repository_root| {
-            TagSource::Mercurial { repository_root }
-        }),
-    ];
-    for (lookup, source) in lookups {
-        match lookup(start)? {
+    for vcs in [Vcs::Git, Vcs::Mercurial] {
+        match vcs.lookup(start)? {
             VcsLookup::NotFound => {}
             VcsLookup::NoRevision {
                 tracked_files: files,
@@ -102,7 +116,7 @@ pub fn resolve_tag(
                 tracked_files.extend(revision.tracked_files);
                 return Ok(ResolvedTag {
                     value: revision.id_hex,
-                    source: source(revision.repository_root),
+                    source: vcs.source(revision.repository_root),
                     tracked_files,
                     tracked_environment,
                 });

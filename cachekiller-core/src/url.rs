@@ -155,105 +155,26 @@ mod tests {
     #[test]
     fn joins_paths_queries_and_fragments_like_django_cachekiller() {
         // (static_url, path, param, expected)
+        #[rustfmt::skip]
         let cases: &[(&str, &str, &str, &str)] = &[
-            (
-                "/static/",
-                "a.css",
-                "tag",
-                "/static/a.css?tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "css/a.css",
-                "tag",
-                "/static/css/a.css?tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "a.css?v=2",
-                "tag",
-                "/static/a.css?v=2&tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "a.css?v=2&w=3",
-                "tag",
-                "/static/a.css?v=2&w=3&tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "a.css?",
-                "tag",
-                "/static/a.css?tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "a.css?v=2&",
-                "tag",
-                "/static/a.css?v=2&tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "icons.svg#home",
-                "tag",
-                "/static/icons.svg?tag=0123456789abcd#home",
-            ),
-            (
-                "/static/",
-                "i.svg?v=1#home",
-                "tag",
-                "/static/i.svg?v=1&tag=0123456789abcd#home",
-            ),
-            (
-                "/static/",
-                "i.svg#a?b",
-                "tag",
-                "/static/i.svg?tag=0123456789abcd#a?b",
-            ),
-            (
-                "/static/",
-                "/a.css",
-                "tag",
-                "/static/a.css?tag=0123456789abcd",
-            ),
-            (
-                "/static",
-                "a.css",
-                "tag",
-                "/static/a.css?tag=0123456789abcd",
-            ),
-            (
-                "https://cdn.example.com/static/",
-                "a.css",
-                "tag",
-                "https://cdn.example.com/static/a.css?tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "https://cdn.example.com/x.js",
-                "tag",
-                "https://cdn.example.com/x.js?tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "//cdn.example.com/x.js",
-                "tag",
-                "//cdn.example.com/x.js?tag=0123456789abcd",
-            ),
-            (
-                "/static/",
-                "http://cdn.example.com/x.js?v=1",
-                "tag",
-                "http://cdn.example.com/x.js?v=1&tag=0123456789abcd",
-            ),
+            ("/static/", "a.css", "tag", "/static/a.css?tag=0123456789abcd"),
+            ("/static/", "css/a.css", "tag", "/static/css/a.css?tag=0123456789abcd"),
+            ("/static/", "a.css?v=2", "tag", "/static/a.css?v=2&tag=0123456789abcd"),
+            ("/static/", "a.css?v=2&w=3", "tag", "/static/a.css?v=2&w=3&tag=0123456789abcd"),
+            ("/static/", "a.css?", "tag", "/static/a.css?tag=0123456789abcd"),
+            ("/static/", "a.css?v=2&", "tag", "/static/a.css?v=2&tag=0123456789abcd"),
+            ("/static/", "icons.svg#home", "tag", "/static/icons.svg?tag=0123456789abcd#home"),
+            ("/static/", "i.svg?v=1#home", "tag", "/static/i.svg?v=1&tag=0123456789abcd#home"),
+            ("/static/", "i.svg#a?b", "tag", "/static/i.svg?tag=0123456789abcd#a?b"),
+            ("/static/", "/a.css", "tag", "/static/a.css?tag=0123456789abcd"),
+            ("/static", "a.css", "tag", "/static/a.css?tag=0123456789abcd"),
+            ("https://cdn.example.com/static/", "a.css", "tag", "https://cdn.example.com/static/a.css?tag=0123456789abcd"),
+            ("/static/", "https://cdn.example.com/x.js", "tag", "https://cdn.example.com/x.js?tag=0123456789abcd"),
+            ("/static/", "//cdn.example.com/x.js", "tag", "//cdn.example.com/x.js?tag=0123456789abcd"),
+            ("/static/", "http://cdn.example.com/x.js?v=1", "tag", "http://cdn.example.com/x.js?v=1&tag=0123456789abcd"),
             ("/static/", "a.css", "v", "/static/a.css?v=0123456789abcd"),
             ("/static/", "a.css", "", "/static/a.css?0123456789abcd"),
-            (
-                "/static/",
-                "a.css?x=1",
-                "",
-                "/static/a.css?x=1&0123456789abcd",
-            ),
+            ("/static/", "a.css?x=1", "", "/static/a.css?x=1&0123456789abcd"),
         ];
         for &(static_url, path, param, expected) in cases {
             assert_eq!(
@@ -266,6 +187,7 @@ mod tests {
 
     #[test]
     fn percent_encodes_what_is_not_url_or_attribute_safe() {
+        #[rustfmt::skip]
         let cases: &[(&str, &str)] = &[
             (
                 "dir/my file.css",

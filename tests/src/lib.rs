@@ -2,6 +2,8 @@
 // The harness below is test support: it panics with the failing command's output, which is
 // what a failing test should show.
 #![allow(clippy::missing_panics_doc)]
+// `git(…)` and `hg(…)` are mostly run for their effect; their output is there when wanted.
+#![allow(clippy::must_use_candidate)]
 
 pub mod oracle;
 pub mod scratch;

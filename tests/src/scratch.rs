@@ -96,7 +96,11 @@ impl ScratchCrate {
         manifest_extra: &str,
     ) -> Self {
         std::fs::create_dir_all(dir.join("src")).expect("create the scratch crate");
-        let macros = workspace_root().join("cachekiller-macros");
+        // A Rust string's Debug form is a valid TOML basic string (quotes and `\` escaped).
+        let macros = workspace_root()
+            .join("cachekiller-macros")
+            .display()
+            .to_string();
         std::fs::write(
             dir.join("Cargo.toml"),
             format!(

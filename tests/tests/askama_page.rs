@@ -26,7 +26,7 @@ fn renders_busted_urls() {
 </head>
 <body>
 <img src="/static/img/logo.svg?tag={tag}#mark" alt="logo">
-<img src="/static/img/team%20photo.jpg?tag={tag}" alt="team">
+<img src="/static/img/team%20photo.png?tag={tag}" alt="team">
 <a href="/about.html?tag={tag}">About</a>
 </body>
 </html>"#
