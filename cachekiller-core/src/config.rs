@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::{ConfigOrigin, Error, Result};
+use crate::hash::DigestAlgorithm;
 use crate::url::is_url_unreserved;
 
 /// `static_url` when none is configured, Django's `STATIC_URL` convention.
@@ -19,12 +20,46 @@ pub const MIN_TAG_LENGTH: usize = 4;
 /// The longest `tag_length`: a SHA-1 revision id has 40 hex digits.
 pub const MAX_TAG_LENGTH: usize = 40;
 
+/// `hash_length` when none is configured, as the seed's `STATICFILES_HASH_ACCURACY`.
+pub const DEFAULT_HASH_LENGTH: usize = 6;
+/// The shortest `hash_length`: the seed warns that 1 or 2 characters collide.
+pub const MIN_HASH_LENGTH: usize = 3;
+/// `hash_length` above this acts as this: a SHA-1 has 40 hex characters.
+pub const MAX_HASH_LENGTH: usize = 40;
+
 /// Every key `[package.metadata.cachekiller]` accepts.
-pub const CONFIG_KEYS: &[&str] = &["static_url", "param", "tag_length"];
+pub const CONFIG_KEYS: &[&str] = &[
+    "static_url",
+    "param",
+    "tag_length",
+    "static_dirs",
+    "check_files",
+    "mode",
+    "hash_length",
+];
 /// The options `cdnstatic!` accepts after the path.
-pub const STATIC_URL_OPTIONS: &[&str] = &["static_url", "param", "tag_length"];
+pub const STATIC_URL_OPTIONS: &[&str] = &[
+    "static_url",
+    "param",
+    "tag_length",
+    "check_files",
+    "mode",
+    "hash_length",
+];
 /// The options `cdntag!` accepts.
 pub const TAG_OPTIONS: &[&str] = &["tag_length"];
+/// The options `cdnintegrity!` accepts after the path.
+pub const INTEGRITY_OPTIONS: &[&str] = &["algorithm"];
+
+/// What the tag of `cdnstatic!` is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagMode {
+    /// The revision (or `CACHEKILLER_TAG`, or the build date): every asset changes URL on
+    /// every commit.
+    Vcs,
+    /// The SHA-1 of the file: an asset changes URL only when its bytes change.
+    Content,
+}
 
 /// The effective settings for one macro call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +70,17 @@ pub struct Config {
     pub param: String,
     /// Characters of a revision id kept in the tag.
     pub tag_length: usize,
+    /// Directories holding the static files, relative to the calling crate's manifest dir,
+    /// searched in order.
+    pub static_dirs: Vec<String>,
+    /// Whether a missing static file is a compile error (when a static dir exists).
+    pub check_files: bool,
+    /// What the tag of `cdnstatic!` is made from.
+    pub mode: TagMode,
+    /// Hex characters of the content hash kept in the tag (at most 40).
+    pub hash_length: usize,
+    /// The digest of `cdnintegrity!`.
+    pub algorithm: DigestAlgorithm,
 }
 
 impl Default for Config {
@@ -43,6 +89,11 @@ impl Default for Config {
             static_url: DEFAULT_STATIC_URL.to_owned(),
             param: DEFAULT_PARAM.to_owned(),
             tag_length: DEFAULT_TAG_LENGTH,
+            static_dirs: vec!["static".to_owned()],
+            check_files: true,
+            mode: TagMode::Vcs,
+            hash_length: DEFAULT_HASH_LENGTH,
+            algorithm: DigestAlgorithm::Sha384,
         }
     }
 }
@@ -54,6 +105,10 @@ pub enum ConfigValue {
     String(String),
     /// An integer.
     Integer(i64),
+    /// A boolean.
+    Boolean(bool),
+    /// An array of strings.
+    Strings(Vec<String>),
     /// Anything else, described for the error message (`a boolean true`, `an array`).
     Other(String),
 }
@@ -63,6 +118,8 @@ impl ConfigValue {
         match self {
             ConfigValue::String(text) => format!("the string {text:?}"),
             ConfigValue::Integer(number) => format!("the integer {number}"),
+            ConfigValue::Boolean(boolean) => format!("the boolean {boolean}"),
+            ConfigValue::Strings(strings) => format!("the array {strings:?}"),
             ConfigValue::Other(description) => description.clone(),
         }
     }
@@ -71,6 +128,15 @@ impl ConfigValue {
         match value {
             toml::Value::String(text) => ConfigValue::String(text.clone()),
             toml::Value::Integer(number) => ConfigValue::Integer(*number),
+            toml::Value::Boolean(boolean) => ConfigValue::Boolean(*boolean),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map_or_else(
+                    || ConfigValue::Other("an array with non-string items".to_owned()),
+                    ConfigValue::Strings,
+                ),
             other => ConfigValue::Other(format!("a TOML {}", other.type_str())),
         }
     }
@@ -139,7 +205,48 @@ impl Config {
                     "an integer from {MIN_TAG_LENGTH} to {MAX_TAG_LENGTH}"
                 )))
             }
-            _ => unreachable!("every key of CONFIG_KEYS is matched above"),
+            ("static_dirs", ConfigValue::Strings(dirs))
+                if !dirs.is_empty() && dirs.iter().all(|dir| !dir.is_empty()) =>
+            {
+                self.static_dirs.clone_from(dirs);
+            }
+            ("static_dirs", _) => {
+                return Err(invalid(
+                    "a non-empty array of directories relative to the crate, such as [\"static\"]",
+                ))
+            }
+            ("check_files", ConfigValue::Boolean(check)) => self.check_files = *check,
+            ("check_files", _) => return Err(invalid("true or false")),
+            ("mode", ConfigValue::String(mode)) if mode == "vcs" => self.mode = TagMode::Vcs,
+            ("mode", ConfigValue::String(mode)) if mode == "content" => {
+                self.mode = TagMode::Content;
+            }
+            ("mode", _) => return Err(invalid(
+                "\"vcs\" (the revision tags every file) or \"content\" (the SHA-1 of each file)",
+            )),
+            ("hash_length", ConfigValue::Integer(length))
+                if usize::try_from(*length).is_ok_and(|length| length >= MIN_HASH_LENGTH) =>
+            {
+                // Above 40 acts as 40, as the seed's STATICFILES_HASH_ACCURACY.
+                self.hash_length = usize::try_from(*length)
+                    .unwrap_or(MAX_HASH_LENGTH)
+                    .min(MAX_HASH_LENGTH);
+            }
+            ("hash_length", _) => {
+                return Err(invalid(&format!(
+                "an integer of at least {MIN_HASH_LENGTH} (shorter hashes collide between files)"
+            )))
+            }
+            ("algorithm", ConfigValue::String(name)) => {
+                self.algorithm = match name.as_str() {
+                    "sha256" => DigestAlgorithm::Sha256,
+                    "sha384" => DigestAlgorithm::Sha384,
+                    "sha512" => DigestAlgorithm::Sha512,
+                    _ => return Err(invalid("\"sha256\", \"sha384\" or \"sha512\"")),
+                };
+            }
+            ("algorithm", _) => return Err(invalid("\"sha256\", \"sha384\" or \"sha512\"")),
+            _ => unreachable!("every key an `allowed` list can hold is matched above"),
         }
         Ok(())
     }
@@ -315,7 +422,12 @@ mod tests {
             Config {
                 static_url: "/static/".into(),
                 param: "tag".into(),
-                tag_length: 14
+                tag_length: 14,
+                static_dirs: vec!["static".into()],
+                check_files: true,
+                mode: TagMode::Vcs,
+                hash_length: 6,
+                algorithm: DigestAlgorithm::Sha384,
             }
         );
         assert_eq!(loaded.manifest_files, [dir.path().join("Cargo.toml")]);
@@ -343,7 +455,8 @@ mod tests {
             Config {
                 static_url: "https://cdn.example.com/assets/".into(),
                 param: "v".into(),
-                tag_length: 10
+                tag_length: 10,
+                ..Config::default()
             }
         );
         assert_eq!(
@@ -371,6 +484,26 @@ mod tests {
                 .param,
             "tag"
         );
+    }
+
+    #[test]
+    fn content_mode_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            &dir.path().join("Cargo.toml"),
+            &format!(
+                "{PACKAGE}[package.metadata.cachekiller]\nmode = \"content\"\nhash_length = 64\n\
+                      static_dirs = [\"assets\", \"vendor\"]\ncheck_files = false\nparam = \"\"\n"
+            ),
+        );
+        let config = load_config(dir.path(), &BuildEnvironment::default())
+            .unwrap()
+            .config;
+        assert_eq!(config.mode, TagMode::Content);
+        assert_eq!(config.hash_length, 40, "above 40 acts as 40");
+        assert_eq!(config.static_dirs, ["assets", "vendor"]);
+        assert!(!config.check_files);
+        assert_eq!(config.param, "");
     }
 
     #[test]
@@ -483,7 +616,8 @@ mod tests {
                 .to_string(),
             format!(
                 "unknown cachekiller option `static-url` in [package.metadata.cachekiller] of {}: \
-                 expected one of `static_url`, `param`, `tag_length`",
+                 expected one of `static_url`, `param`, `tag_length`, `static_dirs`, \
+                 `check_files`, `mode`, `hash_length`",
                 manifest.display()
             )
         );

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::config::{load_config, LoadedConfig};
 use crate::environment::BuildEnvironment;
 use crate::error::Result;
+use crate::file_stamp::{file_stamp, FileStamp};
 use crate::tag::{resolve_tag, ResolvedTag};
 
 /// How long a cached context is used without looking at its files again.
@@ -24,44 +25,47 @@ pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);
 /// A crate's configuration and tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrateContext {
+    /// The calling crate's manifest dir (`CARGO_MANIFEST_DIR`).
+    pub manifest_dir: PathBuf,
     /// The configuration from the manifests and the environment.
     pub config: LoadedConfig,
-    /// The tag and what it was read from.
-    pub tag: ResolvedTag,
+    /// The tag and what it was read from, or why it could not be resolved. Kept as a result:
+    /// content-mode and integrity expansions need no revision, so a broken repository only
+    /// fails the calls that need one.
+    pub tag: Result<ResolvedTag>,
 }
 
 impl CrateContext {
+    /// The manifests the configuration was read from.
+    pub fn manifest_files(&self) -> impl Iterator<Item = &Path> {
+        self.config.manifest_files.iter().map(PathBuf::as_path)
+    }
+
     /// Every file this context was read from: the manifests, then the VCS files.
     pub fn tracked_files(&self) -> impl Iterator<Item = &Path> {
-        self.config
-            .manifest_files
-            .iter()
-            .chain(&self.tag.tracked_files)
-            .map(PathBuf::as_path)
+        let tag_files = self
+            .tag
+            .as_ref()
+            .map_or(&[][..], |tag| &tag.tracked_files[..]);
+        self.manifest_files()
+            .chain(tag_files.iter().map(PathBuf::as_path))
     }
 }
 
 /// Resolves the context of the crate at `manifest_dir` without any cache.
 ///
 /// # Errors
-/// Any error of [`load_config`] or [`resolve_tag`].
+/// Any error of [`load_config`]; an error of [`resolve_tag`] is kept in [`CrateContext::tag`].
 pub fn load_crate_context(
     manifest_dir: &Path,
     environment: &BuildEnvironment,
     now: SystemTime,
 ) -> Result<CrateContext> {
     Ok(CrateContext {
+        manifest_dir: manifest_dir.to_owned(),
         config: load_config(manifest_dir, environment)?,
-        tag: resolve_tag(manifest_dir, environment, now)?,
+        tag: resolve_tag(manifest_dir, environment, now),
     })
-}
-
-/// Size and modification time of a file, or `None` if it is gone.
-type FileStamp = Option<(u64, SystemTime)>;
-
-fn stamp(path: &Path) -> FileStamp {
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.len(), metadata.modified().ok()?))
 }
 
 struct CacheEntry {
@@ -75,7 +79,7 @@ impl CacheEntry {
     fn new(context: CrateContext, environment: BuildEnvironment) -> Self {
         let file_stamps = context
             .tracked_files()
-            .map(|path| (path.to_owned(), stamp(path)))
+            .map(|path| (path.to_owned(), file_stamp(path)))
             .collect();
         CacheEntry {
             context: Arc::new(context),
@@ -95,7 +99,7 @@ impl CacheEntry {
         let unchanged = self
             .file_stamps
             .iter()
-            .all(|(path, recorded)| stamp(path) == *recorded);
+            .all(|(path, recorded)| file_stamp(path) == *recorded);
         if unchanged {
             self.validated_at = Instant::now();
         }
@@ -106,8 +110,9 @@ impl CacheEntry {
 static CACHE: Mutex<Option<HashMap<PathBuf, CacheEntry>>> = Mutex::new(None);
 
 /// The context of the crate at `manifest_dir`, from this process's cache when it is still
-/// current, resolved (with [`BuildEnvironment::from_process`]) otherwise. Errors are not
-/// cached: every call reports them.
+/// current, resolved (with [`BuildEnvironment::from_process`]) otherwise. Failures are not
+/// cached, a failed tag included: every call reports them, and a repaired repository is seen
+/// at once.
 ///
 /// # Errors
 /// Any error of [`load_crate_context`].
@@ -123,6 +128,10 @@ pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
         }
     }
     let context = load_crate_context(manifest_dir, &environment, SystemTime::now())?;
+    if context.tag.is_err() {
+        cache.remove(manifest_dir);
+        return Ok(Arc::new(context));
+    }
     let entry = CacheEntry::new(context, environment);
     let context = Arc::clone(&entry.context);
     cache.insert(manifest_dir.to_owned(), entry);
@@ -145,6 +154,10 @@ mod tests {
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     }
 
+    fn tag_value(context: &CrateContext) -> &str {
+        &context.tag.as_ref().unwrap().value
+    }
+
     #[test]
     fn a_long_lived_process_sees_a_new_commit() {
         let repo = tempfile::tempdir().unwrap();
@@ -152,7 +165,7 @@ mod tests {
         std::fs::write(repo.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
         git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
         let first = cached_crate_context(repo.path()).unwrap();
-        assert_eq!(first.tag.value, git(repo.path(), &["rev-parse", "HEAD"]));
+        assert_eq!(tag_value(&first), git(repo.path(), &["rev-parse", "HEAD"]));
         assert!(Arc::ptr_eq(
             &first,
             &cached_crate_context(repo.path()).unwrap()
@@ -161,7 +174,7 @@ mod tests {
         git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
         std::thread::sleep(REVALIDATE_AFTER + Duration::from_millis(50));
         let second = cached_crate_context(repo.path()).unwrap();
-        assert_eq!(second.tag.value, git(repo.path(), &["rev-parse", "HEAD"]));
-        assert_ne!(first.tag.value, second.tag.value);
+        assert_eq!(tag_value(&second), git(repo.path(), &["rev-parse", "HEAD"]));
+        assert_ne!(tag_value(&first), tag_value(&second));
     }
 }

@@ -95,6 +95,42 @@ pub enum Error {
     ManifestDirUnknown,
     /// `cdnstatic!("")`: there is no file to link to.
     EmptyStaticPath,
+    /// A static path with no file behind it in any of the static dirs.
+    StaticFileNotFound {
+        /// The file path, relative to the static dirs.
+        path: String,
+        /// The static dirs searched, as configured.
+        searched: Vec<String>,
+        /// A file with a close name, if there is one.
+        suggestion: Option<String>,
+        /// Whether the file was needed for its bytes (content mode, integrity) rather than
+        /// only checked: then `check_files = false` cannot help.
+        hashed: bool,
+    },
+    /// A static path that would leave the static dirs (`..`, a drive, a NUL byte).
+    StaticPathEscapes {
+        /// The path as written.
+        path: String,
+    },
+    /// A static path whose percent escapes do not decode to a file name.
+    InvalidStaticPath {
+        /// The path as written.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A file that exists but could not be read for hashing.
+    FileUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+    /// A content hash or integrity digest asked of an absolute URL, which is no local file.
+    HashOfAbsoluteUrl {
+        /// The URL as written.
+        url: String,
+    },
     /// A file to track whose path is not UTF-8, which `include_bytes!` cannot name.
     NonUtf8Path {
         /// The path.
@@ -103,6 +139,8 @@ pub enum Error {
 }
 
 impl fmt::Display for Error {
+    // One arm per variant: each is a message users read, and reads best next to the others.
+    #[allow(clippy::too_many_lines)]
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidConfigValue {
@@ -159,6 +197,48 @@ impl fmt::Display for Error {
             Error::EmptyStaticPath => write!(
                 formatter,
                 "empty static path: expected the path of a file below the static URL, such as \"css/app.css\""
+            ),
+            Error::StaticFileNotFound {
+                path,
+                searched,
+                suggestion,
+                hashed,
+            } => {
+                let searched = searched
+                    .iter()
+                    .map(|dir| format!("{dir:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                write!(formatter, "static file {path:?} not found in the static dirs {searched}")?;
+                if let Some(suggestion) = suggestion {
+                    write!(formatter, "; did you mean {suggestion:?}?")?;
+                }
+                if *hashed {
+                    write!(formatter, " (its bytes are hashed, so it must exist at build time)")
+                } else {
+                    write!(
+                        formatter,
+                        " (set `check_files = false` for a file that only exists after the build)"
+                    )
+                }
+            }
+            Error::StaticPathEscapes { path } => write!(
+                formatter,
+                "static path {path:?} leaves the static dirs: `..` components and absolute file \
+                 paths are refused, so that a template cannot make the compiler read other files"
+            ),
+            Error::InvalidStaticPath { path, reason } => {
+                write!(formatter, "invalid static path {path:?}: {reason}")
+            }
+            Error::FileUnreadable { path, reason } => write!(
+                formatter,
+                "cachekiller could not read {}: {reason}",
+                path.display()
+            ),
+            Error::HashOfAbsoluteUrl { url } => write!(
+                formatter,
+                "cannot hash {url:?}: an absolute URL is not a file in the static dirs; \
+                 use the default `mode = \"vcs\"` for it"
             ),
             Error::NonUtf8Path { path } => write!(
                 formatter,

@@ -3,10 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConfigValue, STATIC_URL_OPTIONS, TAG_OPTIONS};
+use crate::config::{
+    Config, ConfigValue, TagMode, INTEGRITY_OPTIONS, STATIC_URL_OPTIONS, TAG_OPTIONS,
+};
 use crate::context::{cached_crate_context, CrateContext};
 use crate::environment::STATIC_URL_VARIABLE;
 use crate::error::{ConfigOrigin, Error, Result};
+use crate::hash::{cached_digest_of_file, content_tag, integrity_metadata, DigestAlgorithm};
+use crate::static_files::{
+    absolute_static_dirs, find_static_file, static_file_relative_path, FilePurpose,
+};
 use crate::url::join_static_url;
 
 /// An option written in a macro call after the path, such as `tag_length = 8`.
@@ -30,14 +36,6 @@ pub struct Expansion {
 }
 
 impl Expansion {
-    fn tracking(context: &CrateContext, value: String) -> Self {
-        Expansion {
-            value,
-            tracked_files: context.tracked_files().map(Path::to_owned).collect(),
-            tracked_environment: context.tag.tracked_environment.clone(),
-        }
-    }
-
     /// The tracked files as UTF-8 strings, as `include_bytes!` needs them.
     ///
     /// # Errors
@@ -53,10 +51,52 @@ impl Expansion {
     }
 }
 
+/// The crate's configuration with the call's options applied.
+fn call_config(
+    context: &CrateContext,
+    options: &[CallOption],
+    allowed: &'static [&'static str],
+) -> Result<Config> {
+    let mut config = context.config.config.clone();
+    for option in options {
+        config.apply(
+            &option.key,
+            &option.value,
+            &ConfigOrigin::MacroArgument,
+            allowed,
+        )?;
+    }
+    Ok(config)
+}
+
+/// The static file behind `path`, which must exist: for hashing.
+fn required_static_file(context: &CrateContext, config: &Config, path: &str) -> Result<PathBuf> {
+    let relative = static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
+        url: path.to_owned(),
+    })?;
+    let dirs = absolute_static_dirs(&context.manifest_dir, &config.static_dirs);
+    find_static_file(&dirs, &config.static_dirs, &relative, FilePurpose::Hash)
+}
+
+/// Checks that the file behind `path` exists, when checks are on and a static dir exists
+/// (a crate without static files, or one whose files are made at run time, is not checked).
+fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Result<()> {
+    // The path is validated in every case: `..` is refused even when nothing is read.
+    let Some(relative) = static_file_relative_path(path)? else {
+        return Ok(());
+    };
+    let dirs = absolute_static_dirs(&context.manifest_dir, &config.static_dirs);
+    if config.check_files && dirs.iter().any(|dir| dir.is_dir()) {
+        find_static_file(&dirs, &config.static_dirs, &relative, FilePurpose::Check)?;
+    }
+    Ok(())
+}
+
 /// Expands `cdnstatic!(path, options…)` in the given context.
 ///
 /// # Errors
-/// An empty path, an unknown option or an invalid option value.
+/// An empty or escaping path, a missing file, an unknown option or an invalid option value;
+/// in VCS mode, a tag that could not be resolved; in content mode, a file that cannot be read.
 pub fn expand_static_url_in(
     context: &CrateContext,
     path: &str,
@@ -65,44 +105,71 @@ pub fn expand_static_url_in(
     if path.is_empty() {
         return Err(Error::EmptyStaticPath);
     }
-    let mut config = context.config.config.clone();
-    for option in options {
-        config.apply(
-            &option.key,
-            &option.value,
-            &ConfigOrigin::MacroArgument,
-            STATIC_URL_OPTIONS,
-        )?;
-    }
-    let url = join_static_url(
-        &config.static_url,
-        path,
-        &config.param,
-        context.tag.cut(config.tag_length),
-    );
-    let mut expansion = Expansion::tracking(context, url);
-    expansion.tracked_environment.push(STATIC_URL_VARIABLE);
-    Ok(expansion)
+    let config = call_config(context, options, STATIC_URL_OPTIONS)?;
+    let mut tracked_files: Vec<PathBuf> = context.manifest_files().map(Path::to_owned).collect();
+    let mut tracked_environment = Vec::new();
+    let tag = match config.mode {
+        TagMode::Vcs => {
+            check_static_file(context, &config, path)?;
+            let tag = context.tag.as_ref().map_err(Clone::clone)?;
+            // The files are not tracked here: their content cannot change a revision tag.
+            tracked_files.extend(tag.tracked_files.iter().cloned());
+            tracked_environment.extend(&tag.tracked_environment);
+            tag.cut(config.tag_length).to_owned()
+        }
+        TagMode::Content => {
+            let file = required_static_file(context, &config, path)?;
+            let digest = cached_digest_of_file(&file, DigestAlgorithm::Sha1)?;
+            tracked_files.push(file);
+            content_tag(&digest, config.hash_length)
+        }
+    };
+    tracked_environment.push(STATIC_URL_VARIABLE);
+    Ok(Expansion {
+        value: join_static_url(&config.static_url, path, &config.param, &tag),
+        tracked_files,
+        tracked_environment,
+    })
 }
 
-/// Expands `cdntag!(options…)` in the given context.
+/// Expands `cdntag!(options…)` in the given context: the revision tag, in every mode.
 ///
 /// # Errors
-/// An unknown option or an invalid option value.
+/// An unknown option, an invalid option value, or a tag that could not be resolved.
 pub fn expand_tag_in(context: &CrateContext, options: &[CallOption]) -> Result<Expansion> {
-    let mut config = context.config.config.clone();
-    for option in options {
-        config.apply(
-            &option.key,
-            &option.value,
-            &ConfigOrigin::MacroArgument,
-            TAG_OPTIONS,
-        )?;
+    let config = call_config(context, options, TAG_OPTIONS)?;
+    let tag = context.tag.as_ref().map_err(Clone::clone)?;
+    Ok(Expansion {
+        value: tag.cut(config.tag_length).to_owned(),
+        tracked_files: context.tracked_files().map(Path::to_owned).collect(),
+        tracked_environment: tag.tracked_environment.clone(),
+    })
+}
+
+/// Expands `cdnintegrity!(path, options…)` in the given context: the subresource integrity
+/// metadata of the file, such as `sha384-…`.
+///
+/// # Errors
+/// An escaping path or an absolute URL, a missing or unreadable file, an unknown option or an
+/// invalid `algorithm`.
+pub fn expand_integrity_in(
+    context: &CrateContext,
+    path: &str,
+    options: &[CallOption],
+) -> Result<Expansion> {
+    if path.is_empty() {
+        return Err(Error::EmptyStaticPath);
     }
-    Ok(Expansion::tracking(
-        context,
-        context.tag.cut(config.tag_length).to_owned(),
-    ))
+    let config = call_config(context, options, INTEGRITY_OPTIONS)?;
+    let file = required_static_file(context, &config, path)?;
+    let digest = cached_digest_of_file(&file, config.algorithm)?;
+    let mut tracked_files: Vec<PathBuf> = context.manifest_files().map(Path::to_owned).collect();
+    tracked_files.push(file);
+    Ok(Expansion {
+        value: integrity_metadata(&digest, config.algorithm),
+        tracked_files,
+        tracked_environment: Vec::new(),
+    })
 }
 
 /// Expands `cdnstatic!` for the crate at `manifest_dir`, through the per-process cache.
@@ -125,6 +192,18 @@ pub fn expand_tag(manifest_dir: &Path, options: &[CallOption]) -> Result<Expansi
     expand_tag_in(&*cached_crate_context(manifest_dir)?, options)
 }
 
+/// Expands `cdnintegrity!` for the crate at `manifest_dir`, through the per-process cache.
+///
+/// # Errors
+/// Any error of resolving the crate's context or of [`expand_integrity_in`].
+pub fn expand_integrity(
+    manifest_dir: &Path,
+    path: &str,
+    options: &[CallOption],
+) -> Result<Expansion> {
+    expand_integrity_in(&*cached_crate_context(manifest_dir)?, path, options)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +213,7 @@ mod tests {
     /// A context as the git lookup would make it; the revision here is an input, not an oracle.
     fn context(static_url: &str) -> CrateContext {
         CrateContext {
+            manifest_dir: PathBuf::from("/nonexistent/cachekiller/w"),
             config: LoadedConfig {
                 config: Config {
                     static_url: static_url.into(),
@@ -141,14 +221,14 @@ mod tests {
                 },
                 manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
             },
-            tag: ResolvedTag {
+            tag: Ok(ResolvedTag {
                 value: "89abcdef0123456789abcdef0123456789abcdef".into(),
                 source: TagSource::Git {
                     repository_root: PathBuf::from("/w"),
                 },
                 tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
                 tracked_environment: vec!["CACHEKILLER_TAG"],
-            },
+            }),
         }
     }
 
@@ -223,5 +303,177 @@ mod tests {
             error.to_string(),
             "invalid cachekiller `tag_length` in the macro arguments: expected an integer from 4 to 40, found the integer 2"
         );
+    }
+
+    /// A crate dir with `static/css/app.css` and `static/img/logo.png` (binary).
+    fn crate_with_static_files() -> (tempfile::TempDir, CrateContext) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("static/css")).unwrap();
+        std::fs::create_dir_all(dir.path().join("static/img")).unwrap();
+        std::fs::write(
+            dir.path().join("static/css/app.css"),
+            "body { margin: 0 }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("static/img/logo.png"),
+            [0x89, b'P', b'N', b'G', 0, 0xff],
+        )
+        .unwrap();
+        let mut crate_context = context("/static/");
+        crate_context.manifest_dir = dir.path().to_owned();
+        (dir, crate_context)
+    }
+
+    fn shell(command: &str, directory: &Path) -> String {
+        let output = std::process::Command::new("sh")
+            .args(["-c", command])
+            .current_dir(directory)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{command}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    #[test]
+    fn content_mode_tags_with_the_files_sha1() {
+        let (dir, context) = crate_with_static_files();
+        let sha1 = shell("sha1sum static/css/app.css | cut -c1-40", dir.path());
+        let mode = option("mode", ConfigValue::String("content".into()));
+        let expansion =
+            expand_static_url_in(&context, "css/app.css?v=2#top", std::slice::from_ref(&mode))
+                .unwrap();
+        assert_eq!(
+            expansion.value,
+            format!("/static/css/app.css?v=2&tag={}#top", &sha1[..6])
+        );
+        assert_eq!(
+            expansion.tracked_files,
+            [
+                PathBuf::from("/w/Cargo.toml"),
+                dir.path().join("static/css/app.css")
+            ],
+            "the hashed file is tracked, the repository is not"
+        );
+        assert_eq!(expansion.tracked_environment, ["CACHEKILLER_STATIC_URL"]);
+
+        // The seed's bare form, and the length.
+        let bare = [
+            mode.clone(),
+            option("param", ConfigValue::String(String::new())),
+            option("hash_length", ConfigValue::Integer(12)),
+        ];
+        assert_eq!(
+            expand_static_url_in(&context, "css/app.css", &bare)
+                .unwrap()
+                .value,
+            format!("/static/css/app.css?{}", &sha1[..12])
+        );
+
+        let binary_sha1 = shell("sha1sum static/img/logo.png | cut -c1-40", dir.path());
+        assert_eq!(
+            expand_static_url_in(&context, "img/logo.png", std::slice::from_ref(&mode))
+                .unwrap()
+                .value,
+            format!("/static/img/logo.png?tag={}", &binary_sha1[..6])
+        );
+        assert_eq!(
+            expand_static_url_in(&context, "https://cdn.example.com/x.js", &[mode]),
+            Err(Error::HashOfAbsoluteUrl {
+                url: "https://cdn.example.com/x.js".into()
+            })
+        );
+        // cdntag! keeps the revision in every mode.
+        assert_eq!(
+            expand_tag_in(&context, &[]).unwrap().value,
+            "89abcdef012345"
+        );
+    }
+
+    #[test]
+    fn vcs_mode_checks_files_only_where_a_static_dir_exists() {
+        let (_dir, context) = crate_with_static_files();
+        let error = expand_static_url_in(&context, "css/ap.css", &[]).unwrap_err();
+        assert_eq!(
+            error,
+            Error::StaticFileNotFound {
+                path: "css/ap.css".into(),
+                searched: vec!["static".into()],
+                suggestion: Some("css/app.css".into()),
+                hashed: false,
+            }
+        );
+        let unchecked = [option("check_files", ConfigValue::Boolean(false))];
+        assert!(expand_static_url_in(&context, "css/ap.css", &unchecked).is_ok());
+        assert_eq!(
+            expand_static_url_in(&context, "../Cargo.toml", &unchecked),
+            Err(Error::StaticPathEscapes {
+                path: "../Cargo.toml".into()
+            }),
+            "`..` is refused even when files are not checked"
+        );
+        // The plain test context has no static dir: nothing to check against.
+        assert!(
+            expand_static_url_in(&super::tests::context("/static/"), "css/ap.css", &[]).is_ok()
+        );
+    }
+
+    #[test]
+    fn integrity_of_a_static_file() {
+        let (dir, context) = crate_with_static_files();
+        let expected = format!(
+            "sha384-{}",
+            shell(
+                "openssl dgst -sha384 -binary static/css/app.css | base64 -w0",
+                dir.path()
+            )
+        );
+        let expansion = expand_integrity_in(&context, "css/app.css", &[]).unwrap();
+        assert_eq!(expansion.value, expected);
+        assert_eq!(
+            expansion.tracked_files.last().unwrap(),
+            &dir.path().join("static/css/app.css")
+        );
+        let sha512 = format!(
+            "sha512-{}",
+            shell(
+                "openssl dgst -sha512 -binary static/css/app.css | base64 -w0",
+                dir.path()
+            )
+        );
+        let algorithm = [option("algorithm", ConfigValue::String("sha512".into()))];
+        assert_eq!(
+            expand_integrity_in(&context, "css/app.css", &algorithm)
+                .unwrap()
+                .value,
+            sha512
+        );
+        assert!(matches!(
+            expand_integrity_in(&context, "css/gone.css", &[]),
+            Err(Error::StaticFileNotFound { .. })
+        ));
+        let md5 = [option("algorithm", ConfigValue::String("md5".into()))];
+        assert!(expand_integrity_in(&context, "css/app.css", &md5)
+            .unwrap_err()
+            .to_string()
+            .contains("expected \"sha256\", \"sha384\" or \"sha512\""));
+    }
+
+    #[test]
+    fn a_broken_repository_fails_only_the_calls_that_need_a_revision() {
+        let (_dir, mut context) = crate_with_static_files();
+        let broken = Error::GitRepositoryUnreadable {
+            start: context.manifest_dir.clone(),
+            reason: "corrupted".into(),
+        };
+        context.tag = Err(broken.clone());
+        assert_eq!(
+            expand_static_url_in(&context, "css/app.css", &[]),
+            Err(broken.clone())
+        );
+        assert_eq!(expand_tag_in(&context, &[]), Err(broken));
+        let mode = [option("mode", ConfigValue::String("content".into()))];
+        assert!(expand_static_url_in(&context, "css/app.css", &mode).is_ok());
+        assert!(expand_integrity_in(&context, "css/app.css", &[]).is_ok());
     }
 }

@@ -24,12 +24,14 @@
 use std::path::PathBuf;
 
 use cachekiller_core::config::ConfigValue;
-use cachekiller_core::expand::{expand_static_url, expand_tag, CallOption, Expansion};
+use cachekiller_core::expand::{
+    expand_integrity, expand_static_url, expand_tag, CallOption, Expansion,
+};
 use cachekiller_core::{ConfigOrigin, Error};
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
-use syn::parse::{Parse, ParseStream};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Ident, Lit, LitStr, Token};
 
 /// The cache-busting URL of a static file, as a `&'static str` computed at compile time.
@@ -55,23 +57,41 @@ use syn::{Ident, Lit, LitStr, Token};
 ///     format!("https://cdn.example.com/a.css?v={short}")
 /// );
 /// ```
+///
+/// With `mode = "content"` (per call, or in the configuration) the tag is the start of the
+/// SHA-1 of the file instead, so only changed files get new URLs.
 #[proc_macro]
 pub fn cdnstatic(input: TokenStream) -> TokenStream {
-    let arguments = match syn::parse::<StaticUrlArguments>(input) {
+    expand_path_macro(input, "cdnstatic", expand_static_url)
+}
+
+/// The subresource integrity metadata of a static file, such as `"sha384-…"`, for
+/// `<script src="{{ cdnstatic!("app.js") }}" integrity="{{ cdnintegrity!("app.js") }}"
+/// crossorigin="anonymous">`. Accepts `algorithm = "sha256" | "sha384" | "sha512"`.
+/// The file must exist in the static dirs; an edit to it rebuilds the crate.
+#[proc_macro]
+pub fn cdnintegrity(input: TokenStream) -> TokenStream {
+    expand_path_macro(input, "cdnintegrity", expand_integrity)
+}
+
+/// The shared shell of the macros that take a path: parse, call core, emit.
+fn expand_path_macro(
+    input: TokenStream,
+    macro_name: &'static str,
+    expand: fn(&std::path::Path, &str, &[CallOption]) -> Result<Expansion, Error>,
+) -> TokenStream {
+    let parser = |stream: ParseStream| PathArguments::parse(stream, macro_name);
+    let arguments = match parser.parse(input) {
         Ok(arguments) => arguments,
         Err(error) => return error.to_compile_error().into(),
     };
-    let options = arguments
+    let call_options: Vec<CallOption> = arguments
         .options
         .iter()
-        .map(|option| option.call_option.clone());
-    let result = manifest_dir().and_then(|manifest_dir| {
-        expand_static_url(
-            &manifest_dir,
-            &arguments.path.value(),
-            &options.collect::<Vec<_>>(),
-        )
-    });
+        .map(|option| option.call_option.clone())
+        .collect();
+    let result = manifest_dir()
+        .and_then(|manifest_dir| expand(&manifest_dir, &arguments.path.value(), &call_options));
     emit(result, arguments.path.span(), &arguments.options)
 }
 
@@ -132,7 +152,7 @@ impl Parse for MacroOption {
                 |_| ConfigValue::Other(format!("the integer {number}")),
                 ConfigValue::Integer,
             ),
-            Lit::Bool(boolean) => ConfigValue::Other(format!("the boolean {}", boolean.value)),
+            Lit::Bool(boolean) => ConfigValue::Boolean(boolean.value),
             Lit::Float(_) => ConfigValue::Other("a float".to_owned()),
             Lit::ByteStr(_) | Lit::CStr(_) | Lit::Byte(_) => {
                 ConfigValue::Other("a byte or C string".to_owned())
@@ -174,17 +194,20 @@ fn expect_comma(input: ParseStream) -> syn::Result<()> {
         .map_err(|error| syn::Error::new(error.span(), "expected `,` between arguments"))
 }
 
-struct StaticUrlArguments {
+/// A path literal, then options.
+struct PathArguments {
     path: LitStr,
     options: Vec<MacroOption>,
 }
 
-impl Parse for StaticUrlArguments {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        const EXPECTED: &str = "expected a string literal with the path of a static file, \
-                                such as cdnstatic!(\"css/app.css\")";
+impl PathArguments {
+    fn parse(input: ParseStream, macro_name: &str) -> syn::Result<Self> {
+        let expected = format!(
+            "expected a string literal with the path of a static file, such as \
+             {macro_name}!(\"css/app.css\")"
+        );
         if input.is_empty() {
-            return Err(syn::Error::new(Span::call_site(), EXPECTED));
+            return Err(syn::Error::new(Span::call_site(), expected));
         }
         let path = match input.parse::<Lit>() {
             Ok(Lit::Str(path)) => path,
@@ -194,23 +217,21 @@ impl Parse for StaticUrlArguments {
                     "expected a string literal, found a byte string: write the path without the `b` prefix",
                 ))
             }
-            Ok(other) => return Err(syn::Error::new(other.span(), EXPECTED)),
+            Ok(other) => return Err(syn::Error::new(other.span(), expected)),
             Err(error) => {
                 return Err(syn::Error::new(
                     error.span(),
-                    format!("{EXPECTED}; the path must be a literal because it is resolved at compile time"),
+                    format!("{expected}; the path must be a literal because it is resolved at compile time"),
                 ))
             }
         };
         if !input.is_empty() {
             expect_comma(input)?;
         }
-        Ok(StaticUrlArguments {
+        let takes = format!("{macro_name}! takes one path, then options as `name = value`");
+        Ok(PathArguments {
             path,
-            options: parse_options(
-                input,
-                "cdnstatic! takes one path, then options as `name = value`",
-            )?,
+            options: parse_options(input, &takes)?,
         })
     }
 }

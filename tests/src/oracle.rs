@@ -91,3 +91,35 @@ pub fn workspace_tag() -> String {
     head.truncate(14);
     head
 }
+
+/// The first `length` hex characters of `sha1sum <file>`.
+#[must_use]
+pub fn sha1sum(file: &Path, length: usize) -> String {
+    let output = run("sha1sum", Path::new("/"), &[file]);
+    output[..length].to_owned()
+}
+
+/// Subresource integrity metadata from openssl: `<algorithm>-<base64 of the digest>`.
+#[must_use]
+pub fn openssl_integrity(file: &Path, algorithm: &str) -> String {
+    let script = format!("openssl dgst -{algorithm} -binary \"$1\" | base64 -w0");
+    let base64 = run(
+        "sh",
+        Path::new("/"),
+        &[
+            OsStr::new("-c"),
+            OsStr::new(&script),
+            OsStr::new("sh"),
+            file.as_os_str(),
+        ],
+    );
+    format!("{algorithm}-{base64}")
+}
+
+/// A file of this crate's `static/` dir, where the tests' and the demo's assets are.
+#[must_use]
+pub fn static_file(relative: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("static")
+        .join(relative)
+}

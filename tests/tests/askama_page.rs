@@ -36,7 +36,7 @@ fn renders_busted_urls() {
 
 #[derive(Template)]
 #[template(
-    source = r#"<link rel="preload" href="{{ cdnstatic!("fonts/inter.woff2", tag_length = 8) }}">"#,
+    source = r#"<link rel="icon" href="{{ cdnstatic!("img/logo.svg", tag_length = 8) }}">"#,
     ext = "html"
 )]
 struct InlineOptions;
@@ -47,10 +47,9 @@ fn renders_call_options_in_inline_templates() {
     assert_eq!(
         InlineOptions.render().unwrap(),
         format!(
-            r#"<link rel="preload" href="/static/fonts/inter.woff2?tag={}">"#,
+            r#"<link rel="icon" href="/static/img/logo.svg?tag={}">"#,
             &tag[..8]
         )
     );
     assert_eq!(cdntag!(tag_length = 8), &tag[..8]);
-    let _ = cdnstatic!("unused.css");
 }

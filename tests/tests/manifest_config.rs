@@ -85,7 +85,7 @@ fn a_bad_value_names_the_key_and_the_manifest() {
         "{message}"
     );
     assert!(
-        message.contains("expected one of `static_url`, `param`, `tag_length`"),
+        message.contains("expected one of `static_url`, `param`, `tag_length`, `static_dirs`, `check_files`, `mode`, `hash_length`"),
         "{message}"
     );
 }

@@ -1,0 +1,252 @@
+//! Content hashes of static files: the SHA-1 tag of `HashPathStaticFilesStorage`, and the
+//! SHA-2 digests of subresource integrity.
+//!
+//! Files are read as bytes (the seed's `open(path, 'r')` broke on images until a commenter
+//! switched to `'rb'`) and streamed, so memory does not grow with the file. A file is hashed
+//! once per compiler process and algorithm, and again only if its size or mtime changes.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use base64::Engine as _;
+use sha1::Digest;
+
+use crate::error::{Error, Result};
+use crate::file_stamp::{file_stamp, FileStamp};
+
+/// The digests cachekiller computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    /// SHA-1, for content tags (as the seed).
+    Sha1,
+    /// SHA-256, for `integrity="sha256-…"`.
+    Sha256,
+    /// SHA-384, the usual subresource integrity digest.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// The name used in integrity metadata and in the `algorithm` option.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha1 => "sha1",
+            DigestAlgorithm::Sha256 => "sha256",
+            DigestAlgorithm::Sha384 => "sha384",
+            DigestAlgorithm::Sha512 => "sha512",
+        }
+    }
+}
+
+/// The size of the read buffer: large enough that the system call cost vanishes next to the
+/// hashing, small enough to stay in cache.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+fn digest_reader<D: Digest>(mut reader: impl Read) -> io::Result<Vec<u8>> {
+    let mut hasher = D::new();
+    let mut buffer = vec![0; READ_BUFFER_BYTES];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.finalize().to_vec()),
+            Ok(read) => hasher.update(&buffer[..read]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The digest of everything `reader` yields, streamed.
+///
+/// # Errors
+/// Any read error.
+pub fn digest_of_reader(reader: impl Read, algorithm: DigestAlgorithm) -> io::Result<Vec<u8>> {
+    match algorithm {
+        DigestAlgorithm::Sha1 => digest_reader::<sha1::Sha1>(reader),
+        DigestAlgorithm::Sha256 => digest_reader::<sha2::Sha256>(reader),
+        DigestAlgorithm::Sha384 => digest_reader::<sha2::Sha384>(reader),
+        DigestAlgorithm::Sha512 => digest_reader::<sha2::Sha512>(reader),
+    }
+}
+
+/// The digest of the file at `path`, uncached.
+///
+/// # Errors
+/// [`Error::FileUnreadable`] if the file cannot be opened or read.
+pub fn digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
+    File::open(path)
+        .and_then(|file| digest_of_reader(file, algorithm))
+        .map_err(|error| Error::FileUnreadable {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })
+}
+
+type DigestCache = HashMap<(PathBuf, DigestAlgorithm), (FileStamp, Vec<u8>)>;
+static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
+
+/// [`digest_of_file`] through this process's cache: a file used by many macro calls is read
+/// once, and again only after its size or mtime changed.
+///
+/// # Errors
+/// As [`digest_of_file`].
+pub fn cached_digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
+    let stamp = file_stamp(path);
+    let key = (path.to_owned(), algorithm);
+    {
+        let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((cached_stamp, digest)) = guard.get_or_insert_with(HashMap::new).get(&key) {
+            if stamp.is_some() && *cached_stamp == stamp {
+                return Ok(digest.clone());
+            }
+        }
+    }
+    // Hash without holding the lock: other crates' expansions need not wait for a big file.
+    let digest = digest_of_file(path, algorithm)?;
+    DIGESTS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashMap::new)
+        .insert(key, (stamp, digest.clone()));
+    Ok(digest)
+}
+
+/// The content tag: the first `hash_length` hex characters of `digest` (all of them if it is
+/// shorter, as the seed's `[:ACCURACY]`).
+#[must_use]
+pub fn content_tag(digest: &[u8], hash_length: usize) -> String {
+    let mut hex = crate::vcs::to_hex(digest);
+    hex.truncate(hash_length);
+    hex
+}
+
+/// Subresource integrity metadata: `<algorithm>-<base64 of the digest>`.
+#[must_use]
+pub fn integrity_metadata(digest: &[u8], algorithm: DigestAlgorithm) -> String {
+    format!(
+        "{}-{}",
+        algorithm.name(),
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::process::Command;
+
+    fn oracle(shell_command: &str, file: &Path) -> String {
+        let output = Command::new("sh")
+            .args(["-c", shell_command, "sh"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell_command}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Text, binary, empty, and larger than any buffer (tens of MB, not a multiple of it).
+    fn sample_files(directory: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut write = |name: &str, bytes: &[u8]| {
+            let path = directory.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            files.push(path);
+        };
+        write("app.css", b"body { color: #1b1b1f; }\n");
+        write("empty.txt", b"");
+        write(
+            "bytes.bin",
+            &(0..=255u8).cycle().take(70_001).collect::<Vec<_>>(),
+        );
+        let mut large = File::create(directory.join("large.bin")).unwrap();
+        let mut state: u32 = 0x1234_5678;
+        let chunk: Vec<u8> = (0..1_048_573)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state.to_le_bytes()[0]
+            })
+            .collect();
+        for _ in 0..24 {
+            large.write_all(&chunk).unwrap();
+        }
+        files.push(directory.join("large.bin"));
+        files
+    }
+
+    #[test]
+    fn sha1_tags_match_sha1sum() {
+        let directory = tempfile::tempdir().unwrap();
+        for file in sample_files(directory.path()) {
+            let sha1sum = oracle("sha1sum \"$1\" | cut -d' ' -f1", &file);
+            let digest = digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
+            assert_eq!(content_tag(&digest, 40), sha1sum, "{}", file.display());
+            assert_eq!(content_tag(&digest, 6), sha1sum[..6], "{}", file.display());
+            assert_eq!(content_tag(&digest, 99), sha1sum, "above 40 acts as 40");
+        }
+    }
+
+    #[test]
+    fn integrity_matches_openssl() {
+        let directory = tempfile::tempdir().unwrap();
+        for file in sample_files(directory.path()) {
+            for algorithm in [
+                DigestAlgorithm::Sha256,
+                DigestAlgorithm::Sha384,
+                DigestAlgorithm::Sha512,
+            ] {
+                let name = algorithm.name();
+                let expected = format!(
+                    "{name}-{}",
+                    oracle(
+                        &format!("openssl dgst -{name} -binary \"$1\" | base64 -w0"),
+                        &file
+                    )
+                );
+                let digest = digest_of_file(&file, algorithm).unwrap();
+                assert_eq!(
+                    integrity_metadata(&digest, algorithm),
+                    expected,
+                    "{}",
+                    file.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cache_sees_an_edit() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("a.css");
+        std::fs::write(&file, "one").unwrap();
+        let first = cached_digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
+        assert_eq!(
+            first,
+            cached_digest_of_file(&file, DigestAlgorithm::Sha1).unwrap()
+        );
+        std::fs::write(&file, "two, longer").unwrap();
+        let second = cached_digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
+        assert_eq!(
+            content_tag(&second, 40),
+            oracle("sha1sum \"$1\" | cut -d' ' -f1", &file)
+        );
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error_naming_it() {
+        let missing = Path::new("/nonexistent/cachekiller/a.css");
+        let error = digest_of_file(missing, DigestAlgorithm::Sha1).unwrap_err();
+        assert!(
+            error.to_string().contains("/nonexistent/cachekiller/a.css"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,6 @@
+use cachekiller_macros::cdnintegrity;
+
+fn main() {
+    let _ = cdnintegrity!("js/ap.js");
+    let _ = cdnintegrity!();
+}
