@@ -6,23 +6,26 @@
 //! process. For the same reason an entry is not trusted forever: it remembers the environment
 //! it was resolved with and the size and modification time of every file it read, and is
 //! resolved anew when they differ (checked at most once per [`REVALIDATE_AFTER`], so that the
-//! thousands of calls of one compilation pay for a handful of `stat`s).
+//! thousands of calls of one compilation pay for a handful of `stat`s and environment reads;
+//! within one rustc process neither can change).
 
-use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{load_config, LoadedConfig};
-use crate::environment::BuildEnvironment;
+use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::Result;
 use crate::file_stamp::{file_stamp, FileStamp};
+use crate::static_files::absolute_static_dirs;
 use crate::tag::{resolve_tag, ResolvedTag};
+use crate::tracking::Tracking;
 
 /// How long a cached context is used without looking at its files again.
 pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);
 
-/// A crate's configuration and tag.
+/// A crate's configuration and tag, and what follows from them for every call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrateContext {
     /// The calling crate's manifest dir (`CARGO_MANIFEST_DIR`).
@@ -33,22 +36,52 @@ pub struct CrateContext {
     /// content-mode and integrity expansions need no revision, so a broken repository only
     /// fails the calls that need one.
     pub tag: Result<ResolvedTag>,
+    /// The configured static dirs, absolute, in search order.
+    pub static_dirs: Vec<PathBuf>,
+    /// Whether any static dir exists (file checks apply only then).
+    pub has_static_dir: bool,
+    /// What every expansion whose value depends on the revision must track: the manifests,
+    /// the VCS files and variables, `CACHEKILLER_STATIC_URL`. Shared, so that the tracking
+    /// ledger recognises it by pointer.
+    pub revision_tracking: Arc<Tracking>,
+    /// What every expansion whose value depends on a file must track, besides the file: the
+    /// manifests and `CACHEKILLER_STATIC_URL`.
+    pub file_tracking: Arc<Tracking>,
 }
 
 impl CrateContext {
-    /// The manifests the configuration was read from.
-    pub fn manifest_files(&self) -> impl Iterator<Item = &Path> {
-        self.config.manifest_files.iter().map(PathBuf::as_path)
+    /// A context from its parts, with what follows from them computed once.
+    #[must_use]
+    pub fn new(manifest_dir: &Path, config: LoadedConfig, tag: Result<ResolvedTag>) -> Self {
+        let static_dirs = absolute_static_dirs(manifest_dir, &config.config.static_dirs);
+        let has_static_dir = static_dirs.iter().any(|dir| dir.is_dir());
+        let file_tracking = Tracking {
+            files: config.manifest_files.clone(),
+            environment: vec![STATIC_URL_VARIABLE],
+        };
+        let mut revision_tracking = file_tracking.clone();
+        if let Ok(tag) = &tag {
+            revision_tracking
+                .files
+                .extend(tag.tracked_files.iter().cloned());
+            revision_tracking
+                .environment
+                .splice(0..0, tag.tracked_environment.iter().copied());
+        }
+        CrateContext {
+            manifest_dir: manifest_dir.to_owned(),
+            config,
+            tag,
+            static_dirs,
+            has_static_dir,
+            revision_tracking: Arc::new(revision_tracking),
+            file_tracking: Arc::new(file_tracking),
+        }
     }
 
     /// Every file this context was read from: the manifests, then the VCS files.
     pub fn tracked_files(&self) -> impl Iterator<Item = &Path> {
-        let tag_files = self
-            .tag
-            .as_ref()
-            .map_or(&[][..], |tag| &tag.tracked_files[..]);
-        self.manifest_files()
-            .chain(tag_files.iter().map(PathBuf::as_path))
+        self.revision_tracking.files.iter().map(PathBuf::as_path)
     }
 }
 
@@ -61,11 +94,11 @@ pub fn load_crate_context(
     environment: &BuildEnvironment,
     now: SystemTime,
 ) -> Result<CrateContext> {
-    Ok(CrateContext {
-        manifest_dir: manifest_dir.to_owned(),
-        config: load_config(manifest_dir, environment)?,
-        tag: resolve_tag(manifest_dir, environment, now),
-    })
+    Ok(CrateContext::new(
+        manifest_dir,
+        load_config(manifest_dir, environment)?,
+        resolve_tag(manifest_dir, environment, now),
+    ))
 }
 
 struct CacheEntry {
@@ -89,17 +122,15 @@ impl CacheEntry {
         }
     }
 
-    fn is_current(&mut self, environment: &BuildEnvironment) -> bool {
-        if self.environment != *environment {
-            return false;
-        }
+    fn is_current(&mut self) -> bool {
         if self.validated_at.elapsed() < REVALIDATE_AFTER {
             return true;
         }
-        let unchanged = self
-            .file_stamps
-            .iter()
-            .all(|(path, recorded)| file_stamp(path) == *recorded);
+        let unchanged = self.environment == BuildEnvironment::from_process()
+            && self
+                .file_stamps
+                .iter()
+                .all(|(path, recorded)| file_stamp(path) == *recorded);
         if unchanged {
             self.validated_at = Instant::now();
         }
@@ -107,7 +138,10 @@ impl CacheEntry {
     }
 }
 
-static CACHE: Mutex<Option<HashMap<PathBuf, CacheEntry>>> = Mutex::new(None);
+/// Entries by manifest dir, searched by comparing bytes: rustc compiles one crate per process
+/// and rust-analyzer a few hundred at most, and in the unoptimized builds proc macros usually
+/// get, hashing a path costs more than the rest of a call.
+static CACHE: Mutex<Vec<(OsString, CacheEntry)>> = Mutex::new(Vec::new());
 
 /// The context of the crate at `manifest_dir`, from this process's cache when it is still
 /// current, resolved (with [`BuildEnvironment::from_process`]) otherwise. Failures are not
@@ -117,24 +151,27 @@ static CACHE: Mutex<Option<HashMap<PathBuf, CacheEntry>>> = Mutex::new(None);
 /// # Errors
 /// Any error of [`load_crate_context`].
 pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
-    let environment = BuildEnvironment::from_process();
     // A panic while holding the lock cannot leave a half-written entry (entries are replaced
     // whole), so a poisoned cache is still sound.
-    let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    let cache = guard.get_or_insert_with(HashMap::new);
-    if let Some(entry) = cache.get_mut(manifest_dir) {
-        if entry.is_current(&environment) {
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    let position = cache
+        .iter()
+        .position(|(key, _)| key.as_os_str() == manifest_dir.as_os_str());
+    if let Some(position) = position {
+        let entry = &mut cache[position].1;
+        if entry.is_current() {
             return Ok(Arc::clone(&entry.context));
         }
+        cache.swap_remove(position);
     }
+    let environment = BuildEnvironment::from_process();
     let context = load_crate_context(manifest_dir, &environment, SystemTime::now())?;
     if context.tag.is_err() {
-        cache.remove(manifest_dir);
         return Ok(Arc::new(context));
     }
     let entry = CacheEntry::new(context, environment);
     let context = Arc::clone(&entry.context);
-    cache.insert(manifest_dir.to_owned(), entry);
+    cache.push((manifest_dir.as_os_str().to_owned(), entry));
     Ok(context)
 }
 

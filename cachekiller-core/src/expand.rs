@@ -1,18 +1,18 @@
 //! What `cdnstatic!` and `cdntag!` expand to, as plain functions: the string, and what cargo
 //! must watch so that the next build after a change expands them again.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::{
     Config, ConfigValue, TagMode, INTEGRITY_OPTIONS, STATIC_URL_OPTIONS, TAG_OPTIONS,
 };
 use crate::context::{cached_crate_context, CrateContext};
-use crate::environment::STATIC_URL_VARIABLE;
 use crate::error::{ConfigOrigin, Error, Result};
 use crate::hash::{cached_digest_of_file, content_tag, integrity_metadata, DigestAlgorithm};
-use crate::static_files::{
-    absolute_static_dirs, find_static_file, static_file_relative_path, FilePurpose,
-};
+use crate::static_files::{find_static_file, static_file_relative_path, FilePurpose};
+use crate::tracking::{not_yet_tracked, Tracking};
 use crate::url::join_static_url;
 
 /// An option written in a macro call after the path, such as `tag_length = 8`.
@@ -24,42 +24,47 @@ pub struct CallOption {
     pub value: ConfigValue,
 }
 
-/// The result of one macro call.
+/// The result of one macro call in a context: the value and all it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expansion {
     /// The string the macro expands to.
     pub value: String,
-    /// Files to track with `include_bytes!`: a change to any of them must rebuild the crate.
-    pub tracked_files: Vec<PathBuf>,
-    /// Environment variables to track with `option_env!`.
-    pub tracked_environment: Vec<&'static str>,
+    /// What the value depends on that every call of its kind in the crate shares.
+    pub shared_tracking: Arc<Tracking>,
+    /// The file this call read (hashed), if any.
+    pub own_file: Option<PathBuf>,
 }
 
 impl Expansion {
-    /// The tracked files as UTF-8 strings, as `include_bytes!` needs them.
-    ///
-    /// # Errors
-    /// [`Error::NonUtf8Path`] for a path that is not valid UTF-8.
-    pub fn tracked_file_strings(&self) -> Result<Vec<&str>> {
-        self.tracked_files
-            .iter()
-            .map(|path| {
-                path.to_str()
-                    .ok_or_else(|| Error::NonUtf8Path { path: path.clone() })
-            })
-            .collect()
+    /// Everything the value was read from, in one list.
+    #[must_use]
+    pub fn tracking(&self) -> Tracking {
+        let mut tracking = Tracking::clone(&self.shared_tracking);
+        tracking.files.extend(self.own_file.clone());
+        tracking
     }
 }
 
-/// The crate's configuration with the call's options applied.
-fn call_config(
-    context: &CrateContext,
+/// What a macro call emits: the value, and the tracking no earlier call for the crate emitted
+/// in this process (see [`crate::tracking`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroOutput {
+    /// The string the macro expands to.
+    pub value: String,
+    /// What to track with `include_bytes!` and `option_env!` next to it.
+    pub tracking: Tracking,
+}
+
+/// The crate's configuration with the call's options applied (borrowed when there are none,
+/// which is most calls).
+fn call_config<'a>(
+    context: &'a CrateContext,
     options: &[CallOption],
     allowed: &'static [&'static str],
-) -> Result<Config> {
-    let mut config = context.config.config.clone();
+) -> Result<Cow<'a, Config>> {
+    let mut config = Cow::Borrowed(&context.config.config);
     for option in options {
-        config.apply(
+        config.to_mut().apply(
             &option.key,
             &option.value,
             &ConfigOrigin::MacroArgument,
@@ -70,12 +75,16 @@ fn call_config(
 }
 
 /// The static file behind `path`, which must exist: for hashing.
-fn required_static_file(context: &CrateContext, config: &Config, path: &str) -> Result<PathBuf> {
+fn required_static_file(context: &CrateContext, path: &str) -> Result<PathBuf> {
     let relative = static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
         url: path.to_owned(),
     })?;
-    let dirs = absolute_static_dirs(&context.manifest_dir, &config.static_dirs);
-    find_static_file(&dirs, &config.static_dirs, &relative, FilePurpose::Hash)
+    find_static_file(
+        &context.static_dirs,
+        &context.config.config.static_dirs,
+        &relative,
+        FilePurpose::Hash,
+    )
 }
 
 /// Checks that the file behind `path` exists, when checks are on and a static dir exists
@@ -85,9 +94,13 @@ fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Res
     let Some(relative) = static_file_relative_path(path)? else {
         return Ok(());
     };
-    let dirs = absolute_static_dirs(&context.manifest_dir, &config.static_dirs);
-    if config.check_files && dirs.iter().any(|dir| dir.is_dir()) {
-        find_static_file(&dirs, &config.static_dirs, &relative, FilePurpose::Check)?;
+    if config.check_files && context.has_static_dir {
+        find_static_file(
+            &context.static_dirs,
+            &config.static_dirs,
+            &relative,
+            FilePurpose::Check,
+        )?;
     }
     Ok(())
 }
@@ -106,29 +119,25 @@ pub fn expand_static_url_in(
         return Err(Error::EmptyStaticPath);
     }
     let config = call_config(context, options, STATIC_URL_OPTIONS)?;
-    let mut tracked_files: Vec<PathBuf> = context.manifest_files().map(Path::to_owned).collect();
-    let mut tracked_environment = Vec::new();
-    let tag = match config.mode {
+    let (tag, shared_tracking, own_file) = match config.mode {
         TagMode::Vcs => {
+            // The file is not tracked: its content cannot change a revision tag.
             check_static_file(context, &config, path)?;
             let tag = context.tag.as_ref().map_err(Clone::clone)?;
-            // The files are not tracked here: their content cannot change a revision tag.
-            tracked_files.extend(tag.tracked_files.iter().cloned());
-            tracked_environment.extend(&tag.tracked_environment);
-            tag.cut(config.tag_length).to_owned()
+            let tag = tag.cut(config.tag_length).to_owned();
+            (tag, &context.revision_tracking, None)
         }
         TagMode::Content => {
-            let file = required_static_file(context, &config, path)?;
+            let file = required_static_file(context, path)?;
             let digest = cached_digest_of_file(&file, DigestAlgorithm::Sha1)?;
-            tracked_files.push(file);
-            content_tag(&digest, config.hash_length)
+            let tag = content_tag(&digest, config.hash_length);
+            (tag, &context.file_tracking, Some(file))
         }
     };
-    tracked_environment.push(STATIC_URL_VARIABLE);
     Ok(Expansion {
         value: join_static_url(&config.static_url, path, &config.param, &tag),
-        tracked_files,
-        tracked_environment,
+        shared_tracking: Arc::clone(shared_tracking),
+        own_file,
     })
 }
 
@@ -141,8 +150,8 @@ pub fn expand_tag_in(context: &CrateContext, options: &[CallOption]) -> Result<E
     let tag = context.tag.as_ref().map_err(Clone::clone)?;
     Ok(Expansion {
         value: tag.cut(config.tag_length).to_owned(),
-        tracked_files: context.tracked_files().map(Path::to_owned).collect(),
-        tracked_environment: tag.tracked_environment.clone(),
+        shared_tracking: Arc::clone(&context.revision_tracking),
+        own_file: None,
     })
 }
 
@@ -161,18 +170,35 @@ pub fn expand_integrity_in(
         return Err(Error::EmptyStaticPath);
     }
     let config = call_config(context, options, INTEGRITY_OPTIONS)?;
-    let file = required_static_file(context, &config, path)?;
+    let file = required_static_file(context, path)?;
     let digest = cached_digest_of_file(&file, config.algorithm)?;
-    let mut tracked_files: Vec<PathBuf> = context.manifest_files().map(Path::to_owned).collect();
-    tracked_files.push(file);
     Ok(Expansion {
         value: integrity_metadata(&digest, config.algorithm),
-        tracked_files,
-        tracked_environment: Vec::new(),
+        shared_tracking: Arc::clone(&context.file_tracking),
+        own_file: Some(file),
     })
 }
 
-/// Expands `cdnstatic!` for the crate at `manifest_dir`, through the per-process cache.
+/// Runs `expand` in the cached context of the crate at `manifest_dir` and keeps only the
+/// tracking this process has not emitted for the crate yet.
+fn expand_for_crate(
+    manifest_dir: &Path,
+    expand: impl FnOnce(&CrateContext) -> Result<Expansion>,
+) -> Result<MacroOutput> {
+    let expansion = expand(&*cached_crate_context(manifest_dir)?)?;
+    let tracking = not_yet_tracked(
+        manifest_dir,
+        &expansion.shared_tracking,
+        expansion.own_file.as_deref(),
+    );
+    Ok(MacroOutput {
+        value: expansion.value,
+        tracking,
+    })
+}
+
+/// Expands `cdnstatic!` for the crate at `manifest_dir`, as a macro call does: through the
+/// per-process cache, with the tracking not yet emitted for the crate.
 ///
 /// # Errors
 /// Any error of resolving the crate's context or of [`expand_static_url_in`].
@@ -180,19 +206,21 @@ pub fn expand_static_url(
     manifest_dir: &Path,
     path: &str,
     options: &[CallOption],
-) -> Result<Expansion> {
-    expand_static_url_in(&*cached_crate_context(manifest_dir)?, path, options)
+) -> Result<MacroOutput> {
+    expand_for_crate(manifest_dir, |context| {
+        expand_static_url_in(context, path, options)
+    })
 }
 
-/// Expands `cdntag!` for the crate at `manifest_dir`, through the per-process cache.
+/// Expands `cdntag!` for the crate at `manifest_dir`, as a macro call does.
 ///
 /// # Errors
 /// Any error of resolving the crate's context or of [`expand_tag_in`].
-pub fn expand_tag(manifest_dir: &Path, options: &[CallOption]) -> Result<Expansion> {
-    expand_tag_in(&*cached_crate_context(manifest_dir)?, options)
+pub fn expand_tag(manifest_dir: &Path, options: &[CallOption]) -> Result<MacroOutput> {
+    expand_for_crate(manifest_dir, |context| expand_tag_in(context, options))
 }
 
-/// Expands `cdnintegrity!` for the crate at `manifest_dir`, through the per-process cache.
+/// Expands `cdnintegrity!` for the crate at `manifest_dir`, as a macro call does.
 ///
 /// # Errors
 /// Any error of resolving the crate's context or of [`expand_integrity_in`].
@@ -200,8 +228,10 @@ pub fn expand_integrity(
     manifest_dir: &Path,
     path: &str,
     options: &[CallOption],
-) -> Result<Expansion> {
-    expand_integrity_in(&*cached_crate_context(manifest_dir)?, path, options)
+) -> Result<MacroOutput> {
+    expand_for_crate(manifest_dir, |context| {
+        expand_integrity_in(context, path, options)
+    })
 }
 
 #[cfg(test)]
@@ -210,26 +240,36 @@ mod tests {
     use crate::config::{Config, LoadedConfig};
     use crate::tag::{ResolvedTag, TagSource};
 
-    /// A context as the git lookup would make it; the revision here is an input, not an oracle.
-    fn context(static_url: &str) -> CrateContext {
-        CrateContext {
-            manifest_dir: PathBuf::from("/nonexistent/cachekiller/w"),
-            config: LoadedConfig {
-                config: Config {
-                    static_url: static_url.into(),
-                    ..Config::default()
-                },
-                manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+    /// A context as the git lookup would make it for a crate at `manifest_dir`; the revision
+    /// here is an input, not an oracle.
+    fn context_in(manifest_dir: &Path, static_url: &str, tag: Result<ResolvedTag>) -> CrateContext {
+        let config = LoadedConfig {
+            config: Config {
+                static_url: static_url.into(),
+                ..Config::default()
             },
-            tag: Ok(ResolvedTag {
-                value: "89abcdef0123456789abcdef0123456789abcdef".into(),
-                source: TagSource::Git {
-                    repository_root: PathBuf::from("/w"),
-                },
-                tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
-                tracked_environment: vec!["CACHEKILLER_TAG"],
-            }),
+            manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+        };
+        CrateContext::new(manifest_dir, config, tag)
+    }
+
+    fn git_tag() -> ResolvedTag {
+        ResolvedTag {
+            value: "89abcdef0123456789abcdef0123456789abcdef".into(),
+            source: TagSource::Git {
+                repository_root: PathBuf::from("/w"),
+            },
+            tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
+            tracked_environment: vec!["CACHEKILLER_TAG"],
         }
+    }
+
+    fn context(static_url: &str) -> CrateContext {
+        context_in(
+            Path::new("/nonexistent/cachekiller/w"),
+            static_url,
+            Ok(git_tag()),
+        )
     }
 
     fn option(key: &str, value: ConfigValue) -> CallOption {
@@ -245,15 +285,14 @@ mod tests {
         let plain = expand_static_url_in(&context, "a.css", &[]).unwrap();
         assert_eq!(plain.value, "/assets/a.css?tag=89abcdef012345");
         assert_eq!(
-            plain.tracked_files,
-            [
-                PathBuf::from("/w/Cargo.toml"),
-                PathBuf::from("/w/.git/HEAD")
-            ]
-        );
-        assert_eq!(
-            plain.tracked_environment,
-            ["CACHEKILLER_TAG", "CACHEKILLER_STATIC_URL"]
+            plain.tracking(),
+            Tracking {
+                files: vec![
+                    PathBuf::from("/w/Cargo.toml"),
+                    PathBuf::from("/w/.git/HEAD")
+                ],
+                environment: vec!["CACHEKILLER_TAG", "CACHEKILLER_STATIC_URL"],
+            }
         );
 
         let options = [
@@ -320,8 +359,7 @@ mod tests {
             [0x89, b'P', b'N', b'G', 0, 0xff],
         )
         .unwrap();
-        let mut crate_context = context("/static/");
-        crate_context.manifest_dir = dir.path().to_owned();
+        let crate_context = context_in(dir.path(), "/static/", Ok(git_tag()));
         (dir, crate_context)
     }
 
@@ -348,14 +386,16 @@ mod tests {
             format!("/static/css/app.css?v=2&tag={}#top", &sha1[..6])
         );
         assert_eq!(
-            expansion.tracked_files,
-            [
-                PathBuf::from("/w/Cargo.toml"),
-                dir.path().join("static/css/app.css")
-            ],
+            expansion.tracking(),
+            Tracking {
+                files: vec![
+                    PathBuf::from("/w/Cargo.toml"),
+                    dir.path().join("static/css/app.css")
+                ],
+                environment: vec!["CACHEKILLER_STATIC_URL"],
+            },
             "the hashed file is tracked, the repository is not"
         );
-        assert_eq!(expansion.tracked_environment, ["CACHEKILLER_STATIC_URL"]);
 
         // The seed's bare form, and the length.
         let bare = [
@@ -431,8 +471,8 @@ mod tests {
         let expansion = expand_integrity_in(&context, "css/app.css", &[]).unwrap();
         assert_eq!(expansion.value, expected);
         assert_eq!(
-            expansion.tracked_files.last().unwrap(),
-            &dir.path().join("static/css/app.css")
+            expansion.own_file,
+            Some(dir.path().join("static/css/app.css"))
         );
         let sha512 = format!(
             "sha512-{}",
@@ -461,12 +501,12 @@ mod tests {
 
     #[test]
     fn a_broken_repository_fails_only_the_calls_that_need_a_revision() {
-        let (_dir, mut context) = crate_with_static_files();
+        let (dir, _) = crate_with_static_files();
         let broken = Error::GitRepositoryUnreadable {
-            start: context.manifest_dir.clone(),
+            start: dir.path().to_owned(),
             reason: "corrupted".into(),
         };
-        context.tag = Err(broken.clone());
+        let context = context_in(dir.path(), "/static/", Err(broken.clone()));
         assert_eq!(
             expand_static_url_in(&context, "css/app.css", &[]),
             Err(broken.clone())

@@ -27,6 +27,7 @@ pub mod hash;
 pub mod mercurial;
 pub mod static_files;
 pub mod tag;
+pub mod tracking;
 pub mod url;
 pub mod vcs;
 

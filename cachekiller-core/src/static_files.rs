@@ -1,6 +1,7 @@
 //! Finding the file behind a static path, so that a typo fails the build instead of shipping a
 //! 404, and refusing paths that would make the compiler read files outside the static dirs.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -16,34 +17,41 @@ const MAX_FILES_FOR_SUGGESTION: usize = 20_000;
 /// [`Error::EmptyStaticPath`] if nothing is left, [`Error::InvalidStaticPath`] if the decoded
 /// bytes are not UTF-8, [`Error::StaticPathEscapes`] for `..` components, a drive prefix or a
 /// NUL byte.
-pub fn static_file_relative_path(url_path: &str) -> Result<Option<String>> {
+pub fn static_file_relative_path(url_path: &str) -> Result<Option<Cow<'_, str>>> {
     let location = split_url(url_path).location;
     if is_absolute_url(location) {
         return Ok(None);
     }
-    let decoded = percent_decode(location).map_err(|reason| Error::InvalidStaticPath {
-        path: url_path.to_owned(),
-        reason,
-    })?;
+    let decoded = if location.contains('%') {
+        Cow::Owned(
+            percent_decode(location).map_err(|reason| Error::InvalidStaticPath {
+                path: url_path.to_owned(),
+                reason,
+            })?,
+        )
+    } else {
+        Cow::Borrowed(location)
+    };
     let relative = decoded.trim_start_matches('/');
     if relative.is_empty() {
         return Err(Error::EmptyStaticPath);
     }
-    let mut components = relative.split(['/', '\\']);
-    let escapes = relative.contains('\0')
-        || components.clone().any(|component| component == "..")
-        || components.next().is_some_and(|first| {
-            // `C:` or `C:foo`: a Windows drive, an absolute file path in disguise.
-            first.len() >= 2
-                && first.as_bytes()[1] == b':'
-                && first.as_bytes()[0].is_ascii_alphabetic()
-        });
+    let bytes = relative.as_bytes();
+    let escapes = bytes.contains(&0)
+        || bytes
+            .split(|&byte| byte == b'/' || byte == b'\\')
+            .any(|component| component == b"..")
+        // `C:` or `C:foo`: a Windows drive, an absolute file path in disguise.
+        || (bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic());
     if escapes {
         return Err(Error::StaticPathEscapes {
             path: url_path.to_owned(),
         });
     }
-    Ok(Some(relative.to_owned()))
+    Ok(Some(match decoded {
+        Cow::Borrowed(location) => Cow::Borrowed(location.trim_start_matches('/')),
+        Cow::Owned(ref decoded) => Cow::Owned(decoded.trim_start_matches('/').to_owned()),
+    }))
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stands for itself, as

@@ -5,14 +5,35 @@
 //! what a compile-time macro can promise on top: the result is already percent-encoded, so it is
 //! a valid URL and safe inside a quoted HTML attribute before any template engine escapes it.
 
-/// Characters kept as they are in the path of the URL: RFC 3986 unreserved characters, `/`, and
-/// the sub-delimiters and `:`/`@` that carry no risk in HTML. `&` and `'` are left out on purpose:
-/// `&` could start a character reference and `'` would end a single-quoted attribute.
-const PATH_SAFE: &[u8] = b"-._~/!$()*+,;=:@";
+/// Characters kept as they are in the path of the URL: ASCII letters and digits, the rest of the
+/// RFC 3986 unreserved characters, `/`, and the sub-delimiters and `:`/`@` that carry no risk in
+/// HTML. `&` and `'` are left out on purpose: `&` could start a character reference and `'`
+/// would end a single-quoted attribute.
+const PATH_SAFE: &[bool; 256] = &safe_table(b"-._~/!$()*+,;=:@");
 
 /// Characters kept as they are in a query or fragment written by the user: the path's, plus the
 /// separators that give a query its structure.
-const QUERY_SAFE: &[u8] = b"-._~/!$()*+,;=:@?&";
+const QUERY_SAFE: &[bool; 256] = &safe_table(b"-._~/!$()*+,;=:@?&");
+
+/// A byte-indexed table (one lookup per byte, cheap even in the unoptimized builds proc
+/// macros usually get): ASCII letters, digits and `extra` are safe.
+const fn safe_table(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut byte: u8 = 0;
+    loop {
+        table[byte as usize] = byte.is_ascii_alphanumeric();
+        if byte == u8::MAX {
+            break;
+        }
+        byte += 1;
+    }
+    let mut index = 0;
+    while index < extra.len() {
+        table[extra[index] as usize] = true;
+        index += 1;
+    }
+    table
+}
 
 /// The parts of a URL as `urlsplit` would see them: everything before the query, the query
 /// without its `?`, and the fragment without its `#`.
@@ -30,12 +51,16 @@ pub struct UrlParts<'a> {
 /// query at the first `?` before it.
 #[must_use]
 pub fn split_url(url: &str) -> UrlParts<'_> {
-    let (before_fragment, fragment) = match url.split_once('#') {
-        Some((before, fragment)) => (before, Some(fragment)),
+    // Byte searches: `#` and `?` are ASCII, so the indices are on character boundaries.
+    let (before_fragment, fragment) = match url.bytes().position(|byte| byte == b'#') {
+        Some(index) => (&url[..index], Some(&url[index + 1..])),
         None => (url, None),
     };
-    let (location, query) = match before_fragment.split_once('?') {
-        Some((location, query)) => (location, Some(query)),
+    let (location, query) = match before_fragment.bytes().position(|byte| byte == b'?') {
+        Some(index) => (
+            &before_fragment[..index],
+            Some(&before_fragment[index + 1..]),
+        ),
         None => (before_fragment, None),
     };
     UrlParts {
@@ -68,13 +93,18 @@ pub fn is_absolute_url(url: &str) -> bool {
 
 /// Percent-encodes every byte of `text` (as UTF-8) that is neither an ASCII letter or digit nor
 /// in `safe`; an existing `%XX` escape is kept as it is, a lone `%` becomes `%25`.
-fn percent_encode(text: &str, safe: &[u8], output: &mut String) {
+fn percent_encode(text: &str, safe: &[bool; 256], output: &mut String) {
     let bytes = text.as_bytes();
+    // Almost every static path is already URL-safe: copy it whole.
+    if bytes.iter().all(|&byte| safe[usize::from(byte)]) {
+        output.push_str(text);
+        return;
+    }
     for (index, &byte) in bytes.iter().enumerate() {
         let is_escape = byte == b'%'
             && bytes.get(index + 1).is_some_and(u8::is_ascii_hexdigit)
             && bytes.get(index + 2).is_some_and(u8::is_ascii_hexdigit);
-        if byte.is_ascii_alphanumeric() || safe.contains(&byte) || is_escape {
+        if safe[usize::from(byte)] || is_escape {
             output.push(char::from(byte));
         } else {
             output.push('%');

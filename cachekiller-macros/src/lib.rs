@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 use cachekiller_core::config::ConfigValue;
 use cachekiller_core::expand::{
-    expand_integrity, expand_static_url, expand_tag, CallOption, Expansion,
+    expand_integrity, expand_static_url, expand_tag, CallOption, MacroOutput,
 };
 use cachekiller_core::{ConfigOrigin, Error};
 use proc_macro::TokenStream;
@@ -78,7 +78,7 @@ pub fn cdnintegrity(input: TokenStream) -> TokenStream {
 fn expand_path_macro(
     input: TokenStream,
     macro_name: &'static str,
-    expand: fn(&std::path::Path, &str, &[CallOption]) -> Result<Expansion, Error>,
+    expand: fn(&std::path::Path, &str, &[CallOption]) -> Result<MacroOutput, Error>,
 ) -> TokenStream {
     let parser = |stream: ParseStream| PathArguments::parse(stream, macro_name);
     let arguments = match parser.parse(input) {
@@ -202,12 +202,15 @@ struct PathArguments {
 
 impl PathArguments {
     fn parse(input: ParseStream, macro_name: &str) -> syn::Result<Self> {
-        let expected = format!(
-            "expected a string literal with the path of a static file, such as \
-             {macro_name}!(\"css/app.css\")"
-        );
+        // Messages are formatted only on the error path: this runs for every call.
+        let expected = || {
+            format!(
+                "expected a string literal with the path of a static file, such as \
+                 {macro_name}!(\"css/app.css\")"
+            )
+        };
         if input.is_empty() {
-            return Err(syn::Error::new(Span::call_site(), expected));
+            return Err(syn::Error::new(Span::call_site(), expected()));
         }
         let path = match input.parse::<Lit>() {
             Ok(Lit::Str(path)) => path,
@@ -217,17 +220,24 @@ impl PathArguments {
                     "expected a string literal, found a byte string: write the path without the `b` prefix",
                 ))
             }
-            Ok(other) => return Err(syn::Error::new(other.span(), expected)),
+            Ok(other) => return Err(syn::Error::new(other.span(), expected())),
             Err(error) => {
                 return Err(syn::Error::new(
                     error.span(),
-                    format!("{expected}; the path must be a literal because it is resolved at compile time"),
+                    format!(
+                        "{}; the path must be a literal because it is resolved at compile time",
+                        expected()
+                    ),
                 ))
             }
         };
-        if !input.is_empty() {
-            expect_comma(input)?;
+        if input.is_empty() {
+            return Ok(PathArguments {
+                path,
+                options: Vec::new(),
+            });
         }
+        expect_comma(input)?;
         let takes = format!("{macro_name}! takes one path, then options as `name = value`");
         Ok(PathArguments {
             path,
@@ -254,24 +264,30 @@ impl Parse for TagArguments {
 /// The tokens of an expansion, or the compile error at the argument at fault: the option
 /// named by the error if it is a macro option, else `argument_span` (the path).
 fn emit(
-    result: Result<Expansion, Error>,
+    result: Result<MacroOutput, Error>,
     argument_span: Span,
     options: &[MacroOption],
 ) -> TokenStream {
-    let expansion = match result {
-        Ok(expansion) => expansion,
+    let output = match result {
+        Ok(output) => output,
         Err(error) => return compile_error(&error, argument_span, options).into(),
     };
-    let tracked_files = match expansion.tracked_file_strings() {
+    let value = LitStr::new(&output.value, Span::call_site());
+    // Most calls: the crate's first call already emitted the tracking (see
+    // `cachekiller_core::tracking`), and a bare literal is all rustc has to handle.
+    if output.tracking.is_empty() {
+        return quote!(#value).into();
+    }
+    let tracked_files = match output.tracking.file_strings() {
         Ok(files) => files,
         Err(error) => return compile_error(&error, argument_span, options).into(),
     };
-    let tracked_environment = &expansion.tracked_environment;
-    let value = LitStr::new(&expansion.value, Span::call_site());
+    let tracked_environment = &output.tracking.environment;
     quote! {
         {
             // rustc records these in the crate's dep-info, so cargo rebuilds it when the
-            // repository's HEAD moves or one of these variables changes.
+            // repository's HEAD moves, a hashed file or a manifest changes, or one of these
+            // variables changes.
             #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#tracked_environment);)*
             #value

@@ -171,3 +171,77 @@ fn member_of_a_workspace_deeper_in_the_repository() {
     git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
     assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
 }
+
+/// The rebuild tracking is emitted by the first expanded call of a crate only (see
+/// `cachekiller_core::tracking`). Whatever call comes first (here one in code `#[cfg]`-ed out,
+/// which rustc never expands, then calls in several modules and a `const`), a commit must
+/// rebuild the crate and every call site must show the new tag.
+#[test]
+fn tracking_emitted_once_is_not_lost_among_many_call_sites() {
+    const MANY_CALL_SITES: &str = r#"use cachekiller_macros::{cdnstatic, cdntag};
+
+#[cfg(any())]
+mod never_compiled {
+    pub const URL: &str = cachekiller_macros::cdnstatic!("never.css");
+}
+
+mod pages {
+    pub fn urls() -> Vec<&'static str> {
+        (0..3).map(|i| [cachekiller_macros::cdnstatic!("a.css"), cachekiller_macros::cdnstatic!("b.css"), cachekiller_macros::cdnstatic!("c.css")][i]).collect()
+    }
+}
+
+const TAG: &str = cdntag!();
+
+fn main() {
+    println!("{TAG}");
+    for url in pages::urls() {
+        println!("{url}");
+    }
+    println!("{}", cdnstatic!("css/app.css"));
+}
+"#;
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let scratch = ScratchCrate::standalone(
+        &repo.path().join("site"),
+        "fresh_git_many_sites",
+        MANY_CALL_SITES,
+        "",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "the crate"]);
+    for round in 0..2 {
+        if round > 0 {
+            git(
+                repo.path(),
+                &["commit", "-q", "--allow-empty", "-m", "next"],
+            );
+        }
+        let tag = short_head(repo.path());
+        let report = scratch.build();
+        assert!(!report.fresh, "round {round}: not rebuilt");
+        let expected: Vec<String> = [
+            tag.clone(),
+            format!("/static/a.css?tag={tag}"),
+            format!("/static/b.css?tag={tag}"),
+            format!("/static/c.css?tag={tag}"),
+            format!("/static/css/app.css?tag={tag}"),
+        ]
+        .into();
+        assert_eq!(scratch.run(), expected, "round {round}");
+        assert!(scratch.build().fresh, "round {round}: rebuilt for nothing");
+    }
+    // The dep-info names each repository file once, whatever the number of calls.
+    let dep_info = fs::read_dir(scratch.target_dir.join("debug/deps"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with("fresh_git_many_sites-") && name.ends_with(".d")
+        })
+        .expect("the crate's dep-info");
+    let dep_info = fs::read_to_string(dep_info.path()).unwrap();
+    let head_file = format!("{}:", repo.path().join(".git/logs/HEAD").display());
+    assert_eq!(dep_info.matches(&head_file).count(), 1, "{dep_info}");
+}

@@ -1,0 +1,951 @@
+//! cachekiller's benchmarks. Each figure is measured side by side with its baseline in the
+//! same run, as the median of several rounds, and reported as a ratio. Nothing asserts a time.
+//!
+//! `cargo bench -p cachekiller-tests` runs every section; name sections to run only those:
+//! `cargo bench -p cachekiller-tests -- expansion hashing`. `BENCH_ROUNDS` sets the rounds.
+//! Work files go to `target/bench-work`.
+//!
+//! - `render`: an Askama template and a Maud page with 20 `cdnstatic!` URLs vs the same URLs
+//!   written as literals;
+//! - `expansion`: 10,000 `cdnstatic!` calls vs a bare proc macro formatting the same literals
+//!   (the floor of any function-like proc macro) vs the literals themselves; content mode and
+//!   `cdnintegrity!` over 200 files; with proc macros unoptimized (cargo's default) and
+//!   optimized;
+//! - `resolution`: one tag resolution through git2 vs spawning `git rev-parse HEAD`, in a
+//!   repository with 5,000 commits and packed refs;
+//! - `hashing`: SHA-1 of a 256 MB file through our code vs `openssl dgst -sha1` and `sha1sum`,
+//!   and the peak memory of our hashing;
+//! - `memory`: peak RSS of rustc for a crate whose content-mode call tracks a 100 MB file vs
+//!   the same crate with a plain `include_bytes!` of it;
+//! - `cold`: building `cachekiller-macros` and its dependencies from scratch vs `syn` +
+//!   `quote` + `proc-macro2` alone (and `git2` alone).
+#![allow(missing_docs, clippy::cast_precision_loss)]
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use cachekiller_macros::cdnstatic;
+use cachekiller_tests::oracle::git;
+use cachekiller_tests::scratch::workspace_root;
+use maud::{html, Markup, PreEscaped};
+
+/// Macro calls in each generated crate of the expansion section.
+const CALLS: usize = 10_000;
+/// Distinct static files those calls cycle through.
+const FILES: usize = 200;
+
+struct Report {
+    rows: Vec<[String; 4]>,
+}
+
+impl Report {
+    fn row(&mut self, measure: &str, ours: String, baseline: String, ratio: String) {
+        println!("  {measure}: {ours} vs {baseline} ({ratio})");
+        self.rows.push([measure.to_owned(), ours, baseline, ratio]);
+    }
+
+    fn markdown(&self) -> String {
+        let mut table = String::from("| measure | ours | baseline | ratio |\n|---|---|---|---|\n");
+        for [measure, ours, baseline, ratio] in &self.rows {
+            let _ = writeln!(table, "| {measure} | {ours} | {baseline} | {ratio} |");
+        }
+        table
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn run_checked(command: &mut Command) -> std::process::Output {
+    let output = command.output().expect("the command runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for variable in [
+        "CARGO_TARGET_DIR",
+        "CACHEKILLER_TAG",
+        "CACHEKILLER_STATIC_URL",
+        "SOURCE_DATE_EPOCH",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "RUSTC_WRAPPER",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn toml_path(path: &Path) -> String {
+    format!("{:?}", path.display().to_string())
+}
+
+fn work_dir(section: &str) -> PathBuf {
+    workspace_root().join("target/bench-work").join(section)
+}
+
+/// A file of `megabytes` MiB of xorshift bytes (incompressible, reproducible).
+fn write_pseudo_random_file(path: &Path, megabytes: usize) {
+    if fs::metadata(path).is_ok_and(|metadata| metadata.len() == (megabytes as u64) << 20) {
+        return;
+    }
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut file = std::io::BufWriter::new(fs::File::create(path).unwrap());
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut chunk = vec![0u8; 1 << 20];
+    for _ in 0..megabytes {
+        for word in chunk.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes());
+        }
+        file.write_all(&chunk).unwrap();
+    }
+    file.flush().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// render
+
+#[derive(Template)]
+#[template(
+    source = r#"<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m0") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m1") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m2") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m3") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m4") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m5") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m6") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m7") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m8") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m9") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m10") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m11") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m12") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m13") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m14") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m15") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m16") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m17") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m18") }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m19") }}">"#,
+    ext = "html"
+)]
+struct AskamaMacroUrls;
+
+#[derive(Template)]
+#[template(
+    source = r#"<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m0")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m1")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m2")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m3")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m4")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m5")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m6")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m7")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m8")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m9")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m10")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m11")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m12")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m13")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m14")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m15")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m16")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m17")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m18")|safe }}">
+<link rel="preload" href="{{ cdnstatic!("img/logo.svg#m19")|safe }}">"#,
+    ext = "html"
+)]
+struct AskamaMacroUrlsSafe;
+
+#[derive(Template)]
+#[template(
+    source = r#"<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m0">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m1">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m2">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m3">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m4">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m5">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m6">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m7">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m8">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m9">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m10">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m11">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m12">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m13">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m14">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m15">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m16">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m17">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m18">
+<link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m19">"#,
+    ext = "html"
+)]
+struct AskamaLiteralUrls;
+
+fn maud_macro_urls() -> Markup {
+    html! {
+        head {
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m0"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m1"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m2"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m3"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m4"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m5"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m6"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m7"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m8"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m9"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m10"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m11"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m12"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m13"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m14"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m15"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m16"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m17"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m18"));
+            link rel="preload" href=(cdnstatic!("img/logo.svg#m19"));
+        }
+    }
+}
+
+fn maud_macro_urls_pre_escaped() -> Markup {
+    html! {
+        head {
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m0")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m1")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m2")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m3")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m4")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m5")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m6")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m7")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m8")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m9")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m10")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m11")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m12")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m13")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m14")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m15")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m16")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m17")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m18")));
+            link rel="preload" href=(PreEscaped(cdnstatic!("img/logo.svg#m19")));
+        }
+    }
+}
+
+fn maud_literal_urls() -> Markup {
+    html! {
+        head {
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m0";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m1";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m2";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m3";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m4";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m5";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m6";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m7";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m8";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m9";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m10";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m11";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m12";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m13";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m14";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m15";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m16";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m17";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m18";
+            link rel="preload" href="/static/img/logo.svg?tag=0123456789abcd#m19";
+        }
+    }
+}
+
+/// Median time per render of each of `renders`, measured in interleaved rounds.
+fn time_renders(rounds: usize, renders: &[&dyn Fn() -> usize]) -> Vec<Duration> {
+    const ITERATIONS: u32 = 20_000;
+    let mut samples = vec![Vec::new(); renders.len()];
+    for _ in 0..rounds.max(5) {
+        for (index, render) in renders.iter().enumerate() {
+            let started = Instant::now();
+            for _ in 0..ITERATIONS {
+                std::hint::black_box(render());
+            }
+            samples[index].push(started.elapsed() / ITERATIONS);
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+fn render(report: &mut Report, rounds: usize) {
+    println!("render, 20 URLs per page:");
+    // The macro URLs carry the real tag, the literal ones a made-up tag of the same length:
+    // the pages have the same size.
+    assert_eq!(
+        AskamaMacroUrls.render().unwrap().len(),
+        AskamaLiteralUrls.render().unwrap().len()
+    );
+    assert_eq!(
+        maud_macro_urls().into_string().len(),
+        maud_literal_urls().into_string().len()
+    );
+    let mut buffer = String::with_capacity(4096);
+    let mut askama = |template: &dyn askama::DynTemplate| {
+        buffer.clear();
+        template.dyn_render_into(&mut buffer).unwrap();
+        buffer.len()
+    };
+    let askama_times = {
+        let askama = std::cell::RefCell::new(&mut askama);
+        time_renders(
+            rounds,
+            &[
+                &|| (askama.borrow_mut())(&AskamaLiteralUrls),
+                &|| (askama.borrow_mut())(&AskamaMacroUrls),
+                &|| (askama.borrow_mut())(&AskamaMacroUrlsSafe),
+            ],
+        )
+    };
+    let maud_times = time_renders(
+        rounds,
+        &[
+            &|| maud_literal_urls().into_string().len(),
+            &|| maud_macro_urls().into_string().len(),
+            &|| maud_macro_urls_pre_escaped().into_string().len(),
+        ],
+    );
+    let nanos = |duration: Duration| format!("{} ns", duration.as_nanos());
+    let ratio = |ours: Duration, baseline: Duration| {
+        format!("{:.2}", ours.as_secs_f64() / baseline.as_secs_f64())
+    };
+    for (engine, times, plain, unescaped) in [
+        (
+            "Askama",
+            &askama_times,
+            "`{{ cdnstatic!(…) }}`",
+            "`{{ cdnstatic!(…)|safe }}`",
+        ),
+        (
+            "Maud",
+            &maud_times,
+            "`href=(cdnstatic!(…))`",
+            "`href=(PreEscaped(cdnstatic!(…)))`",
+        ),
+    ] {
+        report.row(
+            &format!("{engine} render, 20 URLs: {plain}"),
+            nanos(times[1]),
+            format!("literals {}", nanos(times[0])),
+            ratio(times[1], times[0]),
+        );
+        report.row(
+            &format!("{engine} render, 20 URLs: {unescaped}"),
+            nanos(times[2]),
+            format!("literals {}", nanos(times[0])),
+            ratio(times[2], times[0]),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// expansion
+
+type CallFormat = fn(usize) -> String;
+
+/// The generated crates: (name, extra dependency, how call `i` is written).
+const VARIANTS: &[(&str, &str, CallFormat)] = &[
+    ("literal", "", |i| {
+        format!("\"/static/css/file{}.css?tag=0123456789abcd\"", i % FILES)
+    }),
+    (
+        "floor",
+        "floor-macro = { path = \"../floor-macro\" }\n",
+        |i| format!("floor_macro::floor!(\"css/file{}.css\")", i % FILES),
+    ),
+    ("vcs", "", |i| {
+        format!(
+            "cachekiller_macros::cdnstatic!(\"css/file{}.css\")",
+            i % FILES
+        )
+    }),
+    ("content", "", |i| {
+        format!(
+            "cachekiller_macros::cdnstatic!(\"css/file{}.css\", mode = \"content\")",
+            i % FILES
+        )
+    }),
+    ("integrity", "", |i| {
+        format!(
+            "cachekiller_macros::cdnintegrity!(\"css/file{}.css\")",
+            i % FILES
+        )
+    }),
+];
+
+/// A workspace of generated crates, each a library of `CALLS` constants written one way, in a
+/// repository with some history (the reflog grows with it).
+fn generate_expansion_crates(root: &Path) {
+    let _ = fs::remove_dir_all(root);
+    fs::create_dir_all(root).unwrap();
+    git(root, &["init", "-q"]);
+    let members: Vec<String> = VARIANTS
+        .iter()
+        .map(|(name, _, _)| format!("\"calls-{name}\""))
+        .collect();
+    write(
+        &root.join("Cargo.toml"),
+        &format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [\"floor-macro\", {}]\n",
+            members.join(", ")
+        ),
+    );
+    // The floor: a function-like proc macro with the same parser, formatting the same kind of
+    // literal, and nothing else.
+    write(
+        &root.join("floor-macro/Cargo.toml"),
+        "[package]\nname = \"floor-macro\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\nproc-macro = true\n\
+         [dependencies]\nsyn = { version = \"2\", default-features = false, features = [\"parsing\", \"printing\", \"proc-macro\"] }\n\
+         quote = \"1\"\nproc-macro2 = \"1\"\n",
+    );
+    write(
+        &root.join("floor-macro/src/lib.rs"),
+        "use proc_macro::TokenStream;\n\
+         #[proc_macro]\npub fn floor(input: TokenStream) -> TokenStream {\n\
+         \x20   let path = syn::parse_macro_input!(input as syn::LitStr);\n\
+         \x20   let url = format!(\"/static/{}?tag=0123456789abcd\", path.value());\n\
+         \x20   let literal = syn::LitStr::new(&url, proc_macro2::Span::call_site());\n\
+         \x20   quote::quote!(#literal).into()\n}\n",
+    );
+    let macros = toml_path(&workspace_root().join("cachekiller-macros"));
+    for (name, extra_dependency, call) in VARIANTS {
+        let dir = root.join(format!("calls-{name}"));
+        write(
+            &dir.join("Cargo.toml"),
+            &format!(
+                "[package]\nname = \"calls-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                 [dependencies]\ncachekiller-macros = {{ path = {macros} }}\n{extra_dependency}"
+            ),
+        );
+        let mut source = String::new();
+        for i in 0..CALLS {
+            let _ = writeln!(source, "pub const URL_{i}: &str = {};", call(i));
+        }
+        write(&dir.join("src/lib.rs"), &source);
+        for file in 0..FILES {
+            write(
+                &dir.join(format!("static/css/file{file}.css")),
+                &format!(".file{file} {{ order: {file}; }}\n"),
+            );
+        }
+    }
+    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "generated crates"]);
+    for commit in 0..300 {
+        git(
+            root,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("commit {commit}"),
+            ],
+        );
+    }
+}
+
+fn time_expansion_crates(
+    root: &Path,
+    label: &str,
+    cargo_config: Option<&str>,
+    report: &mut Report,
+    rounds: usize,
+) {
+    let cargo_build = |extra: &[&str]| {
+        let mut command = cargo();
+        command.arg("build").arg("-q").args(extra).current_dir(root);
+        if let Some(config) = cargo_config {
+            command.args(["--config", config]);
+        }
+        command
+    };
+    // Dependencies first, so that each timed build compiles one crate.
+    run_checked(&mut cargo_build(&["--workspace"]));
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); VARIANTS.len()];
+    for _ in 0..rounds {
+        for (index, (name, _, _)) in VARIANTS.iter().enumerate() {
+            // A new mtime makes cargo rebuild just this crate.
+            let lib = root.join(format!("calls-{name}/src/lib.rs"));
+            fs::write(&lib, fs::read(&lib).unwrap()).unwrap();
+            let started = Instant::now();
+            run_checked(&mut cargo_build(&["-p", &format!("calls-{name}")]));
+            samples[index].push(started.elapsed());
+        }
+    }
+    let medians: Vec<Duration> = samples.into_iter().map(median).collect();
+    let per_call =
+        |variant: Duration| (variant.as_secs_f64() - medians[0].as_secs_f64()) / CALLS as f64 * 1e6;
+    let floor = per_call(medians[1]);
+    println!("expansion, {label}, {CALLS} calls, median of {rounds} rounds:");
+    for ((name, _, _), median) in VARIANTS.iter().zip(&medians) {
+        println!("  {name}: {:.2} s", median.as_secs_f64());
+    }
+    report.row(
+        &format!("{label}: `cargo build` of {CALLS} literals"),
+        format!("{:.2} s", medians[0].as_secs_f64()),
+        "-".into(),
+        "-".into(),
+    );
+    report.row(
+        &format!("{label}: floor proc macro, per call over literals"),
+        format!("{floor:.1} µs"),
+        "-".into(),
+        format!(
+            "build {:.2}x the literals'",
+            medians[1].as_secs_f64() / medians[0].as_secs_f64()
+        ),
+    );
+    for (index, name) in [
+        (2, "`cdnstatic!`"),
+        (3, "`cdnstatic!` content mode, 200 files"),
+        (4, "`cdnintegrity!`, 200 files"),
+    ] {
+        let ours = per_call(medians[index]);
+        report.row(
+            &format!("{label}: {name}, per call over literals"),
+            format!("{ours:.1} µs"),
+            format!("floor {floor:.1} µs"),
+            format!("{:.2}x floor", ours / floor),
+        );
+    }
+}
+
+fn expansion(report: &mut Report, rounds: usize) {
+    let root = work_dir("expansion");
+    generate_expansion_crates(&root);
+    for (label, cargo_config) in [
+        ("proc macros unoptimized (cargo's default)", None),
+        (
+            "proc macros optimized (build-override opt-level 3)",
+            Some("profile.dev.build-override.opt-level=3"),
+        ),
+    ] {
+        time_expansion_crates(&root, label, cargo_config, report, rounds);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// resolution
+
+/// A repository with `commits` commits made by `git fast-import` (seconds, not minutes), its
+/// refs packed.
+fn repository_with_history(root: &Path, commits: usize) {
+    if root.join(".git/packed-refs").is_file() {
+        return;
+    }
+    let _ = fs::remove_dir_all(root);
+    fs::create_dir_all(root).unwrap();
+    git(root, &["init", "-q"]);
+    let mut stream = String::new();
+    for commit in 1..=commits {
+        let message = format!("commit {commit}");
+        let content = format!("{commit}\n");
+        let _ = write!(
+            stream,
+            "commit refs/heads/main\nmark :{commit}\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{message}\n",
+            1_700_000_000 + commit,
+            message.len()
+        );
+        if commit > 1 {
+            let _ = writeln!(stream, "from :{}", commit - 1);
+        }
+        let _ = write!(
+            stream,
+            "M 644 inline counter.txt\ndata {}\n{content}\n",
+            content.len()
+        );
+    }
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["pack-refs", "--all", "--prune"]);
+    git(root, &["gc", "-q"]);
+}
+
+fn resolution(report: &mut Report, rounds: usize) {
+    const CALLS_PER_SAMPLE: u32 = 50;
+    let root = work_dir("resolution");
+    repository_with_history(&root, 5_000);
+    let expected = git(&root, &["rev-parse", "HEAD"]);
+    let ours = || match cachekiller_core::git::read_git_revision(&root).unwrap() {
+        cachekiller_core::vcs::VcsLookup::Revision(revision) => revision.id_hex,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(ours(), expected);
+    let subprocess = || {
+        let output = run_checked(
+            Command::new("git")
+                .args(["rev-parse", "HEAD"])
+                .current_dir(&root),
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(subprocess(), expected);
+    let mut ours_samples = Vec::new();
+    let mut subprocess_samples = Vec::new();
+    for _ in 0..rounds.max(5) {
+        let started = Instant::now();
+        for _ in 0..CALLS_PER_SAMPLE {
+            std::hint::black_box(ours());
+        }
+        ours_samples.push(started.elapsed() / CALLS_PER_SAMPLE);
+        let started = Instant::now();
+        for _ in 0..CALLS_PER_SAMPLE {
+            std::hint::black_box(subprocess());
+        }
+        subprocess_samples.push(started.elapsed() / CALLS_PER_SAMPLE);
+    }
+    let (ours, subprocess) = (median(ours_samples), median(subprocess_samples));
+    println!("resolution, 5,000 commits, packed refs:");
+    report.row(
+        "tag resolution (git2: discover, read HEAD and refs), 5,000 commits, packed refs",
+        format!("{:.0} µs", ours.as_secs_f64() * 1e6),
+        format!(
+            "`git rev-parse HEAD` subprocess {:.0} µs",
+            subprocess.as_secs_f64() * 1e6
+        ),
+        format!(
+            "{:.2}x (ours / subprocess)",
+            ours.as_secs_f64() / subprocess.as_secs_f64()
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// hashing
+
+/// `VmHWM` (peak resident set) of this process, in KiB.
+fn peak_resident_kib() -> u64 {
+    fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn hashing(report: &mut Report, rounds: usize) {
+    const MEGABYTES: usize = 256;
+    let file = work_dir("hashing").join("256MiB.bin");
+    write_pseudo_random_file(&file, MEGABYTES);
+    let sha1sum = |file: &Path| {
+        let output = run_checked(Command::new("sha1sum").arg(file));
+        String::from_utf8(output.stdout).unwrap()[..40].to_owned()
+    };
+    let expected = sha1sum(&file);
+    let ours_hex = cachekiller_core::hash::content_tag(
+        &cachekiller_core::hash::digest_of_file(
+            &file,
+            cachekiller_core::hash::DigestAlgorithm::Sha1,
+        )
+        .unwrap(),
+        40,
+    );
+    assert_eq!(ours_hex, expected, "our SHA-1 must match sha1sum");
+
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..rounds.max(3) {
+        let started = Instant::now();
+        std::hint::black_box(
+            cachekiller_core::hash::digest_of_file(
+                &file,
+                cachekiller_core::hash::DigestAlgorithm::Sha1,
+            )
+            .unwrap(),
+        );
+        samples[0].push(started.elapsed());
+        let started = Instant::now();
+        run_checked(Command::new("openssl").args(["dgst", "-sha1"]).arg(&file));
+        samples[1].push(started.elapsed());
+        let started = Instant::now();
+        std::hint::black_box(sha1sum(&file));
+        samples[2].push(started.elapsed());
+    }
+    let [ours, openssl, coreutils] = samples.map(median);
+    let throughput =
+        |duration: Duration| MEGABYTES as f64 * 1.048_576 / 1000.0 / duration.as_secs_f64();
+    println!("hashing, {MEGABYTES} MiB:");
+    report.row(
+        "SHA-1 throughput, 256 MiB file",
+        format!("{:.2} GB/s", throughput(ours)),
+        format!("`openssl dgst -sha1` {:.2} GB/s", throughput(openssl)),
+        format!("{:.2} of openssl", throughput(ours) / throughput(openssl)),
+    );
+    report.row(
+        "SHA-1 throughput, 256 MiB file",
+        format!("{:.2} GB/s", throughput(ours)),
+        format!("`sha1sum` {:.2} GB/s", throughput(coreutils)),
+        format!("{:.2}x sha1sum", throughput(ours) / throughput(coreutils)),
+    );
+    // Peak memory: this benchmark re-run as a child that only hashes, next to one that only
+    // starts, so that the difference is what hashing holds.
+    let child = |arguments: &[&std::ffi::OsStr]| {
+        let output = run_checked(Command::new(std::env::current_exe().unwrap()).args(arguments));
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let hashing_kib = child(&["--peak-memory-of-hashing".as_ref(), file.as_os_str()]);
+    let idle_kib = child(&["--peak-memory-idle".as_ref()]);
+    report.row(
+        "peak memory of hashing the 256 MiB file",
+        format!("{:.1} MiB", hashing_kib as f64 / 1024.0),
+        format!(
+            "the same process not hashing {:.1} MiB",
+            idle_kib as f64 / 1024.0
+        ),
+        format!(
+            "+{:.1} MiB",
+            (hashing_kib.saturating_sub(idle_kib)) as f64 / 1024.0
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// memory
+
+fn compile_memory(report: &mut Report) {
+    const MEGABYTES: usize = 100;
+    let root = work_dir("memory");
+    let big = root.join("tracked/static/big.bin");
+    write_pseudo_random_file(&big, MEGABYTES);
+    let macros = toml_path(&workspace_root().join("cachekiller-macros"));
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"tracked\", \"included\"]\n",
+    );
+    for (name, source) in [
+        (
+            "tracked",
+            "pub const URL: &str = cachekiller_macros::cdnstatic!(\"big.bin\", mode = \"content\");\n",
+        ),
+        (
+            "included",
+            "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\nconst _: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
+        ),
+    ] {
+        write(
+            &root.join(format!("{name}/Cargo.toml")),
+            &format!("[package]\nname = \"memory-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ncachekiller-macros = {{ path = {macros} }}\n"),
+        );
+        write(&root.join(format!("{name}/src/lib.rs")), source);
+    }
+    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    if !root.join(".git").exists() {
+        git(&root, &["init", "-q"]);
+        git(&root, &["commit", "-q", "--allow-empty", "-m", "one"]);
+    }
+    // rustc wrapped in GNU time, which appends "<crate name> <peak KiB>" for each compilation.
+    let log = root.join("peak-rss.log");
+    let wrapper = root.join("rustc-wrapper.sh");
+    write(
+        &wrapper,
+        "#!/bin/sh\nname=unknown; previous=\nfor argument in \"$@\"; do [ \"$previous\" = --crate-name ] && name=$argument; previous=$argument; done\n\
+         exec /usr/bin/time -f \"$name %M\" -a -o \"$CACHEKILLER_BENCH_RSS_LOG\" \"$@\"\n",
+    );
+    run_checked(Command::new("chmod").arg("+x").arg(&wrapper));
+    let _ = fs::remove_file(&log);
+    let build = |package: &str| {
+        let lib = root.join(format!(
+            "{}/src/lib.rs",
+            package.trim_start_matches("memory-")
+        ));
+        fs::write(&lib, fs::read(&lib).unwrap()).unwrap();
+        run_checked(
+            cargo()
+                .args(["build", "-q", "-p", package])
+                .current_dir(&root)
+                .env("RUSTC_WRAPPER", &wrapper)
+                .env("CACHEKILLER_BENCH_RSS_LOG", &log),
+        );
+    };
+    build("memory-tracked");
+    build("memory-included");
+    // Second builds: the dependencies are fresh and the log's last lines are these crates.
+    build("memory-tracked");
+    build("memory-included");
+    let peak = |crate_name: &str| -> u64 {
+        fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.strip_prefix(crate_name)?.trim().parse().ok())
+            .next_back()
+            .unwrap()
+    };
+    let (tracked, included) = (peak("memory_tracked "), peak("memory_included "));
+    println!("memory, {MEGABYTES} MiB file:");
+    report.row(
+        "peak RSS of rustc, content-mode call tracking a 100 MiB file",
+        format!("{:.0} MiB", tracked as f64 / 1024.0),
+        format!(
+            "plain `include_bytes!` of it {:.0} MiB",
+            included as f64 / 1024.0
+        ),
+        format!("{:.2}", tracked as f64 / included as f64),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// cold
+
+fn cold_build(report: &mut Report) {
+    let root = work_dir("cold");
+    let _ = fs::remove_dir_all(&root);
+    let macros = toml_path(&workspace_root().join("cachekiller-macros"));
+    let crates = [
+        ("cold-cachekiller", format!("cachekiller-macros = {{ path = {macros} }}\n"), "pub const URL: &str = cachekiller_macros::cdnstatic!(\"a.css\");\n"),
+        (
+            "cold-syn",
+            "syn = { version = \"2\", default-features = false, features = [\"parsing\", \"printing\", \"proc-macro\"] }\nquote = \"1\"\nproc-macro2 = \"1\"\n".to_owned(),
+            "",
+        ),
+        ("cold-git2", "git2 = { version = \"0.21\", default-features = false }\n".to_owned(), ""),
+    ];
+    let mut times = Vec::new();
+    for (name, dependencies, source) in &crates {
+        let dir = root.join(name);
+        write(
+            &dir.join("Cargo.toml"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n{dependencies}\n[workspace]\n"),
+        );
+        write(&dir.join("src/lib.rs"), source);
+        fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        // Fetch first, so that the time is the build's.
+        run_checked(cargo().args(["fetch", "-q"]).current_dir(&dir));
+        let started = Instant::now();
+        run_checked(cargo().args(["build", "-q"]).current_dir(&dir));
+        times.push(started.elapsed());
+    }
+    println!("cold builds, empty target dirs:");
+    report.row(
+        "cold `cargo build` of a crate using `cachekiller-macros` (all dependencies)",
+        format!("{:.1} s", times[0].as_secs_f64()),
+        format!(
+            "`syn` + `quote` + `proc-macro2` {:.1} s",
+            times[1].as_secs_f64()
+        ),
+        format!("{:.1}x", times[0].as_secs_f64() / times[1].as_secs_f64()),
+    );
+    report.row(
+        "cold `cargo build` of `git2` alone (no default features)",
+        format!("{:.1} s", times[2].as_secs_f64()),
+        format!("the whole of cachekiller {:.1} s", times[0].as_secs_f64()),
+        format!(
+            "{:.0}% of it",
+            times[2].as_secs_f64() / times[0].as_secs_f64() * 100.0
+        ),
+    );
+}
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    // Child modes of the hashing section.
+    if arguments.first().map(String::as_str) == Some("--peak-memory-of-hashing") {
+        let file = PathBuf::from(&arguments[1]);
+        let digest = cachekiller_core::hash::digest_of_file(
+            &file,
+            cachekiller_core::hash::DigestAlgorithm::Sha1,
+        )
+        .unwrap();
+        std::hint::black_box(digest);
+        println!("{}", peak_resident_kib());
+        return;
+    }
+    if arguments.first().map(String::as_str) == Some("--peak-memory-idle") {
+        println!("{}", peak_resident_kib());
+        return;
+    }
+    let sections: Vec<&String> = arguments
+        .iter()
+        .filter(|argument| !argument.starts_with('-'))
+        .collect();
+    let wanted =
+        |name: &str| sections.is_empty() || sections.iter().any(|section| *section == name);
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(5);
+    let mut report = Report { rows: Vec::new() };
+    if wanted("render") {
+        render(&mut report, rounds);
+    }
+    if wanted("expansion") {
+        expansion(&mut report, rounds);
+    }
+    if wanted("resolution") {
+        resolution(&mut report, rounds);
+    }
+    if wanted("hashing") {
+        hashing(&mut report, rounds);
+    }
+    if wanted("memory") {
+        compile_memory(&mut report);
+    }
+    if wanted("cold") {
+        cold_build(&mut report);
+    }
+    let machine = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|cpuinfo| {
+            cpuinfo
+                .lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|name| name.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    println!(
+        "\nMeasured on {machine}, {cores} cores, rounds = {rounds}:\n\n{}",
+        report.markdown()
+    );
+}
