@@ -275,3 +275,34 @@ pub fn assert_rebuilt_printing(
         scratch.name
     );
 }
+
+/// Copies the fixture at `fixture` (a crate or workspace under `tests/fixtures/`) into
+/// `destination`, leaving out `target/`, and points its path dependencies on this checkout's
+/// crates (`"../../../cachekiller-…"` in the fixture) at their absolute paths.
+pub fn copy_fixture(fixture: &Path, destination: &Path) {
+    std::fs::create_dir_all(destination).expect("create the fixture copy");
+    for entry in std::fs::read_dir(fixture).expect("read the fixture") {
+        let entry = entry.expect("a fixture entry");
+        let target = destination.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            if entry.file_name() != "target" {
+                copy_fixture(&entry.path(), &target);
+            }
+        } else if entry.file_name() == "Cargo.toml" {
+            let manifest = std::fs::read_to_string(entry.path()).expect("read Cargo.toml");
+            let root = workspace_root();
+            let manifest = ["cachekiller-macros", "cachekiller-core"].iter().fold(
+                manifest,
+                |manifest, name| {
+                    manifest.replace(
+                        &format!("\"../../../{name}\""),
+                        &format!("{:?}", root.join(name).display().to_string()),
+                    )
+                },
+            );
+            std::fs::write(target, manifest).expect("write Cargo.toml");
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a fixture file");
+        }
+    }
+}

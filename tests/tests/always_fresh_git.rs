@@ -237,8 +237,10 @@ fn main() {
         .unwrap()
         .filter_map(Result::ok)
         .find(|entry| {
+            let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            name.starts_with("fresh_git_many_sites-") && name.ends_with(".d")
+            name.starts_with("fresh_git_many_sites-")
+                && path.extension().is_some_and(|extension| extension == "d")
         })
         .expect("the crate's dep-info");
     let dep_info = fs::read_to_string(dep_info.path()).unwrap();

@@ -3,23 +3,9 @@
 //! repository and compared with the HTML expected from `git rev-parse HEAD`.
 
 use std::fs;
-use std::path::Path;
 
 use cachekiller_tests::oracle::{git, git_head};
-use cachekiller_tests::scratch::{workspace_root, ScratchCrate};
-
-fn copy_fixture(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-            copy_fixture(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+use cachekiller_tests::scratch::{copy_fixture, workspace_root, ScratchCrate};
 
 #[test]
 fn renders_angle_bracket_delimiters() {

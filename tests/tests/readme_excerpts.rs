@@ -1,0 +1,32 @@
+//! The README's Rust blocks are doctests of this crate, except the axum excerpt (`rust,ignore`:
+//! this crate does not depend on axum). That one must be the code of the axum example, which
+//! the browser test compiles and runs: every line of it must stand in the example's source.
+
+use std::collections::HashSet;
+use std::fs;
+
+use cachekiller_tests::scratch::workspace_root;
+
+#[test]
+fn the_axum_excerpt_is_the_example_code() {
+    let readme = fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let example =
+        fs::read_to_string(workspace_root().join("tests/fixtures/axum-site/src/main.rs")).unwrap();
+    let example_lines: HashSet<&str> = example.lines().map(str::trim).collect();
+    let excerpts: Vec<&str> = readme
+        .split("```rust,ignore\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap())
+        .collect();
+    assert_eq!(excerpts.len(), 1, "one axum excerpt in the README");
+    for line in excerpts[0]
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+    {
+        assert!(
+            example_lines.contains(line),
+            "README line not in the axum example: {line}"
+        );
+    }
+}
