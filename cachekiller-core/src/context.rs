@@ -178,18 +178,7 @@ pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git(directory: &Path, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .args(["-c", "user.name=T", "-c", "user.email=t@e"])
-            .args(args)
-            .current_dir(directory)
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
+    use crate::test_support::git;
 
     fn tag_value(context: &CrateContext) -> &str {
         &context.tag.as_ref().unwrap().value

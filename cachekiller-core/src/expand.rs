@@ -74,6 +74,19 @@ fn call_config<'a>(
     Ok(config)
 }
 
+/// The configuration of a call that takes a path: the path must not be empty.
+fn path_call_config<'a>(
+    context: &'a CrateContext,
+    path: &str,
+    options: &[CallOption],
+    allowed: &'static [&'static str],
+) -> Result<Cow<'a, Config>> {
+    if path.is_empty() {
+        return Err(Error::EmptyStaticPath);
+    }
+    call_config(context, options, allowed)
+}
+
 /// The static file behind `path`, which must exist: for hashing.
 fn required_static_file(context: &CrateContext, path: &str) -> Result<PathBuf> {
     let relative = static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
@@ -115,10 +128,7 @@ pub fn expand_static_url_in(
     path: &str,
     options: &[CallOption],
 ) -> Result<Expansion> {
-    if path.is_empty() {
-        return Err(Error::EmptyStaticPath);
-    }
-    let config = call_config(context, options, STATIC_URL_OPTIONS)?;
+    let config = path_call_config(context, path, options, STATIC_URL_OPTIONS)?;
     let (tag, shared_tracking, own_file) = match config.mode {
         TagMode::Vcs => {
             // The file is not tracked: its content cannot change a revision tag.
@@ -166,10 +176,7 @@ pub fn expand_integrity_in(
     path: &str,
     options: &[CallOption],
 ) -> Result<Expansion> {
-    if path.is_empty() {
-        return Err(Error::EmptyStaticPath);
-    }
-    let config = call_config(context, options, INTEGRITY_OPTIONS)?;
+    let config = path_call_config(context, path, options, INTEGRITY_OPTIONS)?;
     let file = required_static_file(context, path)?;
     let digest = cached_digest_of_file(&file, config.algorithm)?;
     Ok(Expansion {

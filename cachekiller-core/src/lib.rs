@@ -44,6 +44,8 @@ pub mod mercurial;
 pub mod static_files;
 #[cfg(feature = "resolve")]
 pub mod tag;
+#[cfg(all(test, feature = "resolve"))]
+mod test_support;
 #[cfg(feature = "resolve")]
 pub mod tracking;
 pub mod url;

@@ -103,31 +103,7 @@ pub fn read_mercurial_revision(start: &Path) -> Result<VcsLookup> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn hg(directory: &Path, args: &[&str]) -> String {
-        let output = Command::new("hg")
-            .args(["--config", "ui.username=Test <test@example.com>"])
-            .args(args)
-            .current_dir(directory)
-            .env("HGPLAIN", "1")
-            .env("HGRCPATH", "")
-            .output()
-            .expect("hg runs (apt-get install mercurial)");
-        assert!(
-            output.status.success(),
-            "hg {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
-
-    /// `hg id -i --debug` without the `+` that marks a dirty working directory.
-    fn hg_working_parent(directory: &Path) -> String {
-        hg(directory, &["id", "-i", "--debug"])
-            .trim_end_matches('+')
-            .to_owned()
-    }
+    use crate::test_support::{hg, hg_working_parent};
 
     fn revision(lookup: VcsLookup) -> VcsRevision {
         match lookup {

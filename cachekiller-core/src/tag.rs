@@ -136,43 +136,14 @@ pub fn resolve_tag(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{git, run};
     use std::process::Command;
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn run(program: &str, directory: &Path, args: &[&str]) -> String {
-        let output = Command::new(program)
-            .args(args)
-            .current_dir(directory)
-            .env("HGPLAIN", "1")
-            .env("HGRCPATH", "")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
-
     fn git_repository_with_a_commit() -> tempfile::TempDir {
         let repo = tempfile::tempdir().unwrap();
-        run("git", repo.path(), &["init", "-q"]);
-        run(
-            "git",
-            repo.path(),
-            &[
-                "-c",
-                "user.name=T",
-                "-c",
-                "user.email=t@e",
-                "commit",
-                "-q",
-                "--allow-empty",
-                "-m",
-                "one",
-            ],
-        );
+        git(repo.path(), &["init", "-q"]);
+        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
         repo
     }
 
@@ -194,7 +165,7 @@ mod tests {
         let repo = git_repository_with_a_commit();
         let tag =
             resolve_tag(repo.path(), &BuildEnvironment::default(), SystemTime::now()).unwrap();
-        let head = run("git", repo.path(), &["rev-parse", "HEAD"]);
+        let head = git(repo.path(), &["rev-parse", "HEAD"]);
         assert_eq!(tag.value, head);
         assert_eq!(tag.cut(14), &head[..14]);
         assert_eq!(tag.cut(4), &head[..4]);
@@ -288,7 +259,7 @@ mod tests {
         let Some(directory) = no_vcs_directory() else {
             return;
         };
-        run("git", directory.path(), &["init", "-q"]);
+        git(directory.path(), &["init", "-q"]);
         let tag = resolve_tag(
             directory.path(),
             &BuildEnvironment::default(),

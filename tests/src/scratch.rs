@@ -306,3 +306,21 @@ pub fn copy_fixture(fixture: &Path, destination: &Path) {
         }
     }
 }
+
+/// Makes `root` a new git repository whose first commit holds a standalone scratch crate at
+/// `root/site`, with the files `prepare` adds to it (static files, say).
+pub fn commit_crate_in_new_repository(
+    root: &Path,
+    name: &str,
+    main_rs: &str,
+    manifest_extra: &str,
+    prepare: impl FnOnce(&ScratchCrate),
+) -> ScratchCrate {
+    std::fs::create_dir_all(root).expect("create the repository");
+    crate::oracle::git(root, &["init", "-q"]);
+    let scratch = ScratchCrate::standalone(&root.join("site"), name, main_rs, manifest_extra);
+    prepare(&scratch);
+    crate::oracle::git(root, &["add", "-A"]);
+    crate::oracle::git(root, &["commit", "-q", "-m", "the crate"]);
+    scratch
+}

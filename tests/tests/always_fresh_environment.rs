@@ -3,23 +3,17 @@
 
 use std::path::Path;
 
-use cachekiller_tests::oracle::{git, git_head, run};
+use cachekiller_tests::oracle::{git_head, run};
 use cachekiller_tests::scratch::{
-    assert_rebuilt_printing, assert_rebuilt_with_tag, ScratchCrate, PRINT_TAG_AND_URL,
+    assert_rebuilt_printing, assert_rebuilt_with_tag, commit_crate_in_new_repository, ScratchCrate,
+    PRINT_TAG_AND_URL,
 };
 
 #[test]
 fn cachekiller_tag_set_changed_and_unset() {
     let repo = tempfile::tempdir().unwrap();
-    git(repo.path(), &["init", "-q"]);
-    let scratch = ScratchCrate::standalone(
-        &repo.path().join("site"),
-        "fresh_env_tag",
-        PRINT_TAG_AND_URL,
-        "",
-    );
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-q", "-m", "the crate"]);
+    let scratch =
+        commit_crate_in_new_repository(repo.path(), "fresh_env_tag", PRINT_TAG_AND_URL, "", |_| {});
     let head = git_head(repo.path())[..14].to_owned();
     assert_rebuilt_with_tag(&scratch, &head, &[]);
 

@@ -6,26 +6,23 @@ use std::fs;
 use std::path::Path;
 
 use cachekiller_tests::oracle::{git, git_head};
-use cachekiller_tests::scratch::{assert_rebuilt_with_tag, ScratchCrate, PRINT_TAG_AND_URL};
+use cachekiller_tests::scratch::{
+    assert_rebuilt_with_tag, commit_crate_in_new_repository, ScratchCrate, PRINT_TAG_AND_URL,
+};
 
 fn short_head(directory: &Path) -> String {
     git_head(directory)[..14].to_owned()
 }
 
 /// A repository whose first commit holds a scratch crate at `crate_path`.
-fn repository_with_crate(root: &Path, crate_path: &str, name: &str) -> ScratchCrate {
-    fs::create_dir_all(root).unwrap();
-    git(root, &["init", "-q"]);
-    let scratch = ScratchCrate::standalone(&root.join(crate_path), name, PRINT_TAG_AND_URL, "");
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "the crate"]);
-    scratch
+fn repository_with_crate(root: &Path, name: &str) -> ScratchCrate {
+    commit_crate_in_new_repository(root, name, PRINT_TAG_AND_URL, "", |_| {})
 }
 
 #[test]
 fn commit_amend_empty_commit_and_branch_switch() {
     let repo = tempfile::tempdir().unwrap();
-    let scratch = repository_with_crate(repo.path(), "site", "fresh_git_commits");
+    let scratch = repository_with_crate(repo.path(), "fresh_git_commits");
     assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
 
     fs::write(repo.path().join("notes.txt"), "one").unwrap();
@@ -52,7 +49,7 @@ fn commit_amend_empty_commit_and_branch_switch() {
 #[test]
 fn detached_checkout_pack_refs_and_reset() {
     let repo = tempfile::tempdir().unwrap();
-    let scratch = repository_with_crate(repo.path(), "site", "fresh_git_refs");
+    let scratch = repository_with_crate(repo.path(), "fresh_git_refs");
     for message in ["two", "three"] {
         git(
             repo.path(),
@@ -88,7 +85,7 @@ fn detached_checkout_pack_refs_and_reset() {
 fn commit_in_a_linked_worktree() {
     let repo = tempfile::tempdir().unwrap();
     let main = repo.path().join("main");
-    let in_main = repository_with_crate(&main, "site", "fresh_git_worktree");
+    let in_main = repository_with_crate(&main, "fresh_git_worktree");
     git(
         &main,
         &["worktree", "add", "-q", "-b", "feature", "../feature"],
@@ -115,7 +112,7 @@ fn commit_in_a_linked_worktree() {
 fn commit_inside_a_submodule() {
     let repo = tempfile::tempdir().unwrap();
     let library = repo.path().join("library");
-    let in_library = repository_with_crate(&library, "site", "fresh_git_submodule");
+    let in_library = repository_with_crate(&library, "fresh_git_submodule");
     let superproject = repo.path().join("super");
     fs::create_dir(&superproject).unwrap();
     git(&superproject, &["init", "-q"]);

@@ -5,7 +5,9 @@
 use std::fs;
 
 use cachekiller_tests::oracle::{git, git_head, openssl_integrity, sha1sum};
-use cachekiller_tests::scratch::{assert_rebuilt_printing, ScratchCrate, PRINT_TAG_AND_URL};
+use cachekiller_tests::scratch::{
+    assert_rebuilt_printing, commit_crate_in_new_repository, ScratchCrate, PRINT_TAG_AND_URL,
+};
 
 const PRINT_HASHED_URL_AND_INTEGRITY: &str = r#"use cachekiller_macros::{cdnintegrity, cdnstatic};
 
@@ -17,16 +19,14 @@ fn main() {
 
 fn repository_with(name: &str, main_rs: &str, metadata: &str) -> (tempfile::TempDir, ScratchCrate) {
     let repo = tempfile::tempdir().unwrap();
-    git(repo.path(), &["init", "-q"]);
-    let scratch = ScratchCrate::standalone(&repo.path().join("site"), name, main_rs, metadata);
-    fs::create_dir_all(scratch.dir.join("static/css")).unwrap();
-    fs::write(
-        scratch.dir.join("static/css/app.css"),
-        "body { color: black; }\n",
-    )
-    .unwrap();
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-q", "-m", "the crate"]);
+    let scratch = commit_crate_in_new_repository(repo.path(), name, main_rs, metadata, |scratch| {
+        fs::create_dir_all(scratch.dir.join("static/css")).unwrap();
+        fs::write(
+            scratch.dir.join("static/css/app.css"),
+            "body { color: black; }\n",
+        )
+        .unwrap();
+    });
     (repo, scratch)
 }
 

@@ -4,18 +4,16 @@
 
 use std::fs;
 
-use cachekiller_tests::oracle::{git, git_head};
+use cachekiller_tests::oracle::git_head;
 use cachekiller_tests::scratch::{
-    assert_rebuilt_printing, assert_rebuilt_with_tag, ScratchCrate, PRINT_TAG_AND_URL,
+    assert_rebuilt_printing, assert_rebuilt_with_tag, commit_crate_in_new_repository, ScratchCrate,
+    PRINT_TAG_AND_URL,
 };
 
 fn committed_crate(name: &str, metadata: &str) -> (tempfile::TempDir, ScratchCrate) {
     let repo = tempfile::tempdir().unwrap();
-    git(repo.path(), &["init", "-q"]);
     let scratch =
-        ScratchCrate::standalone(&repo.path().join("site"), name, PRINT_TAG_AND_URL, metadata);
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-q", "-m", "the crate"]);
+        commit_crate_in_new_repository(repo.path(), name, PRINT_TAG_AND_URL, metadata, |_| {});
     (repo, scratch)
 }
 
