@@ -53,4 +53,15 @@ fn main() {
         );
     }
     per_call("one is_file", started);
+
+    let content = [CallOption {
+        key: "mode".into(),
+        value: ConfigValue::String("content".into()),
+    }];
+    let started = Instant::now();
+    for i in 0..10_000 {
+        let path = format!("css/file{}.css", i % 200);
+        std::hint::black_box(expand_static_url(&dir, &path, &content).ok());
+    }
+    per_call("content mode", started);
 }

@@ -6,9 +6,10 @@
 //! once per compiler process and algorithm, and again only if its size or mtime changes.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use base64::Engine as _;
@@ -86,7 +87,9 @@ pub fn digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>
         })
 }
 
-type DigestCache = HashMap<(PathBuf, DigestAlgorithm), (FileStamp, Vec<u8>)>;
+/// Keyed by the path's bytes: hashing a `PathBuf` walks its components, which in the
+/// unoptimized builds proc macros usually get costs more than the rest of a call.
+type DigestCache = HashMap<(OsString, DigestAlgorithm), (FileStamp, Vec<u8>)>;
 static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
 
 /// [`digest_of_file`] through this process's cache: a file used by many macro calls is read
@@ -96,7 +99,7 @@ static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
 /// As [`digest_of_file`].
 pub fn cached_digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
     let stamp = file_stamp(path);
-    let key = (path.to_owned(), algorithm);
+    let key = (path.as_os_str().to_owned(), algorithm);
     {
         let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((cached_stamp, digest)) = guard.get_or_insert_with(HashMap::new).get(&key) {
@@ -137,6 +140,7 @@ pub fn integrity_metadata(digest: &[u8], algorithm: DigestAlgorithm) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
     use std::io::Write;
     use std::process::Command;
 

@@ -29,13 +29,14 @@ pub struct VcsRevision {
     pub tracked_files: Vec<PathBuf>,
 }
 
-/// Lower-case hex of `bytes`.
+/// Lower-case hex of `bytes` (a table lookup per nibble: `write!` per byte is slow in the
+/// unoptimized builds proc macros usually get, and content-mode calls format a digest each).
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0F)]));
+    }
+    hex
 }
