@@ -5,10 +5,14 @@
 //! `"1f3a9c0d2b7e4a"`. The tag is `CACHEKILLER_TAG` if set, else the checked-out git commit,
 //! else the Mercurial working parent, else the build date (`YYYYMMDDHHMMSS`, UTC).
 //!
-//! The expansion is a string literal in a block that also makes cargo watch what the tag was
-//! read from (`include_bytes!` of the VCS files, `option_env!` of the variables), so the next
-//! `cargo build` after a commit expands it again. It refers to nothing of this crate: no
-//! runtime dependency, usable in `const` items, Askama templates and Maud markup.
+//! With `mode = "content"` the tag is the start of the file's SHA-1 instead, and
+//! `cdnintegrity!("js/app.js")` gives its subresource integrity metadata (`"sha384-…"`).
+//!
+//! The expansion is a string literal. The first call of a crate wraps it in a block that also
+//! makes cargo watch what the value was read from (`include_bytes!` of the VCS files, manifests
+//! and hashed files, `option_env!` of the variables), so the next `cargo build` after a commit
+//! expands it again. It refers to nothing of this crate: no runtime dependency, usable in
+//! `const` items, Askama templates and Maud markup.
 //!
 //! ```
 //! use cachekiller_macros::{cdnstatic, cdntag};
