@@ -140,8 +140,8 @@ pub fn integrity_metadata(digest: &[u8], algorithm: DigestAlgorithm) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
     use std::io::Write;
+    use std::path::PathBuf;
     use std::process::Command;
 
     fn oracle(shell_command: &str, file: &Path) -> String {
