@@ -17,8 +17,9 @@ pub const DEFAULT_PARAM: &str = "tag";
 pub const DEFAULT_TAG_LENGTH: usize = 14;
 /// The shortest `tag_length`: fewer hex digits collide too easily between revisions.
 pub const MIN_TAG_LENGTH: usize = 4;
-/// The longest `tag_length`: a SHA-1 revision id has 40 hex digits.
-pub const MAX_TAG_LENGTH: usize = 40;
+/// The longest `tag_length`: a SHA-256 git revision id has 64 hex digits. A SHA-1 id (git's
+/// default, Mercurial) has 40, and a longer `tag_length` keeps all 40.
+pub const MAX_TAG_LENGTH: usize = 64;
 
 /// `hash_length` when none is configured, as the seed's `STATICFILES_HASH_ACCURACY`.
 pub const DEFAULT_HASH_LENGTH: usize = 6;
@@ -169,6 +170,7 @@ impl Config {
                 key: key.to_owned(),
                 origin: origin.clone(),
                 known: allowed,
+                suggestion: crate::suggest::closest(key, allowed.iter().copied()),
             });
         }
         let invalid = |expected: &str| Error::InvalidConfigValue {
@@ -542,17 +544,17 @@ mod tests {
             (
                 "tag_length = 3",
                 "tag_length",
-                "expected an integer from 4 to 40, found the integer 3",
+                "expected an integer from 4 to 64, found the integer 3",
             ),
             (
-                "tag_length = 41",
+                "tag_length = 65",
                 "tag_length",
-                "expected an integer from 4 to 40, found the integer 41",
+                "expected an integer from 4 to 64, found the integer 65",
             ),
             (
                 "tag_length = \"8\"",
                 "tag_length",
-                "expected an integer from 4 to 40, found the string \"8\"",
+                "expected an integer from 4 to 64, found the string \"8\"",
             ),
             (
                 "param = 1",
@@ -616,8 +618,8 @@ mod tests {
                 .to_string(),
             format!(
                 "unknown cachekiller option `static-url` in [package.metadata.cachekiller] of {}: \
-                 expected one of `static_url`, `param`, `tag_length`, `static_dirs`, \
-                 `check_files`, `mode`, `hash_length`",
+                 did you mean `static_url`? (expected one of `static_url`, `param`, `tag_length`, \
+                 `static_dirs`, `check_files`, `mode`, `hash_length`)",
                 manifest.display()
             )
         );

@@ -3,22 +3,25 @@
 //!
 //! The cache is keyed by manifest dir, not global: one rustc compiles one crate, but
 //! rust-analyzer's proc-macro server expands every crate of a workspace in one long-lived
-//! process. For the same reason an entry is not trusted forever: it remembers the environment
-//! it was resolved with and the size and modification time of every file it read, and is
-//! resolved anew when they differ (checked at most once per [`REVALIDATE_AFTER`], so that the
-//! thousands of calls of one compilation pay for a handful of `stat`s and environment reads;
-//! within one rustc process neither can change).
+//! process. For the same reason an entry is not trusted forever there: it remembers the
+//! environment it was resolved with and the size and modification time of every file it read,
+//! and is resolved anew when they differ (checked at most once per [`REVALIDATE_AFTER`]).
+//!
+//! Inside a compiler (rustc, clippy-driver, rustdoc), one process is one compilation of one
+//! crate, and its entry is never revalidated: all calls of a compilation agree on one tag, even
+//! when a commit lands while it runs (the commit touches a tracked file, so the next build
+//! compiles the crate again with the new tag).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{load_config, LoadedConfig};
 use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::Result;
 use crate::file_stamp::{file_stamp, FileStamp};
-use crate::static_files::absolute_static_dirs;
+use crate::static_files::StaticDirs;
 use crate::tag::{resolve_tag, ResolvedTag};
 use crate::tracking::Tracking;
 
@@ -26,7 +29,7 @@ use crate::tracking::Tracking;
 pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);
 
 /// A crate's configuration and tag, and what follows from them for every call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct CrateContext {
     /// The calling crate's manifest dir (`CARGO_MANIFEST_DIR`).
     pub manifest_dir: PathBuf,
@@ -36,10 +39,8 @@ pub struct CrateContext {
     /// content-mode and integrity expansions need no revision, so a broken repository only
     /// fails the calls that need one.
     pub tag: Result<ResolvedTag>,
-    /// The configured static dirs, absolute, in search order.
-    pub static_dirs: Vec<PathBuf>,
-    /// Whether any static dir exists (file checks apply only then).
-    pub has_static_dir: bool,
+    /// The configured static dirs.
+    pub static_dirs: StaticDirs,
     /// What every expansion whose value depends on the revision must track: the manifests,
     /// the VCS files and variables, `CACHEKILLER_STATIC_URL`. Shared, so that the tracking
     /// ledger recognises it by pointer.
@@ -53,8 +54,7 @@ impl CrateContext {
     /// A context from its parts, with what follows from them computed once.
     #[must_use]
     pub fn new(manifest_dir: &Path, config: LoadedConfig, tag: Result<ResolvedTag>) -> Self {
-        let static_dirs = absolute_static_dirs(manifest_dir, &config.config.static_dirs);
-        let has_static_dir = static_dirs.iter().any(|dir| dir.is_dir());
+        let static_dirs = StaticDirs::new(manifest_dir, &config.config.static_dirs);
         let file_tracking = Tracking {
             files: config.manifest_files.clone(),
             environment: vec![STATIC_URL_VARIABLE],
@@ -73,7 +73,6 @@ impl CrateContext {
             config,
             tag,
             static_dirs,
-            has_static_dir,
             revision_tracking: Arc::new(revision_tracking),
             file_tracking: Arc::new(file_tracking),
         }
@@ -123,7 +122,7 @@ impl CacheEntry {
     }
 
     fn is_current(&mut self) -> bool {
-        if self.validated_at.elapsed() < REVALIDATE_AFTER {
+        if runs_in_a_compiler() || self.validated_at.elapsed() < REVALIDATE_AFTER {
             return true;
         }
         let unchanged = self.environment == BuildEnvironment::from_process()
@@ -136,6 +135,29 @@ impl CacheEntry {
         }
         unchanged
     }
+}
+
+/// True if this process is a compiler, which compiles one crate and exits: rustc, or a driver
+/// built on it. Anything else (rust-analyzer's proc-macro server, an IDE's) may outlive many
+/// compilations and revalidates.
+fn runs_in_a_compiler() -> bool {
+    static IN_COMPILER: OnceLock<bool> = OnceLock::new();
+    *IN_COMPILER.get_or_init(|| {
+        std::env::current_exe().is_ok_and(|executable| {
+            executable
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(is_compiler_executable)
+        })
+    })
+}
+
+/// Whether an executable of this name compiles one crate per process.
+fn is_compiler_executable(name: &str) -> bool {
+    let name = name.strip_suffix(".exe").unwrap_or(name);
+    ["rustc", "clippy-driver", "rustdoc", "miri"]
+        .iter()
+        .any(|compiler| name == *compiler || name.starts_with(&format!("{compiler}-")))
 }
 
 /// Entries by manifest dir, searched by comparing bytes: rustc compiles one crate per process
@@ -182,6 +204,23 @@ mod tests {
 
     fn tag_value(context: &CrateContext) -> &str {
         &context.tag.as_ref().unwrap().value
+    }
+
+    #[test]
+    fn compilers_pin_the_tag_and_other_hosts_revalidate() {
+        for (name, compiler) in [
+            ("rustc", true),
+            ("rustc.exe", true),
+            ("clippy-driver", true),
+            ("rustdoc", true),
+            ("rustc-1.95.0", true),
+            ("rust-analyzer-proc-macro-srv", false),
+            ("rust-analyzer", false),
+            ("rustcfmt", false),
+        ] {
+            assert_eq!(is_compiler_executable(name), compiler, "{name}");
+        }
+        assert!(!runs_in_a_compiler(), "this test binary is not a compiler");
     }
 
     #[test]

@@ -57,6 +57,15 @@ pub enum Error {
         origin: ConfigOrigin,
         /// The keys that are accepted there.
         known: &'static [&'static str],
+        /// The accepted key closest to it, if it is close enough to be a typo.
+        suggestion: Option<&'static str>,
+    },
+    /// A macro option written twice in one call (`tag_length = 8, tag_length = 40`).
+    RepeatedConfigKey {
+        /// The key.
+        key: String,
+        /// Where it was written twice.
+        origin: ConfigOrigin,
     },
     /// A `Cargo.toml` that could not be read or parsed.
     ManifestUnreadable {
@@ -70,6 +79,20 @@ pub enum Error {
         /// The directory the search started from (the calling crate's manifest dir).
         start: PathBuf,
         /// What libgit2 said.
+        reason: String,
+    },
+    /// A git repository owned by another user, which git and libgit2 refuse to read (git's
+    /// `safe.directory` check).
+    GitRepositoryNotOwned {
+        /// The repository, as git names it.
+        path: PathBuf,
+    },
+    /// The file that makes cargo rebuild until a repository has a revision could not be
+    /// written (see `rebuild_marker`).
+    RebuildMarkerUnwritable {
+        /// The marker file.
+        path: PathBuf,
+        /// What the system said.
         reason: String,
     },
     /// A Mercurial `.hg/dirstate` that was found but could not be read or understood.
@@ -107,7 +130,23 @@ pub enum Error {
         /// only checked: then `check_files = false` cannot help.
         hashed: bool,
     },
-    /// A static path that would leave the static dirs (`..`, a drive, a NUL byte).
+    /// A static file that is a symbolic link (or lies below one) leading out of every static
+    /// dir.
+    StaticFileOutsideStaticDirs {
+        /// The file path, relative to the static dirs.
+        path: String,
+        /// Where the link leads (the real path).
+        target: PathBuf,
+    },
+    /// A static path that names something other than a regular file (a FIFO, a device, a
+    /// directory, a socket).
+    StaticFileNotRegular {
+        /// The file path, relative to the static dirs.
+        path: String,
+        /// What it is, such as `a FIFO (named pipe)`.
+        kind: &'static str,
+    },
+    /// A static path that would leave the static dirs (`..`, a drive).
     StaticPathEscapes {
         /// The path as written.
         path: String,
@@ -152,14 +191,29 @@ impl fmt::Display for Error {
                 formatter,
                 "invalid cachekiller `{key}` {origin}: expected {expected}, found {found}"
             ),
-            Error::UnknownConfigKey { key, origin, known } => write!(
+            Error::UnknownConfigKey {
+                key,
+                origin,
+                known,
+                suggestion,
+            } => {
+                write!(formatter, "unknown cachekiller option `{key}` {origin}")?;
+                if let Some(suggestion) = suggestion {
+                    write!(formatter, ": did you mean `{suggestion}`?")?;
+                }
+                write!(
+                    formatter,
+                    " (expected one of {})",
+                    known
+                        .iter()
+                        .map(|known_key| format!("`{known_key}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            Error::RepeatedConfigKey { key, origin } => write!(
                 formatter,
-                "unknown cachekiller option `{key}` {origin}: expected one of {}",
-                known
-                    .iter()
-                    .map(|known_key| format!("`{known_key}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "cachekiller option `{key}` is given twice {origin}: write it once"
             ),
             Error::ManifestUnreadable { path, reason } => write!(
                 formatter,
@@ -172,6 +226,23 @@ impl fmt::Display for Error {
                  repair it, or set CACHEKILLER_TAG to the tag to use (for example the commit id) \
                  to build without reading it",
                 start.display()
+            ),
+            Error::GitRepositoryNotOwned { path } => write!(
+                formatter,
+                "the git repository {} belongs to another user, so git and libgit2 refuse to read \
+                 it (git's `safe.directory` check, a guard against repositories planted by \
+                 others); if you trust it, run `git config --global --add safe.directory {}`, \
+                 or set CACHEKILLER_TAG to the tag to use (for example the commit id) to build \
+                 without reading it",
+                path.display(),
+                path.display()
+            ),
+            Error::RebuildMarkerUnwritable { path, reason } => write!(
+                formatter,
+                "the repository has no revision yet, so cachekiller must make cargo rebuild until \
+                 it has one, but could not write {}: {reason}; make a first commit, set TMPDIR \
+                 to a writable directory, or set CACHEKILLER_TAG",
+                path.display()
             ),
             Error::MercurialDirstateUnreadable { path, reason } => write!(
                 formatter,
@@ -222,6 +293,18 @@ impl fmt::Display for Error {
                     )
                 }
             }
+            Error::StaticFileOutsideStaticDirs { path, target } => write!(
+                formatter,
+                "static file {path:?} leads through a symbolic link to {}, outside the static \
+                 dirs: files are read only inside them, so that a link cannot make the compiler \
+                 read other files; if that directory is meant to be served, list it in \
+                 `static_dirs`",
+                target.display()
+            ),
+            Error::StaticFileNotRegular { path, kind } => write!(
+                formatter,
+                "static path {path:?} is {kind}, not a regular file: expected the path of a file"
+            ),
             Error::StaticPathEscapes { path } => write!(
                 formatter,
                 "static path {path:?} leaves the static dirs: `..` components and absolute file \
@@ -242,8 +325,9 @@ impl fmt::Display for Error {
             ),
             Error::NonUtf8Path { path } => write!(
                 formatter,
-                "cachekiller cannot track {} because its path is not UTF-8; \
-                 set CACHEKILLER_TAG to build without reading it",
+                "cachekiller cannot track {} because its path is not UTF-8, which \
+                 `include_bytes!` cannot name (so cargo could not rebuild when it changes); \
+                 move or rename the directory so that its path is UTF-8",
                 path.display()
             ),
             Error::ClockBeforeUnixEpoch => write!(

@@ -11,7 +11,7 @@ use crate::config::{
 use crate::context::{cached_crate_context, CrateContext};
 use crate::error::{ConfigOrigin, Error, Result};
 use crate::hash::{cached_digest_of_file, content_tag, integrity_metadata, DigestAlgorithm};
-use crate::static_files::{find_static_file, static_file_relative_path, FilePurpose};
+use crate::static_files::{static_file_relative_path, FilePurpose};
 use crate::tracking::{not_yet_tracked, Tracking};
 use crate::url::join_static_url;
 
@@ -63,7 +63,17 @@ fn call_config<'a>(
     allowed: &'static [&'static str],
 ) -> Result<Cow<'a, Config>> {
     let mut config = Cow::Borrowed(&context.config.config);
-    for option in options {
+    for (index, option) in options.iter().enumerate() {
+        // Last-wins would hide a mistake: which of the two did the author mean?
+        if options[..index]
+            .iter()
+            .any(|earlier| earlier.key == option.key)
+        {
+            return Err(Error::RepeatedConfigKey {
+                key: option.key.clone(),
+                origin: ConfigOrigin::MacroArgument,
+            });
+        }
         config.to_mut().apply(
             &option.key,
             &option.value,
@@ -92,12 +102,7 @@ fn required_static_file(context: &CrateContext, path: &str) -> Result<PathBuf> {
     let relative = static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
         url: path.to_owned(),
     })?;
-    find_static_file(
-        &context.static_dirs,
-        &context.config.config.static_dirs,
-        &relative,
-        FilePurpose::Hash,
-    )
+    context.static_dirs.find(&relative, FilePurpose::Hash)
 }
 
 /// Checks that the file behind `path` exists, when checks are on and a static dir exists
@@ -107,13 +112,8 @@ fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Res
     let Some(relative) = static_file_relative_path(path)? else {
         return Ok(());
     };
-    if config.check_files && context.has_static_dir {
-        find_static_file(
-            &context.static_dirs,
-            &config.static_dirs,
-            &relative,
-            FilePurpose::Check,
-        )?;
+    if config.check_files && context.static_dirs.any_exists() {
+        context.static_dirs.find(&relative, FilePurpose::Check)?;
     }
     Ok(())
 }
@@ -338,7 +338,19 @@ mod tests {
             &[option("param", ConfigValue::String("v".into()))],
         )
         .unwrap_err();
-        assert_eq!(error.to_string(), "unknown cachekiller option `param` in the macro arguments: expected one of `tag_length`");
+        assert_eq!(error.to_string(), "unknown cachekiller option `param` in the macro arguments (expected one of `tag_length`)");
+        let twice = [
+            option("tag_length", ConfigValue::Integer(8)),
+            option("param", ConfigValue::String("v".into())),
+            option("tag_length", ConfigValue::Integer(40)),
+        ];
+        assert_eq!(
+            expand_static_url_in(&context, "a.css", &twice),
+            Err(Error::RepeatedConfigKey {
+                key: "tag_length".into(),
+                origin: ConfigOrigin::MacroArgument
+            })
+        );
         let error = expand_static_url_in(
             &context,
             "a.css",
@@ -347,7 +359,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "invalid cachekiller `tag_length` in the macro arguments: expected an integer from 4 to 40, found the integer 2"
+            "invalid cachekiller `tag_length` in the macro arguments: expected an integer from 4 to 64, found the integer 2"
         );
     }
 

@@ -1,258 +1,217 @@
 //! The checked-out git revision, and the files that change when it does.
 //!
-//! Layouts, and why each tracked file is there (git-version tracks only `.git/logs/HEAD` of the
-//! work tree, which misses linked worktrees and submodules, whose `.git` is a file):
+//! Two readers give the same facts ([`GitCheckout`]): libgit2 (feature `git2`, the default),
+//! in process, and the `git` executable, which reads every repository git itself can. libgit2
+//! reads most repositories; `git` is asked where libgit2 cannot (the reftable ref format and
+//! SHA-256 object ids of git 2.45+, which git 3 plans as defaults; a `GIT_COMMON_DIR`), and
+//! for everything when the `git2` feature is off. Both honour `GIT_DIR`, `GIT_WORK_TREE` and
+//! `GIT_COMMON_DIR` as git does.
+//!
+//! What is tracked, and why (git-version tracks only `.git/logs/HEAD` of the work tree, which
+//! misses linked worktrees, submodules, reflogs turned off and the first commit):
+//!
+//! With the `files` ref format (git's default until 3.0):
 //! - `<git dir>/HEAD`: the worktree's own HEAD; changes on a branch switch or detached checkout.
 //!   In a linked worktree the git dir is `.git/worktrees/<name>`, in a submodule
-//!   `.git/modules/<name>` of the superproject: git2's `Repository::path()` gives the right one.
-//! - `<git dir>/logs/HEAD`: the worktree's HEAD reflog; one line is added on every commit, amend,
-//!   reset and checkout, even when the branch ref lives in `packed-refs`.
-//! - `<common dir>/refs/heads/<branch>`: the loose ref of the checked-out branch (branch refs are
-//!   shared by all worktrees, so they live in the common dir); catches commits when reflogs are
-//!   off (`core.logAllRefUpdates = false`).
-//! - `<common dir>/packed-refs`: where the branch lives after `git pack-refs`.
+//!   `.git/modules/<name>` of the superproject.
+//! - `<git dir>/logs/HEAD`: the worktree's HEAD reflog; one line is added on every commit,
+//!   amend, reset and checkout, even when the branch ref lives in `packed-refs`.
+//! - `<common dir>/refs/heads/<branch>`: the loose ref of the checked-out branch (branch refs
+//!   are shared by all worktrees, so they live in the common dir); catches commits when reflogs
+//!   are off (`core.logAllRefUpdates = false`).
+//! - `<common dir>/packed-refs`: where the branch lives after `git pack-refs` or `git gc`.
+//! - A branch that lives only in `packed-refs` while reflogs are off is the one state where no
+//!   existing file changes on the next commit: git then creates the loose ref, and writes
+//!   nothing else that every `git commit` and `git reset` would. The crate is rebuilt on every
+//!   build until that commit (see [`crate::rebuild_marker`]); from then on the loose ref is
+//!   tracked.
 //!
-//! `.git/index` is not tracked when there is a commit: it changes on `git add` and `git status`
-//! without the revision changing, which would rebuild for nothing.
+//! With the `reftable` ref format, `.git/HEAD` never changes (it holds
+//! `ref: refs/heads/.invalid`) and there is no `logs/HEAD`: every ref and reflog update adds a
+//! table and rewrites `reftable/tables.list`, of the common dir (branches) and of a linked
+//! worktree's own git dir (its HEAD). Both are tracked. A ref update that does not move HEAD
+//! (a fetch, a tag, a commit in another worktree) also rewrites the shared list: the crate is
+//! rebuilt with the same tag, never left stale.
+//!
+//! Before the first commit (or on an orphan branch), the commit creates the branch's ref and
+//! `.git/HEAD` does not change: the crate is rebuilt on every build until there is a revision.
+//!
+//! `.git/index` is never tracked: it changes on `git add` and `git status` without the revision
+//! changing, which would rebuild for nothing.
+
+mod cli;
+#[cfg(feature = "git2")]
+mod libgit2;
 
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, Repository};
-
+use crate::environment::GitEnvironment;
 use crate::error::{Error, Result};
-use crate::vcs::{to_hex, VcsLookup, VcsRevision};
+use crate::vcs::{RevisionWatch, VcsLookup, VcsRevision};
 
-/// Looks for the git repository enclosing `start` (upwards, as git does) and reads its HEAD.
+/// What a reader found: the repository's directories and its HEAD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GitCheckout {
+    /// The worktree's own git dir (`.git`, `.git/worktrees/<name>`, `.git/modules/<name>`).
+    git_dir: PathBuf,
+    /// Where the shared refs live: the main `.git` for a linked worktree, else the git dir.
+    common_dir: PathBuf,
+    /// The work tree, if the repository has one.
+    work_tree: Option<PathBuf>,
+    /// What HEAD points to.
+    head: GitHead,
+}
+
+/// HEAD: a commit, or a branch that may not have one yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum GitHead {
+    /// A detached HEAD at this commit.
+    Detached { id_hex: String },
+    /// A branch (`refs/heads/main`) and its commit, `None` before its first commit.
+    Branch {
+        ref_name: String,
+        id_hex: Option<String>,
+    },
+}
+
+/// Why a reader gave no checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ReadFailure {
+    /// No repository encloses the directory.
+    NotFound,
+    /// The repository belongs to another user, and git refuses to read it.
+    NotOwned { path: PathBuf },
+    /// The reader could not read the repository; what it said.
+    Unreadable(String),
+}
+
+/// Looks for the git repository enclosing `start` (upwards, as git does, or where `GIT_DIR`
+/// says) and reads its HEAD, through libgit2 where it can read the repository, else through
+/// the `git` executable.
 ///
 /// # Errors
-/// [`Error::GitRepositoryUnreadable`] if a repository is found but libgit2 cannot open it or
-/// resolve its HEAD.
-pub fn read_git_revision(start: &Path) -> Result<VcsLookup> {
-    let unreadable = |error: &git2::Error| Error::GitRepositoryUnreadable {
-        start: start.to_owned(),
-        reason: error.message().to_owned(),
+/// [`Error::GitRepositoryNotOwned`] for a repository of another user (git refuses it too),
+/// [`Error::GitRepositoryUnreadable`] for one that neither libgit2 nor git can read.
+pub fn read_git_revision(start: &Path, environment: &GitEnvironment) -> Result<VcsLookup> {
+    let checkout = read_checkout(start, environment)?;
+    let Some(checkout) = checkout else {
+        return Ok(VcsLookup::NotFound);
     };
-    let repository = match Repository::discover(start) {
-        Ok(repository) => repository,
-        // libgit2 says NotFound both when there is no repository and when a `.git` file points
-        // to a git dir that is gone (a moved worktree or submodule). The second is a broken
-        // checkout: falling back to the build date would hide it, so it is an error.
-        Err(error)
-            if error.code() == ErrorCode::NotFound
-                && !start
-                    .ancestors()
-                    .any(|directory| directory.join(".git").exists()) =>
-        {
-            return Ok(VcsLookup::NotFound)
-        }
-        Err(error) => return Err(unreadable(&error)),
+    let watch = revision_watch(&checkout, || reflogs_enabled(start, environment, &checkout))?;
+    let id_hex = match checkout.head {
+        GitHead::Detached { id_hex }
+        | GitHead::Branch {
+            id_hex: Some(id_hex),
+            ..
+        } => id_hex,
+        GitHead::Branch { id_hex: None, .. } => return Ok(VcsLookup::NoRevision { watch }),
     };
-    let git_dir = repository.path().to_owned();
-    let common_dir = repository.commondir().to_owned();
-
-    let head = match repository.head() {
-        Ok(head) => head,
-        Err(error) if matches!(error.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {
-            // No commit yet: nothing that exists now moves on the first commit except the
-            // index (`git add`, then `git commit` rewrites it). Rebuilding on `git add` is
-            // harmless while there is no revision to keep.
-            let tracked_files = existing([git_dir.join("HEAD"), git_dir.join("index")]);
-            return Ok(VcsLookup::NoRevision { tracked_files });
-        }
-        Err(error) => return Err(unreadable(&error)),
-    };
-    let Some(commit_id) = head.target() else {
-        return Err(Error::GitRepositoryUnreadable {
-            start: start.to_owned(),
-            reason: "HEAD does not resolve to a commit".to_owned(),
-        });
-    };
-
-    let mut tracked_files = vec![git_dir.join("HEAD"), git_dir.join("logs").join("HEAD")];
-    // `repository.head()` has already followed the symbolic ref; its name is the branch.
-    if head.is_branch() {
-        if let Ok(branch_ref) = head.name() {
-            tracked_files.push(common_dir.join(branch_ref));
-        }
-    }
-    tracked_files.push(common_dir.join("packed-refs"));
-
     Ok(VcsLookup::Revision(VcsRevision {
-        id_hex: to_hex(commit_id.as_bytes()),
-        repository_root: repository
-            .workdir()
-            .map_or_else(|| git_dir.clone(), Path::to_owned),
-        tracked_files: existing(tracked_files),
+        id_hex,
+        repository_root: checkout.work_tree.unwrap_or(checkout.git_dir),
+        watch,
     }))
 }
 
-/// Keeps the files that exist: `include_bytes!` of a missing file is a compile error, and a
-/// file that appears later (a loose ref re-created after `pack-refs`) shows up in a file we do
-/// track (`logs/HEAD`) or in the set the rebuilt expansion tracks.
-fn existing(paths: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
-    paths.into_iter().filter(|path| path.is_file()).collect()
+fn read_checkout(start: &Path, environment: &GitEnvironment) -> Result<Option<GitCheckout>> {
+    let not_owned = |path: PathBuf| Error::GitRepositoryNotOwned { path };
+    // libgit2 cannot be told where the common dir is; git can.
+    #[cfg(feature = "git2")]
+    let libgit2_said = if environment.common_dir.is_none() {
+        match libgit2::read(start, environment) {
+            Ok(checkout) => return Ok(Some(checkout)),
+            Err(ReadFailure::NotFound) => return Ok(None),
+            Err(ReadFailure::NotOwned { path }) => return Err(not_owned(path)),
+            Err(ReadFailure::Unreadable(reason)) => Some(reason),
+        }
+    } else {
+        None
+    };
+    #[cfg(not(feature = "git2"))]
+    let libgit2_said: Option<String> = None;
+
+    match cli::read(start, environment) {
+        Ok(checkout) => Ok(Some(checkout)),
+        Err(ReadFailure::NotFound) => Ok(None),
+        Err(ReadFailure::NotOwned { path }) => Err(not_owned(path)),
+        Err(ReadFailure::Unreadable(git_said)) => Err(Error::GitRepositoryUnreadable {
+            start: start.to_owned(),
+            reason: match libgit2_said {
+                Some(libgit2_said) => format!("git: {git_said}; libgit2: {libgit2_said}"),
+                None => format!("git: {git_said}"),
+            },
+        }),
+    }
+}
+
+/// The repository's ref storage, told by what is on disk (a `reftable/` stack in the common
+/// dir), so both readers agree without asking.
+fn uses_reftable(common_dir: &Path) -> bool {
+    common_dir.join("reftable").join("tables.list").is_file()
+}
+
+/// What to track so that the next build after HEAD moves sees it (see the module docs).
+/// `reflogs_enabled` is asked only when the answer matters (a branch only in `packed-refs`).
+fn revision_watch(
+    checkout: &GitCheckout,
+    reflogs_enabled: impl FnOnce() -> Result<bool>,
+) -> Result<RevisionWatch> {
+    let GitCheckout {
+        git_dir,
+        common_dir,
+        head,
+        ..
+    } = checkout;
+    let unborn = matches!(head, GitHead::Branch { id_hex: None, .. });
+    if uses_reftable(common_dir) {
+        let mut watch = RevisionWatch::existing([
+            common_dir.join("reftable/tables.list"),
+            git_dir.join("reftable/tables.list"),
+        ]);
+        watch.files.dedup();
+        watch.rebuild_always = unborn;
+        return Ok(watch);
+    }
+    let mut watch = RevisionWatch::existing([git_dir.join("HEAD"), git_dir.join("logs/HEAD")]);
+    let reflog = git_dir.join("logs/HEAD");
+    if let GitHead::Branch { ref_name, .. } = head {
+        let loose_ref = common_dir.join(ref_name);
+        let loose_ref_exists = loose_ref.is_file();
+        watch
+            .files
+            .extend(RevisionWatch::existing([loose_ref, common_dir.join("packed-refs")]).files);
+        // The next commit is announced by the loose ref, or else by the HEAD reflog if git
+        // appends to it; with neither, nothing that exists will change.
+        watch.rebuild_always =
+            unborn || !(loose_ref_exists || (reflog.is_file() && reflogs_enabled()?));
+    }
+    Ok(watch)
+}
+
+/// Whether git appends to the reflogs, as `core.logAllRefUpdates` says: unset means yes in a
+/// repository with a work tree (git's default), `false` (or `no`, `off`, `0`) means no.
+fn reflogs_enabled(
+    start: &Path,
+    environment: &GitEnvironment,
+    checkout: &GitCheckout,
+) -> Result<bool> {
+    #[cfg(feature = "git2")]
+    let setting = libgit2::log_all_ref_updates(&checkout.git_dir)
+        .or_else(|_| cli::log_all_ref_updates(start, environment));
+    #[cfg(not(feature = "git2"))]
+    let setting = cli::log_all_ref_updates(start, environment);
+    let setting = setting.map_err(|reason| Error::GitRepositoryUnreadable {
+        start: start.to_owned(),
+        reason,
+    })?;
+    Ok(match setting {
+        None => checkout.work_tree.is_some(),
+        Some(value) => !matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "false" | "no" | "off" | "0" | ""
+        ),
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::git;
-    use std::process::Command;
-
-    fn revision(lookup: VcsLookup) -> VcsRevision {
-        match lookup {
-            VcsLookup::Revision(revision) => revision,
-            other => panic!("expected a revision, found {other:?}"),
-        }
-    }
-
-    #[test]
-    fn reads_head_like_git_rev_parse_from_a_subdirectory() {
-        let repo = tempfile::tempdir().unwrap();
-        git(repo.path(), &["init", "-q"]);
-        std::fs::create_dir_all(repo.path().join("crates/web")).unwrap();
-        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
-        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
-
-        let found = revision(read_git_revision(&repo.path().join("crates/web")).unwrap());
-        assert_eq!(found.id_hex, git(repo.path(), &["rev-parse", "HEAD"]));
-        let git_dir = repo.path().join(".git");
-        assert_eq!(
-            found.tracked_files,
-            [
-                git_dir.join("HEAD"),
-                git_dir.join("logs/HEAD"),
-                git_dir.join("refs/heads/main")
-            ]
-        );
-    }
-
-    #[test]
-    fn follows_packed_refs_and_detached_heads() {
-        let repo = tempfile::tempdir().unwrap();
-        git(repo.path(), &["init", "-q"]);
-        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
-        git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
-        git(repo.path(), &["pack-refs", "--all", "--prune"]);
-        let git_dir = repo.path().join(".git");
-
-        let packed = revision(read_git_revision(repo.path()).unwrap());
-        assert_eq!(packed.id_hex, git(repo.path(), &["rev-parse", "HEAD"]));
-        assert!(!git_dir.join("refs/heads/main").exists());
-        assert_eq!(
-            packed.tracked_files,
-            [
-                git_dir.join("HEAD"),
-                git_dir.join("logs/HEAD"),
-                git_dir.join("packed-refs")
-            ]
-        );
-
-        git(repo.path(), &["checkout", "-q", "--detach", "HEAD~1"]);
-        let detached = revision(read_git_revision(repo.path()).unwrap());
-        assert_eq!(detached.id_hex, git(repo.path(), &["rev-parse", "HEAD"]));
-        assert_ne!(detached.id_hex, packed.id_hex);
-    }
-
-    #[test]
-    fn a_linked_worktree_tracks_its_own_head_and_the_shared_refs() {
-        let repo = tempfile::tempdir().unwrap();
-        let main = repo.path().join("main");
-        std::fs::create_dir(&main).unwrap();
-        git(&main, &["init", "-q"]);
-        git(&main, &["commit", "-q", "--allow-empty", "-m", "one"]);
-        git(
-            &main,
-            &["worktree", "add", "-q", "-b", "feature", "../feature"],
-        );
-        let worktree = repo.path().join("feature");
-        git(
-            &worktree,
-            &["commit", "-q", "--allow-empty", "-m", "on feature"],
-        );
-
-        let found = revision(read_git_revision(&worktree).unwrap());
-        assert_eq!(found.id_hex, git(&worktree, &["rev-parse", "HEAD"]));
-        assert_ne!(found.id_hex, git(&main, &["rev-parse", "HEAD"]));
-        let worktree_git_dir = main.join(".git/worktrees/feature");
-        assert_eq!(
-            found.tracked_files,
-            [
-                worktree_git_dir.join("HEAD"),
-                worktree_git_dir.join("logs/HEAD"),
-                main.join(".git/refs/heads/feature")
-            ]
-        );
-    }
-
-    #[test]
-    fn a_repository_without_commits_has_no_revision() {
-        let repo = tempfile::tempdir().unwrap();
-        git(repo.path(), &["init", "-q"]);
-        assert_eq!(
-            read_git_revision(repo.path()).unwrap(),
-            VcsLookup::NoRevision {
-                tracked_files: vec![repo.path().join(".git/HEAD")]
-            }
-        );
-    }
-
-    #[test]
-    fn no_repository_is_not_an_error() {
-        let outside = tempfile::tempdir().unwrap();
-        // A temporary directory may itself sit inside a repository on a developer machine;
-        // only assert when git agrees there is none.
-        let inside_git = Command::new("git")
-            .args(["rev-parse", "--git-dir"])
-            .current_dir(outside.path())
-            .output()
-            .unwrap()
-            .status
-            .success();
-        if !inside_git {
-            assert_eq!(
-                read_git_revision(outside.path()).unwrap(),
-                VcsLookup::NotFound
-            );
-        }
-    }
-
-    #[test]
-    fn a_broken_repository_is_an_error_that_names_the_way_out() {
-        // (how the checkout is broken, what libgit2 says about it)
-        let layouts: &[(&str, &str)] = &[
-            (
-                "a .git file pointing to a git dir that is gone",
-                "failed to resolve path",
-            ),
-            ("a corrupted branch ref", "corrupted loose reference"),
-            ("an unparsable .git/config", "failed to parse config file"),
-        ];
-        for &(layout, libgit2_says) in layouts {
-            let repo = tempfile::tempdir().unwrap();
-            let git_dir = repo.path().join(".git");
-            if layout.starts_with("a .git file") {
-                std::fs::write(&git_dir, "gitdir: /nonexistent/cachekiller\n").unwrap();
-            } else {
-                git(repo.path(), &["init", "-q"]);
-                git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
-                if layout.contains("ref") {
-                    std::fs::write(git_dir.join("refs/heads/main"), "zz\n").unwrap();
-                } else {
-                    std::fs::write(git_dir.join("config"), "[core\n").unwrap();
-                }
-            }
-            let error = read_git_revision(repo.path()).unwrap_err();
-            assert!(
-                matches!(error, Error::GitRepositoryUnreadable { .. }),
-                "{layout}: {error:?}"
-            );
-            let message = error.to_string();
-            assert!(message.contains(libgit2_says), "{layout}: {message}");
-            assert!(
-                message.contains("set CACHEKILLER_TAG"),
-                "{layout}: {message}"
-            );
-        }
-    }
-}
+mod tests;

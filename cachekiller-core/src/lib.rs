@@ -41,7 +41,11 @@ pub mod hash;
 #[cfg(feature = "resolve")]
 pub mod mercurial;
 #[cfg(feature = "resolve")]
+pub mod rebuild_marker;
+#[cfg(feature = "resolve")]
 pub mod static_files;
+#[cfg(feature = "resolve")]
+mod suggest;
 #[cfg(feature = "resolve")]
 pub mod tag;
 #[cfg(all(test, feature = "resolve"))]

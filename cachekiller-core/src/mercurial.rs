@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::vcs::{to_hex, VcsLookup, VcsRevision};
+use crate::vcs::{to_hex, RevisionWatch, VcsLookup, VcsRevision};
 
 const DIRSTATE_V2_MARKER: &[u8] = b"dirstate-v2\n";
 const NODE_ID_LENGTH: usize = 20;
@@ -69,10 +69,13 @@ pub fn read_mercurial_revision(start: &Path) -> Result<VcsLookup> {
     };
     let dirstate_path = root.join(".hg").join("dirstate");
     // `hg init` writes no dirstate; it appears with the first commit or update, and nothing
-    // that exists before then can be tracked.
+    // that exists before then is sure to change: rebuild until it appears.
     if !dirstate_path.is_file() {
         return Ok(VcsLookup::NoRevision {
-            tracked_files: Vec::new(),
+            watch: RevisionWatch {
+                files: Vec::new(),
+                rebuild_always: true,
+            },
         });
     }
     let unreadable = |reason: String| Error::MercurialDirstateUnreadable {
@@ -89,14 +92,18 @@ pub fn read_mercurial_revision(start: &Path) -> Result<VcsLookup> {
             })
             .map_err(|error| unreadable(error.to_string()))?;
     }
-    let tracked_files = vec![dirstate_path.clone()];
+    // Every `hg commit` and `hg update` rewrites the dirstate, the null revision's included.
+    let watch = RevisionWatch {
+        files: vec![dirstate_path.clone()],
+        rebuild_always: false,
+    };
     match parse_dirstate_first_parent(&head).map_err(unreadable)? {
         Some(node) => Ok(VcsLookup::Revision(VcsRevision {
             id_hex: to_hex(&node),
             repository_root: root,
-            tracked_files,
+            watch,
         })),
-        None => Ok(VcsLookup::NoRevision { tracked_files }),
+        None => Ok(VcsLookup::NoRevision { watch }),
     }
 }
 
@@ -124,7 +131,8 @@ mod tests {
 
         let newest = revision(read_mercurial_revision(&repo.path().join("sub")).unwrap());
         assert_eq!(newest.id_hex, hg_working_parent(repo.path()));
-        assert_eq!(newest.tracked_files, [repo.path().join(".hg/dirstate")]);
+        assert_eq!(newest.watch.files, [repo.path().join(".hg/dirstate")]);
+        assert!(!newest.watch.rebuild_always);
 
         // With two heads, `hg heads` (django-cachekiller) would name the newest; we must name
         // the checked-out one.
@@ -202,9 +210,16 @@ mod tests {
     fn a_fresh_repository_has_no_revision() {
         let repo = tempfile::tempdir().unwrap();
         hg(repo.path(), &["init"]);
-        assert!(matches!(
+        assert!(!repo.path().join(".hg/dirstate").exists());
+        assert_eq!(
             read_mercurial_revision(repo.path()).unwrap(),
-            VcsLookup::NoRevision { .. }
-        ));
+            VcsLookup::NoRevision {
+                watch: RevisionWatch {
+                    files: Vec::new(),
+                    rebuild_always: true
+                }
+            },
+            "nothing exists that the first commit rewrites"
+        );
     }
 }

@@ -4,12 +4,15 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::date::build_date_tag;
-use crate::environment::{BuildEnvironment, SOURCE_DATE_EPOCH_VARIABLE, TAG_VARIABLE};
+use crate::environment::{
+    BuildEnvironment, GIT_VARIABLES, SOURCE_DATE_EPOCH_VARIABLE, TAG_VARIABLE,
+};
 use crate::error::{Error, Result};
 use crate::git::read_git_revision;
 use crate::mercurial::read_mercurial_revision;
+use crate::rebuild_marker::write_rebuild_marker;
 use crate::url::is_url_unreserved;
-use crate::vcs::VcsLookup;
+use crate::vcs::{RevisionWatch, VcsLookup};
 
 /// Where a tag came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +37,8 @@ pub enum TagSource {
 /// when any of it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedTag {
-    /// The full value: a 40-character revision id, the build date, or `CACHEKILLER_TAG`.
+    /// The full value: a revision id (40 hex characters, 64 for a SHA-256 git repository),
+    /// the build date, or `CACHEKILLER_TAG`.
     pub value: String,
     /// Where it came from.
     pub source: TagSource,
@@ -66,9 +70,9 @@ enum Vcs {
 }
 
 impl Vcs {
-    fn lookup(self, start: &Path) -> Result<VcsLookup> {
+    fn lookup(self, start: &Path, environment: &BuildEnvironment) -> Result<VcsLookup> {
         match self {
-            Vcs::Git => read_git_revision(start),
+            Vcs::Git => read_git_revision(start, &environment.git),
             Vcs::Mercurial => read_mercurial_revision(start),
         }
     }
@@ -105,23 +109,37 @@ pub fn resolve_tag(
         });
     }
 
-    let mut tracked_files = Vec::new();
+    // They choose the git repository, so a change of them can change the revision.
+    tracked_environment.extend(GIT_VARIABLES);
+    // A repository without a revision is watched too: its first commit must rebuild.
+    let mut watch = RevisionWatch::default();
+    let mut found = None;
     for vcs in [Vcs::Git, Vcs::Mercurial] {
-        match vcs.lookup(start)? {
+        match vcs.lookup(start, environment)? {
             VcsLookup::NotFound => {}
-            VcsLookup::NoRevision {
-                tracked_files: files,
-            } => tracked_files.extend(files),
+            VcsLookup::NoRevision { watch: waiting } => {
+                watch.files.extend(waiting.files);
+                watch.rebuild_always |= waiting.rebuild_always;
+            }
             VcsLookup::Revision(revision) => {
-                tracked_files.extend(revision.tracked_files);
-                return Ok(ResolvedTag {
-                    value: revision.id_hex,
-                    source: vcs.source(revision.repository_root),
-                    tracked_files,
-                    tracked_environment,
-                });
+                watch.files.extend(revision.watch.files);
+                watch.rebuild_always |= revision.watch.rebuild_always;
+                found = Some((revision.id_hex, vcs.source(revision.repository_root)));
+                break;
             }
         }
+    }
+    let mut tracked_files = watch.files;
+    if watch.rebuild_always {
+        tracked_files.push(write_rebuild_marker()?);
+    }
+    if let Some((value, source)) = found {
+        return Ok(ResolvedTag {
+            value,
+            source,
+            tracked_files,
+            tracked_environment,
+        });
     }
 
     tracked_environment.push(SOURCE_DATE_EPOCH_VARIABLE);
@@ -136,8 +154,7 @@ pub fn resolve_tag(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{git, run};
-    use std::process::Command;
+    use crate::test_support::{assert_outside_any_repository, git, run};
     use std::time::{Duration, UNIX_EPOCH};
 
     fn git_repository_with_a_commit() -> tempfile::TempDir {
@@ -147,17 +164,11 @@ mod tests {
         repo
     }
 
-    fn no_vcs_directory() -> Option<tempfile::TempDir> {
+    /// A temporary directory outside any repository; the test fails if there is none.
+    fn no_vcs_directory() -> tempfile::TempDir {
         let directory = tempfile::tempdir().unwrap();
-        let in_git = Command::new("git")
-            .args(["rev-parse", "--git-dir"])
-            .current_dir(directory.path())
-            .output()
-            .unwrap()
-            .status
-            .success();
-        (!in_git && crate::mercurial::find_mercurial_root(directory.path()).is_none())
-            .then_some(directory)
+        assert_outside_any_repository(directory.path());
+        directory
     }
 
     #[test]
@@ -171,7 +182,10 @@ mod tests {
         assert_eq!(tag.cut(4), &head[..4]);
         assert_eq!(tag.cut(40), head);
         assert_eq!(tag.cut(99), head);
-        assert_eq!(tag.tracked_environment, [TAG_VARIABLE]);
+        assert_eq!(
+            tag.tracked_environment,
+            [TAG_VARIABLE, "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"]
+        );
         assert!(matches!(tag.source, TagSource::Git { .. }));
     }
 
@@ -201,9 +215,7 @@ mod tests {
 
     #[test]
     fn mercurial_when_there_is_no_git() {
-        let Some(directory) = no_vcs_directory() else {
-            return;
-        };
+        let directory = no_vcs_directory();
         run("hg", directory.path(), &["init"]);
         std::fs::write(directory.path().join("a"), "a").unwrap();
         run(
@@ -224,9 +236,7 @@ mod tests {
 
     #[test]
     fn the_build_date_when_there_is_no_vcs() {
-        let Some(directory) = no_vcs_directory() else {
-            return;
-        };
+        let directory = no_vcs_directory();
         let now = UNIX_EPOCH + Duration::from_secs(1_763_812_800);
         let environment = BuildEnvironment {
             source_date_epoch: Some("1700000000".to_owned()),
@@ -242,7 +252,13 @@ mod tests {
         assert_eq!(tag.cut(4), oracle, "a date is never cut");
         assert_eq!(
             tag.tracked_environment,
-            [TAG_VARIABLE, SOURCE_DATE_EPOCH_VARIABLE]
+            [
+                TAG_VARIABLE,
+                "GIT_DIR",
+                "GIT_WORK_TREE",
+                "GIT_COMMON_DIR",
+                SOURCE_DATE_EPOCH_VARIABLE
+            ]
         );
 
         let from_clock = resolve_tag(directory.path(), &BuildEnvironment::default(), now).unwrap();
@@ -256,9 +272,7 @@ mod tests {
 
     #[test]
     fn a_git_repository_without_commits_falls_through_and_is_watched() {
-        let Some(directory) = no_vcs_directory() else {
-            return;
-        };
+        let directory = no_vcs_directory();
         git(directory.path(), &["init", "-q"]);
         let tag = resolve_tag(
             directory.path(),
@@ -267,6 +281,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!(tag.source, TagSource::BuildDate);
-        assert_eq!(tag.tracked_files, [directory.path().join(".git/HEAD")]);
+        assert_eq!(
+            tag.tracked_files,
+            [
+                directory.path().join(".git/HEAD"),
+                crate::rebuild_marker::write_rebuild_marker().unwrap()
+            ],
+            "rebuilt on every build until the first commit"
+        );
+    }
+
+    #[test]
+    fn an_empty_git_directory_inside_a_mercurial_repository_is_not_a_repository() {
+        let directory = no_vcs_directory();
+        run("hg", directory.path(), &["init"]);
+        std::fs::write(directory.path().join("a"), "a").unwrap();
+        run(
+            "hg",
+            directory.path(),
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        std::fs::create_dir(directory.path().join(".git")).unwrap();
+        let tag = resolve_tag(
+            directory.path(),
+            &BuildEnvironment::default(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        let expected = run("hg", directory.path(), &["id", "-i", "--debug"]);
+        assert_eq!(tag.value, expected.trim_end_matches('+'));
     }
 }

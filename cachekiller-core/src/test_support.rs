@@ -35,6 +35,69 @@ pub fn git(directory: &Path, args: &[&str]) -> String {
     run("git", directory, &full)
 }
 
+/// `git args…` as [`git`], with `GIT_DIR` and friends set as in `environment`.
+pub fn git_with_env(
+    directory: &Path,
+    environment: &crate::environment::GitEnvironment,
+    args: &[&str],
+) -> String {
+    let mut command = Command::new("git");
+    command
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(directory)
+        .envs(environment.variables());
+    let output = command.output().expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Fails the test unless neither git nor Mercurial finds a repository enclosing `directory`:
+/// a test of "no repository" must not pass by accident on a machine whose temporary
+/// directory lies inside one.
+pub fn assert_outside_any_repository(directory: &Path) {
+    let in_git = Command::new("git")
+        .args(["rev-parse", "--git-dir"])
+        .current_dir(directory)
+        .output()
+        .expect("git runs")
+        .status
+        .success();
+    let in_mercurial = crate::mercurial::find_mercurial_root(directory).is_some();
+    assert!(
+        !in_git && !in_mercurial,
+        "{} lies inside a repository; set TMPDIR to a directory outside any repository",
+        directory.display()
+    );
+}
+
+/// Fails the test unless `git --version` is at least `major.minor`: a test that needs a newer
+/// git says so rather than skip.
+pub fn assert_git_at_least(major: u32, minor: u32, for_what: &str) {
+    let version = run("git", Path::new("/"), &["--version"]);
+    let found: Vec<u32> = version
+        .trim_start_matches("git version ")
+        .split(|character: char| !character.is_ascii_digit())
+        .take(2)
+        .map(|number| number.parse().unwrap_or(0))
+        .collect();
+    assert!(
+        found[..] >= [major, minor][..],
+        "{for_what} need git {major}.{minor} or later; found {version}"
+    );
+}
+
 /// `hg args…` with a fixed user name.
 pub fn hg(directory: &Path, args: &[&str]) -> String {
     let mut full = vec!["--config", "ui.username=Test <test@example.com>"];

@@ -129,6 +129,25 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_path_that_is_not_utf8_says_what_helps() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(b"/srv/caf\xe9/.git/HEAD"));
+        let tracking = Tracking {
+            files: vec![path.clone()],
+            environment: Vec::new(),
+        };
+        let error = tracking.file_strings().unwrap_err();
+        assert_eq!(error, Error::NonUtf8Path { path });
+        let message = error.to_string();
+        assert!(
+            message.contains("move or rename the directory"),
+            "{message}"
+        );
+        assert!(!message.contains("CACHEKILLER_TAG"), "{message}");
+    }
+
     #[test]
     fn each_file_and_variable_is_emitted_once_per_crate() {
         let crate_a = Path::new("/nonexistent/tracking-test/a");

@@ -150,6 +150,7 @@ impl Parse for MacroOption {
                 format!("expected a literal value for `{key}`, such as \"/static/\" or 8"),
             )
         })?;
+        refuse_suffix(&literal)?;
         let value = match &literal {
             Lit::Str(text) => ConfigValue::String(text.value()),
             Lit::Int(number) => number.base10_parse::<i64>().map_or_else(
@@ -191,6 +192,19 @@ fn parse_options(input: ParseStream, takes: &str) -> syn::Result<Vec<MacroOption
     Ok(options)
 }
 
+/// A literal with a suffix (`"a.css"foo`, `8u8`) is refused: the suffix would be silently
+/// dropped, and rustc itself refuses suffixed string literals.
+fn refuse_suffix(literal: &Lit) -> syn::Result<()> {
+    let suffix = literal.suffix();
+    if suffix.is_empty() {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        literal.span(),
+        format!("unexpected suffix `{suffix}` on this literal: write the value alone"),
+    ))
+}
+
 fn expect_comma(input: ParseStream) -> syn::Result<()> {
     input
         .parse::<Token![,]>()
@@ -217,7 +231,8 @@ impl PathArguments {
             return Err(syn::Error::new(Span::call_site(), expected()));
         }
         let path = match input.parse::<Lit>() {
-            Ok(Lit::Str(path)) => path,
+            Ok(Lit::Str(path)) if path.suffix().is_empty() => path,
+            Ok(literal @ Lit::Str(_)) => return Err(refuse_suffix(&literal).unwrap_err()),
             Ok(Lit::ByteStr(bytes)) => {
                 return Err(syn::Error::new(
                     bytes.span(),
@@ -301,18 +316,28 @@ fn emit(
 }
 
 fn compile_error(error: &Error, argument_span: Span, options: &[MacroOption]) -> TokenStream2 {
-    let option_named = |key: &str| options.iter().find(|option| option.call_option.key == key);
+    let option_named = |key: &str, occurrence: usize| {
+        options
+            .iter()
+            .filter(|option| option.call_option.key == key)
+            .nth(occurrence)
+    };
     let span = match error {
+        // Blame the second one: the first was fine until it was repeated.
+        Error::RepeatedConfigKey {
+            key,
+            origin: ConfigOrigin::MacroArgument,
+        } => option_named(key, 1).map(|option| option.key_span),
         Error::InvalidConfigValue {
             key,
             origin: ConfigOrigin::MacroArgument,
             ..
-        } => option_named(key).map(|option| option.value_span),
+        } => option_named(key, 0).map(|option| option.value_span),
         Error::UnknownConfigKey {
             key,
             origin: ConfigOrigin::MacroArgument,
             ..
-        } => option_named(key).map(|option| option.key_span),
+        } => option_named(key, 0).map(|option| option.key_span),
         _ => None,
     }
     .unwrap_or(argument_span);

@@ -615,11 +615,26 @@ fn resolution(report: &mut Report, rounds: usize) {
     let root = work_dir("resolution");
     repository_with_history(&root, 5_000);
     let expected = git(&root, &["rev-parse", "HEAD"]);
-    let ours = || match cachekiller_core::git::read_git_revision(&root).unwrap() {
+    let read = |root: &Path| match cachekiller_core::git::read_git_revision(
+        root,
+        &cachekiller_core::environment::GitEnvironment::default(),
+    )
+    .unwrap()
+    {
         cachekiller_core::vcs::VcsLookup::Revision(revision) => revision.id_hex,
         other => panic!("{other:?}"),
     };
+    let ours = || read(&root);
     assert_eq!(ours(), expected);
+    // A reftable repository, which libgit2 cannot read: the `git` executable reads it.
+    let reftable = work_dir("resolution-reftable");
+    let _ = fs::remove_dir_all(&reftable);
+    fs::create_dir_all(&reftable).unwrap();
+    git(&reftable, &["init", "-q", "--ref-format=reftable"]);
+    git(&reftable, &["commit", "-q", "--allow-empty", "-m", "one"]);
+    let reftable_expected = git(&reftable, &["rev-parse", "HEAD"]);
+    let through_git = || read(&reftable);
+    assert_eq!(through_git(), reftable_expected);
     let subprocess = || {
         let output = run_checked(
             Command::new("git")
@@ -630,6 +645,7 @@ fn resolution(report: &mut Report, rounds: usize) {
     };
     assert_eq!(subprocess(), expected);
     let mut ours_samples = Vec::new();
+    let mut through_git_samples = Vec::new();
     let mut subprocess_samples = Vec::new();
     for _ in 0..rounds.max(5) {
         let started = Instant::now();
@@ -639,11 +655,20 @@ fn resolution(report: &mut Report, rounds: usize) {
         ours_samples.push(started.elapsed() / CALLS_PER_SAMPLE);
         let started = Instant::now();
         for _ in 0..CALLS_PER_SAMPLE {
+            std::hint::black_box(through_git());
+        }
+        through_git_samples.push(started.elapsed() / CALLS_PER_SAMPLE);
+        let started = Instant::now();
+        for _ in 0..CALLS_PER_SAMPLE {
             std::hint::black_box(subprocess());
         }
         subprocess_samples.push(started.elapsed() / CALLS_PER_SAMPLE);
     }
-    let (ours, subprocess) = (median(ours_samples), median(subprocess_samples));
+    let (ours, through_git, subprocess) = (
+        median(ours_samples),
+        median(through_git_samples),
+        median(subprocess_samples),
+    );
     println!("resolution, 5,000 commits, packed refs:");
     report.row(
         "tag resolution (git2: discover, read HEAD and refs), 5,000 commits, packed refs",
@@ -655,6 +680,18 @@ fn resolution(report: &mut Report, rounds: usize) {
         format!(
             "{:.2}x (ours / subprocess)",
             ours.as_secs_f64() / subprocess.as_secs_f64()
+        ),
+    );
+    report.row(
+        "tag resolution through the `git` executable (a reftable repository: libgit2 cannot read it; every repository without the `git2` feature)",
+        format!("{:.0} µs", through_git.as_secs_f64() * 1e6),
+        format!(
+            "`git rev-parse HEAD` subprocess {:.0} µs",
+            subprocess.as_secs_f64() * 1e6
+        ),
+        format!(
+            "{:.2}x (ours / subprocess)",
+            through_git.as_secs_f64() / subprocess.as_secs_f64()
         ),
     );
 }
@@ -850,6 +887,11 @@ fn cold_build(report: &mut Report) {
             "",
         ),
         ("cold-git2", "git2 = { version = \"0.21\", default-features = false }\n".to_owned(), ""),
+        (
+            "cold-cachekiller-without-libgit2",
+            format!("cachekiller-macros = {{ path = {macros}, default-features = false }}\n"),
+            "pub const URL: &str = cachekiller_macros::cdnstatic!(\"a.css\");\n",
+        ),
     ];
     let mut times = Vec::new();
     for (name, dependencies, source) in &crates {
@@ -884,6 +926,15 @@ fn cold_build(report: &mut Report) {
             "{:.0}% of it",
             times[2].as_secs_f64() / times[0].as_secs_f64() * 100.0
         ),
+    );
+    report.row(
+        "cold `cargo build` of a crate using `cachekiller-macros` without libgit2 (`default-features = false`)",
+        format!("{:.1} s", times[3].as_secs_f64()),
+        format!(
+            "`syn` + `quote` + `proc-macro2` {:.1} s",
+            times[1].as_secs_f64()
+        ),
+        format!("{:.1}x", times[3].as_secs_f64() / times[1].as_secs_f64()),
     );
 }
 

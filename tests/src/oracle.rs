@@ -55,6 +55,22 @@ pub fn git(directory: &Path, args: &[&str]) -> String {
     run("git", directory, &full)
 }
 
+/// Fails the test unless `git --version` is at least `major.minor`: the tests that need a
+/// feature of a newer git say so rather than skip.
+pub fn assert_git_at_least(major: u32, minor: u32, for_what: &str) {
+    let version = git(Path::new("/"), &["--version"]);
+    let found: Vec<u32> = version
+        .trim_start_matches("git version ")
+        .split(|character: char| !character.is_ascii_digit())
+        .take(2)
+        .map(|number| number.parse().unwrap_or(0))
+        .collect();
+    assert!(
+        found[..] >= [major, minor][..],
+        "{for_what} need git {major}.{minor} or later; found {version}"
+    );
+}
+
 /// `hg args…` with a fixed user name.
 pub fn hg(directory: &Path, args: &[&str]) -> String {
     let mut full = vec![
@@ -77,6 +93,27 @@ pub fn hg_working_parent(directory: &Path) -> String {
     hg(directory, &["id", "-i", "--debug"])
         .trim_end_matches('+')
         .to_owned()
+}
+
+/// [`hg_working_parent`], then a wait until `.hg/dirstate`'s mtime is in the past.
+///
+/// Mercurial avoids "ambiguous" mtimes: when it rewrites `.hg/dirstate` within the second of
+/// the previous write it sets the mtime up to a second ahead, and a later `hg` command (even
+/// `hg id`) may rewrite it again. Until the clock passes that mtime, cargo sees a file newer
+/// than its last build and rebuilds (with the same tag). A user only meets this in the
+/// seconds after an `hg` command; the tests wait it out so that their no-change checks
+/// measure cachekiller, not that clock skew.
+#[must_use]
+pub fn hg_settled_working_parent(directory: &Path) -> String {
+    let parent = hg_working_parent(directory);
+    let modified = std::fs::metadata(directory.join(".hg/dirstate"))
+        .expect("the dirstate exists after a commit")
+        .modified()
+        .expect("an mtime");
+    while std::time::SystemTime::now() <= modified + std::time::Duration::from_millis(50) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    parent
 }
 
 /// The tag the macros must give in this workspace: `git rev-parse HEAD` of the cachekiller

@@ -35,6 +35,9 @@ const CLEARED_VARIABLES: &[&str] = &[
     "RUSTC_WORKSPACE_WRAPPER",
     "GIT_DIR",
     "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "RUSTC_WRAPPER",
+    "SCCACHE_DIR",
 ];
 
 /// A binary crate in a directory of its own, using `cdnstatic!`/`cdntag!`.
@@ -147,6 +150,24 @@ impl ScratchCrate {
         self
     }
 
+    /// The same crate built with `cachekiller-macros`' default features off, so that the `git`
+    /// executable reads every repository instead of libgit2, into a target dir of its own
+    /// (feature sets must not share one with the default build).
+    #[must_use]
+    pub fn without_libgit2(self) -> Self {
+        let manifest_path = self.dir.join("Cargo.toml");
+        let manifest = std::fs::read_to_string(&manifest_path).expect("read Cargo.toml");
+        let dependency = manifest
+            .lines()
+            .find(|line| line.starts_with("cachekiller-macros = {"))
+            .expect("the scratch crate depends on cachekiller-macros")
+            .to_owned();
+        let without = dependency.replace(" }", ", default-features = false }");
+        std::fs::write(&manifest_path, manifest.replace(&dependency, &without))
+            .expect("write Cargo.toml");
+        self.with_own_target_dir("without-libgit2")
+    }
+
     /// `cargo build` with `variables` set on top of a clean environment; the raw output.
     #[must_use]
     pub fn cargo_build(&self, variables: &[(&str, &str)]) -> Output {
@@ -250,6 +271,28 @@ pub fn assert_rebuilt_with_tag(scratch: &ScratchCrate, tag: &str, variables: &[(
     );
 }
 
+/// Asserts what a build in a repository without a revision must give: the crate is rebuilt
+/// and its tag is the build date (`YYYYMMDDHHMMSS`, UTC, from the clock, taken within the
+/// build), and it stays rebuilt on every build until a revision exists.
+pub fn assert_rebuilt_with_the_build_date(scratch: &ScratchCrate) {
+    let clock = || crate::oracle::run("date", Path::new("/"), &["-u", "+%Y%m%d%H%M%S"]);
+    for build in ["first", "second"] {
+        let before = clock();
+        let report = scratch.build();
+        let after = clock();
+        assert!(
+            !report.fresh,
+            "{build} build: {} was not rebuilt before the first revision",
+            scratch.name
+        );
+        let tag = scratch.run().remove(0);
+        assert!(
+            before <= tag && tag <= after,
+            "{build} build: expected the build date, {before} <= {tag} <= {after}"
+        );
+    }
+}
+
 /// Asserts that the next build rebuilds the crate, that it prints `expected`, and that a
 /// second build with nothing changed reuses the artifact.
 pub fn assert_rebuilt_printing(
@@ -316,8 +359,23 @@ pub fn commit_crate_in_new_repository(
     manifest_extra: &str,
     prepare: impl FnOnce(&ScratchCrate),
 ) -> ScratchCrate {
+    commit_crate_in_new_repository_with(root, &[], name, main_rs, manifest_extra, prepare)
+}
+
+/// As [`commit_crate_in_new_repository`], with options for `git init` (a ref or object
+/// format).
+pub fn commit_crate_in_new_repository_with(
+    root: &Path,
+    init_options: &[&str],
+    name: &str,
+    main_rs: &str,
+    manifest_extra: &str,
+    prepare: impl FnOnce(&ScratchCrate),
+) -> ScratchCrate {
     std::fs::create_dir_all(root).expect("create the repository");
-    crate::oracle::git(root, &["init", "-q"]);
+    let mut init = vec!["init", "-q"];
+    init.extend_from_slice(init_options);
+    crate::oracle::git(root, &init);
     let scratch = ScratchCrate::standalone(&root.join("site"), name, main_rs, manifest_extra);
     prepare(&scratch);
     crate::oracle::git(root, &["add", "-A"]);

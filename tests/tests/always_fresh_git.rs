@@ -229,18 +229,99 @@ fn main() {
         assert_eq!(scratch.run(), expected, "round {round}");
         assert!(scratch.build().fresh, "round {round}: rebuilt for nothing");
     }
-    // The dep-info names each repository file once, whatever the number of calls.
+    // The dep-info names each repository file once, whatever the number of calls. (The
+    // shared target dir may hold older dep-infos of the crate, under other hashes: the newest
+    // is this build's.)
     let dep_info = fs::read_dir(scratch.target_dir.join("debug/deps"))
         .unwrap()
         .filter_map(Result::ok)
-        .find(|entry| {
+        .filter(|entry| {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             name.starts_with("fresh_git_many_sites-")
                 && path.extension().is_some_and(|extension| extension == "d")
         })
+        .max_by_key(|entry| entry.metadata().unwrap().modified().unwrap())
         .expect("the crate's dep-info");
     let dep_info = fs::read_to_string(dep_info.path()).unwrap();
     let head_file = format!("{}:", repo.path().join(".git/logs/HEAD").display());
     assert_eq!(dep_info.matches(&head_file).count(), 1, "{dep_info}");
+}
+
+/// Reflogs off, and the branch only in `packed-refs` (after `git pack-refs` or `git gc`): the
+/// next commit creates a loose ref and rewrites nothing that existed. The crate is rebuilt on
+/// every build in that state; the commit's build shows the new revision, and from then on the
+/// loose ref is tracked and an unchanged repository rebuilds nothing.
+#[test]
+fn reflogs_off_and_the_branch_only_in_packed_refs() {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["config", "core.logAllRefUpdates", "false"]);
+    let scratch = ScratchCrate::standalone(
+        &repo.path().join("site"),
+        "fresh_git_reflogs_off",
+        PRINT_TAG_AND_URL,
+        "",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "the crate"]);
+    git(repo.path(), &["pack-refs", "--all", "--prune"]);
+    assert!(!repo.path().join(".git/refs/heads/main").exists());
+    assert!(!repo.path().join(".git/logs/HEAD").exists());
+    let packed = short_head(repo.path());
+    for build in 0..2 {
+        assert!(!scratch.build().fresh, "build {build} in the packed state");
+        assert_eq!(scratch.run()[0], packed);
+    }
+
+    git(repo.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+    assert_rebuilt_with_tag(&scratch, &short_head(repo.path()), &[]);
+    git(repo.path(), &["reset", "-q", "--soft", "HEAD~1"]);
+    assert_rebuilt_with_tag(&scratch, &packed, &[]);
+}
+
+/// A work tree whose git dir lives elsewhere, chosen by `GIT_DIR` and `GIT_WORK_TREE` (no
+/// `.git` in the tree): the tag is what git reports with those variables, a commit rebuilds,
+/// and changing or unsetting the variables rebuilds too.
+#[test]
+fn git_dir_and_work_tree_from_the_environment() {
+    let root = tempfile::tempdir().unwrap();
+    let git_dir = root.path().join("repositories/site.git");
+    let work_tree = root.path().join("checkout");
+    fs::create_dir_all(&git_dir).unwrap();
+    let scratch = ScratchCrate::standalone(
+        &work_tree.join("site"),
+        "fresh_git_dir_variable",
+        PRINT_TAG_AND_URL,
+        "",
+    );
+    let git_dir_text = git_dir.display().to_string();
+    let work_tree_text = work_tree.display().to_string();
+    let variables = [
+        ("GIT_DIR", git_dir_text.as_str()),
+        ("GIT_WORK_TREE", work_tree_text.as_str()),
+    ];
+    let git_there = |args: &[&str]| {
+        let mut full = vec!["--git-dir", &git_dir_text, "--work-tree", &work_tree_text];
+        full.extend_from_slice(args);
+        git(&work_tree, &full)
+    };
+    git_there(&["init", "-q"]);
+    git_there(&["add", "-A"]);
+    git_there(&["commit", "-q", "-m", "the crate"]);
+    assert!(!work_tree.join(".git").exists());
+    let head = || git_there(&["rev-parse", "HEAD"])[..14].to_owned();
+
+    assert_rebuilt_with_tag(&scratch, &head(), &variables);
+    git_there(&["commit", "-q", "--allow-empty", "-m", "two"]);
+    assert_rebuilt_with_tag(&scratch, &head(), &variables);
+
+    // Without the variables git finds no repository, and neither do we: the build date.
+    let report = scratch.build();
+    assert!(!report.fresh, "unsetting GIT_DIR must rebuild");
+    let tag = scratch.run().remove(0);
+    assert!(
+        tag.len() == 14 && tag.bytes().all(|byte| byte.is_ascii_digit()),
+        "expected the build date, found {tag}"
+    );
 }

@@ -65,7 +65,7 @@ fn a_bad_value_names_the_key_and_the_manifest() {
     assert!(
         message.contains(&format!(
             "invalid cachekiller `tag_length` in [package.metadata.cachekiller] of {}: \
-             expected an integer from 4 to 40, found the integer 2",
+             expected an integer from 4 to 64, found the integer 2",
             manifest.display()
         )),
         "{message}"
@@ -82,6 +82,7 @@ fn a_bad_value_names_the_key_and_the_manifest() {
         message.contains("unknown cachekiller option `tag-length`"),
         "{message}"
     );
+    assert!(message.contains("did you mean `tag_length`?"), "{message}");
     assert!(
         message.contains("expected one of `static_url`, `param`, `tag_length`, `static_dirs`, `check_files`, `mode`, `hash_length`"),
         "{message}"

@@ -5,7 +5,8 @@ use std::path::Path;
 /// trybuild compiles the cases in a crate of its own at `<target>/tests/trybuild/<package>`,
 /// which is the `CARGO_MANIFEST_DIR` the macros see. The file checks need a `static/` dir
 /// there: `css/app.css` and `js/app.js`, so that the typos `css/ap.css` and `js/ap.js` have a
-/// suggestion.
+/// suggestion; links in and out of it and a FIFO for `links_and_special_files.rs` (made here:
+/// git keeps neither a FIFO nor a link to `/etc`).
 fn create_static_dir_for_trybuild() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
@@ -18,6 +19,23 @@ fn create_static_dir_for_trybuild() {
         let path = static_dir.join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, format!("/* {file} */\n")).unwrap();
+    }
+    for (target, link) in [
+        ("/etc/passwd", "leak.css"),
+        ("/etc", "etc"),
+        ("css/app.css", "alias.css"),
+    ] {
+        let link = static_dir.join(link);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+    }
+    let fifo = static_dir.join("pipe.css");
+    if !fifo.exists() {
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo {}", fifo.display());
     }
 }
 
