@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::suggest::closest;
 use crate::url::{is_absolute_url, split_url};
 
-/// How many files the "did you mean" search looks at before giving up on a suggestion.
-const MAX_FILES_FOR_SUGGESTION: usize = 20_000;
+/// How many files the "did you mean" search looks at (nearest first) before giving up on a
+/// suggestion: the listing is made once per crate, so a large `node_modules` costs once.
+const MAX_FILES_FOR_SUGGESTION: usize = 100_000;
 
 /// The file path behind a static URL path: the part before `?` and `#`, percent-decoded, with
 /// leading `/` dropped (as the URL does). `None` for an absolute URL, which is not a file here.
@@ -222,7 +223,7 @@ impl StaticDirs {
         let listing = self.listing.get_or_init(|| {
             let mut files = Vec::new();
             for dir in &self.absolute {
-                collect_files(dir, dir, &mut files);
+                collect_files(dir, &mut files);
             }
             files
         });
@@ -279,22 +280,26 @@ pub enum FilePurpose {
     Hash,
 }
 
-/// Lists the files below `dir` (relative to `root`, `/`-separated) into `found`, up to
-/// [`MAX_FILES_FOR_SUGGESTION`]. Linked directories are not entered: a link to `.` would
-/// never end.
-fn collect_files(root: &Path, dir: &Path, found: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if found.len() >= MAX_FILES_FOR_SUGGESTION {
-            return;
-        }
-        let path = entry.path();
-        if entry.file_type().is_ok_and(|file_type| file_type.is_dir()) {
-            collect_files(root, &path, found);
-        } else if let Some(relative) = path.strip_prefix(root).ok().and_then(Path::to_str) {
-            found.push(relative.replace('\\', "/"));
+/// Lists the files below `root` (relative to it, `/`-separated) into `found`, up to
+/// [`MAX_FILES_FOR_SUGGESTION`], nearest first: the files a template names are most often near
+/// the top, and a deep `node_modules` must not crowd them out. Linked directories are not
+/// entered: a link to `.` would never end.
+fn collect_files(root: &Path, found: &mut Vec<String>) {
+    let mut directories = std::collections::VecDeque::from([root.to_owned()]);
+    while let Some(dir) = directories.pop_front() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if found.len() >= MAX_FILES_FOR_SUGGESTION {
+                return;
+            }
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|file_type| file_type.is_dir()) {
+                directories.push_back(path);
+            } else if let Some(relative) = path.strip_prefix(root).ok().and_then(Path::to_str) {
+                found.push(relative.replace('\\', "/"));
+            }
         }
     }
 }

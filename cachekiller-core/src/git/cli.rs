@@ -1,6 +1,6 @@
 //! The reader of last resort: the `git` executable, which reads every repository git can make
-//! (reftable, SHA-256) and honours every variable git honours. A handful of short processes,
-//! once per crate.
+//! (reftable, SHA-256) and honours every variable git honours. One `git rev-parse` per crate
+//! in the common case.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -53,71 +53,86 @@ fn failure(output: &Output) -> ReadFailure {
     ReadFailure::Unreadable(message)
 }
 
-/// Reads the checkout enclosing `start`, or the one the variables name.
+/// Reads the checkout enclosing `start`, or the one the variables name: one process in the
+/// common case (a work tree and a commit), two before the first commit or without a work tree.
 pub(super) fn read(start: &Path, environment: &GitEnvironment) -> Result<GitCheckout, ReadFailure> {
-    // One process for the directories; `--show-toplevel` fails (after printing the rest) where
-    // there is no work tree, as in a bare repository.
-    let directories = git(
-        start,
-        environment,
-        &[
+    let mut with_work_tree = true;
+    loop {
+        // The options print in order: the directories, the commit, then HEAD's ref name
+        // (`HEAD` itself when detached). A failing part fails the whole but what came before
+        // it is printed.
+        let mut args = vec![
             "rev-parse",
             "--path-format=absolute",
             "--git-dir",
             "--git-common-dir",
-            "--show-toplevel",
-        ],
-    )?;
-    let lines = stdout_lines(&directories);
-    let no_work_tree = !directories.status.success()
-        && String::from_utf8_lossy(&directories.stderr).contains("must be run in a work tree");
-    let (git_dir, common_dir, work_tree) = match &lines[..] {
-        [git_dir, common_dir, top] if directories.status.success() => {
-            (git_dir, common_dir, Some(PathBuf::from(top)))
+        ];
+        if with_work_tree {
+            args.push("--show-toplevel");
         }
-        [git_dir, common_dir] if no_work_tree => {
-            (git_dir, common_dir, environment.work_tree.clone())
+        args.extend(["HEAD^{commit}", "--symbolic-full-name", "HEAD"]);
+        let output = git(start, environment, &args)?;
+        let lines = stdout_lines(&output);
+        let directories = if with_work_tree { 3 } else { 2 };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() && stderr.contains("must be run in a work tree") {
+            with_work_tree = false;
+            continue;
         }
-        _ if !directories.status.success() => return Err(failure(&directories)),
-        _ => {
-            return Err(ReadFailure::Unreadable(format!(
-                "unexpected output of `git rev-parse`: {lines:?}"
-            )))
-        }
-    };
+        let (Some(git_dir), Some(common_dir)) = (lines.first(), lines.get(1)) else {
+            return Err(failure(&output));
+        };
+        let work_tree = if with_work_tree {
+            lines.get(2).map(PathBuf::from)
+        } else {
+            environment.work_tree.clone()
+        };
+        let head = if output.status.success() {
+            match &lines[directories..] {
+                [id_hex, ref_name] if ref_name == "HEAD" => GitHead::Detached {
+                    id_hex: id_hex.clone(),
+                },
+                [id_hex, ref_name] => GitHead::Branch {
+                    ref_name: ref_name.clone(),
+                    id_hex: Some(id_hex.clone()),
+                },
+                _ => {
+                    return Err(ReadFailure::Unreadable(format!(
+                        "unexpected output of `git rev-parse`: {lines:?}"
+                    )))
+                }
+            }
+        } else if stderr.contains("ambiguous argument 'HEAD^{commit}'") {
+            unborn_head(start, environment)?
+        } else {
+            return Err(failure(&output));
+        };
+        return Ok(GitCheckout {
+            git_dir: PathBuf::from(git_dir),
+            common_dir: PathBuf::from(common_dir),
+            work_tree,
+            head,
+        });
+    }
+}
 
-    // Exit status 1: HEAD is detached (symbolic-ref) or has no commit yet (rev-parse).
+/// HEAD when it resolves to no commit: a branch before its first commit, or a broken ref
+/// (which `symbolic-ref` reports).
+fn unborn_head(start: &Path, environment: &GitEnvironment) -> Result<GitHead, ReadFailure> {
     let branch = git(start, environment, &["symbolic-ref", "-q", "HEAD"])?;
-    let ref_name = match branch.status.code() {
-        Some(0) => stdout_lines(&branch).into_iter().next(),
-        Some(1) => None,
-        _ => return Err(failure(&branch)),
-    };
-    let commit = git(
-        start,
-        environment,
-        &["rev-parse", "-q", "--verify", "HEAD^{commit}"],
-    )?;
-    let id_hex = match commit.status.code() {
-        Some(0) => stdout_lines(&commit).into_iter().next(),
-        Some(1) => None,
-        _ => return Err(failure(&commit)),
-    };
-    let head = match (ref_name, id_hex) {
-        (Some(ref_name), id_hex) => GitHead::Branch { ref_name, id_hex },
-        (None, Some(id_hex)) => GitHead::Detached { id_hex },
-        (None, None) => {
-            return Err(ReadFailure::Unreadable(
-                "HEAD does not resolve to a commit".to_owned(),
-            ))
-        }
-    };
-    Ok(GitCheckout {
-        git_dir: PathBuf::from(git_dir),
-        common_dir: PathBuf::from(common_dir),
-        work_tree,
-        head,
-    })
+    match (
+        branch.status.code(),
+        stdout_lines(&branch).into_iter().next(),
+    ) {
+        (Some(0), Some(ref_name)) => Ok(GitHead::Branch {
+            ref_name,
+            id_hex: None,
+        }),
+        (Some(1), _) => Err(ReadFailure::Unreadable(
+            "HEAD does not resolve to a commit".to_owned(),
+        )),
+        _ => Err(failure(&branch)),
+    }
 }
 
 /// `core.logAllRefUpdates` as written, `None` if unset.

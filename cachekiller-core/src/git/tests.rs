@@ -226,7 +226,8 @@ fn a_broken_repository_is_an_error_that_names_the_way_out() {
     }
 }
 
-/// git 2.45+ makes repositories libgit2 cannot open; git 3 plans them as defaults.
+/// git 2.45+ makes repositories libgit2 cannot open; git 3 plans them as defaults. (The
+/// end-to-end tests check the version the same way; core's tests cannot share their helper.)
 fn assert_git_makes_git3_formats() {
     assert_git_at_least(2, 45, "reftable and SHA-256 repositories");
 }
@@ -358,7 +359,9 @@ fn libgit2_and_git_read_the_same_checkout() {
     init(&detached, &[]);
     commit(&detached, "one");
     git(&detached, &["checkout", "-q", "--detach"]);
-    for start in [main.clone(), repo.path().join("wt"), unborn, detached] {
+    git(repo.path(), &["clone", "-q", "--bare", "main", "bare.git"]);
+    let bare = repo.path().join("bare.git");
+    for start in [main.clone(), repo.path().join("wt"), unborn, detached, bare] {
         let environment = GitEnvironment::default();
         assert_eq!(
             libgit2::read(&start, &environment).unwrap(),
