@@ -125,7 +125,14 @@ impl CacheEntry {
         if runs_in_a_compiler() || self.validated_at.elapsed() < REVALIDATE_AFTER {
             return true;
         }
-        let unchanged = self.environment == BuildEnvironment::from_process()
+        // A repository without a revision gives no file to watch for its first one.
+        let waiting_for_a_revision = self
+            .context
+            .tag
+            .as_ref()
+            .is_ok_and(|tag| tag.rebuild_always);
+        let unchanged = !waiting_for_a_revision
+            && self.environment == BuildEnvironment::from_process()
             && self
                 .file_stamps
                 .iter()
@@ -241,5 +248,21 @@ mod tests {
         let second = cached_crate_context(repo.path()).unwrap();
         assert_eq!(tag_value(&second), git(repo.path(), &["rev-parse", "HEAD"]));
         assert_ne!(tag_value(&first), tag_value(&second));
+    }
+
+    #[test]
+    fn a_long_lived_process_sees_the_first_commit() {
+        let repo = tempfile::tempdir().unwrap();
+        git(repo.path(), &["init", "-q"]);
+        std::fs::write(repo.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        let before = cached_crate_context(repo.path()).unwrap();
+        assert!(before.tag.as_ref().unwrap().rebuild_always);
+        git(
+            repo.path(),
+            &["commit", "-q", "--allow-empty", "-m", "first"],
+        );
+        std::thread::sleep(REVALIDATE_AFTER + Duration::from_millis(50));
+        let after = cached_crate_context(repo.path()).unwrap();
+        assert_eq!(tag_value(&after), git(repo.path(), &["rev-parse", "HEAD"]));
     }
 }

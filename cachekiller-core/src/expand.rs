@@ -268,6 +268,7 @@ mod tests {
             },
             tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
             tracked_environment: vec!["CACHEKILLER_TAG"],
+            rebuild_always: false,
         }
     }
 

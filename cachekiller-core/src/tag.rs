@@ -46,6 +46,10 @@ pub struct ResolvedTag {
     pub tracked_files: Vec<PathBuf>,
     /// Environment variables whose change can change the tag.
     pub tracked_environment: Vec<&'static str>,
+    /// True while a repository has no revision that its files can announce the change of, so
+    /// that the crate is rebuilt on every build (see [`crate::rebuild_marker`]); a long-lived
+    /// process resolves such a tag anew rather than trust its files.
+    pub rebuild_always: bool,
 }
 
 impl ResolvedTag {
@@ -106,6 +110,7 @@ pub fn resolve_tag(
             source: TagSource::EnvironmentVariable,
             tracked_files: Vec::new(),
             tracked_environment,
+            rebuild_always: false,
         });
     }
 
@@ -139,6 +144,7 @@ pub fn resolve_tag(
             source,
             tracked_files,
             tracked_environment,
+            rebuild_always: watch.rebuild_always,
         });
     }
 
@@ -148,6 +154,7 @@ pub fn resolve_tag(
         source: TagSource::BuildDate,
         tracked_files,
         tracked_environment,
+        rebuild_always: watch.rebuild_always,
     })
 }
 
