@@ -10,7 +10,8 @@ use crate::config::{
 };
 use crate::context::{cached_crate_context, CrateContext};
 use crate::error::{ConfigOrigin, Error, Result};
-use crate::hash::{cached_digest_of_file, content_tag, integrity_metadata, DigestAlgorithm};
+use crate::file_stamp::FileStamp;
+use crate::hash::{cached_digest, content_tag, integrity_metadata, DigestAlgorithm};
 use crate::static_files::{static_file_relative_path, FilePurpose};
 use crate::tracking::{not_yet_tracked, Tracking};
 use crate::url::join_static_url;
@@ -98,11 +99,13 @@ fn path_call_config<'a>(
 }
 
 /// The static file behind `path`, which must exist: for hashing.
-fn required_static_file(context: &CrateContext, path: &str) -> Result<PathBuf> {
+fn required_static_file(context: &CrateContext, path: &str) -> Result<(PathBuf, FileStamp)> {
     let relative = static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
         url: path.to_owned(),
     })?;
-    context.static_dirs.find(&relative, FilePurpose::Hash)
+    context
+        .static_dirs
+        .find_with_stamp(&relative, FilePurpose::Hash)
 }
 
 /// Checks that the file behind `path` exists, when checks are on and a static dir exists
@@ -138,8 +141,8 @@ pub fn expand_static_url_in(
             (tag, &context.revision_tracking, None)
         }
         TagMode::Content => {
-            let file = required_static_file(context, path)?;
-            let digest = cached_digest_of_file(&file, DigestAlgorithm::Sha1)?;
+            let (file, stamp) = required_static_file(context, path)?;
+            let digest = cached_digest(&file, stamp, DigestAlgorithm::Sha1)?;
             let tag = content_tag(&digest, config.hash_length);
             (tag, &context.file_tracking, Some(file))
         }
@@ -177,8 +180,8 @@ pub fn expand_integrity_in(
     options: &[CallOption],
 ) -> Result<Expansion> {
     let config = path_call_config(context, path, options, INTEGRITY_OPTIONS)?;
-    let file = required_static_file(context, path)?;
-    let digest = cached_digest_of_file(&file, config.algorithm)?;
+    let (file, stamp) = required_static_file(context, path)?;
+    let digest = cached_digest(&file, stamp, config.algorithm)?;
     Ok(Expansion {
         value: integrity_metadata(&digest, config.algorithm),
         shared_tracking: Arc::clone(&context.file_tracking),

@@ -87,9 +87,11 @@ pub fn digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>
         })
 }
 
-/// Keyed by the path's bytes: hashing a `PathBuf` walks its components, which in the
-/// unoptimized builds proc macros usually get costs more than the rest of a call.
-type DigestCache = HashMap<(OsString, DigestAlgorithm), (FileStamp, Vec<u8>)>;
+/// Keyed by the path's bytes, looked up without allocating: hashing a `PathBuf` walks its
+/// components, which in the unoptimized builds proc macros usually get costs more than the
+/// rest of a call. Each path holds its digests, one per algorithm, with the stamp they were
+/// computed at.
+type DigestCache = HashMap<OsString, Vec<(DigestAlgorithm, FileStamp, Vec<u8>)>>;
 static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
 
 /// [`digest_of_file`] through this process's cache: a file used by many macro calls is read
@@ -98,23 +100,41 @@ static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
 /// # Errors
 /// As [`digest_of_file`].
 pub fn cached_digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
-    let stamp = file_stamp(path);
-    let key = (path.as_os_str().to_owned(), algorithm);
+    cached_digest(path, file_stamp(path), algorithm)
+}
+
+/// [`cached_digest_of_file`] for a file whose stamp the caller has just read (it looked the
+/// file up), so that a cache hit costs no system call.
+///
+/// # Errors
+/// As [`digest_of_file`].
+pub fn cached_digest(path: &Path, stamp: FileStamp, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
     {
         let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((cached_stamp, digest)) = guard.get_or_insert_with(HashMap::new).get(&key) {
-            if stamp.is_some() && *cached_stamp == stamp {
-                return Ok(digest.clone());
-            }
+        let cached = guard
+            .get_or_insert_with(HashMap::new)
+            .get(path.as_os_str())
+            .and_then(|digests| {
+                digests
+                    .iter()
+                    .find(|(cached_algorithm, cached_stamp, _)| {
+                        *cached_algorithm == algorithm && stamp.is_some() && *cached_stamp == stamp
+                    })
+                    .map(|(_, _, digest)| digest.clone())
+            });
+        if let Some(digest) = cached {
+            return Ok(digest);
         }
     }
     // Hash without holding the lock: other crates' expansions need not wait for a big file.
     let digest = digest_of_file(path, algorithm)?;
-    DIGESTS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+    let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let digests = guard
         .get_or_insert_with(HashMap::new)
-        .insert(key, (stamp, digest.clone()));
+        .entry(path.as_os_str().to_owned())
+        .or_default();
+    digests.retain(|(cached_algorithm, _, _)| *cached_algorithm != algorithm);
+    digests.push((algorithm, stamp, digest.clone()));
     Ok(digest)
 }
 

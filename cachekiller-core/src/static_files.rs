@@ -3,12 +3,14 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::{Error, Result};
+use crate::file_stamp::FileStamp;
 use crate::suggest::closest;
-use crate::url::{is_absolute_url, split_url};
+use crate::url::{is_absolute_url, is_plain_relative_path, split_url};
 
 /// How many files the "did you mean" search looks at (nearest first) before giving up on a
 /// suggestion: the listing is made once per crate, so a large `node_modules` costs once.
@@ -22,6 +24,9 @@ const MAX_FILES_FOR_SUGGESTION: usize = 100_000;
 /// bytes are not UTF-8 or hold a NUL byte, [`Error::StaticPathEscapes`] for `..` components or
 /// a drive prefix.
 pub fn static_file_relative_path(url_path: &str) -> Result<Option<Cow<'_, str>>> {
+    if is_plain_relative_path(url_path) {
+        return Ok(Some(Cow::Borrowed(url_path)));
+    }
     let location = split_url(url_path).location;
     if is_absolute_url(location) {
         return Ok(None);
@@ -97,8 +102,9 @@ pub struct StaticDirs {
     /// The real paths of those that exist: a file is read only if its real path lies inside
     /// one of them.
     resolved: Vec<PathBuf>,
-    /// Real paths of the directories files were found in: most calls of a crate share a few.
-    real_parents: Mutex<HashMap<PathBuf, PathBuf>>,
+    /// Real paths of the directories files were found in, by path bytes: most calls of a crate
+    /// share a few.
+    real_parents: Mutex<HashMap<OsString, PathBuf>>,
     /// Every file below the dirs, listed once, for "did you mean" (a typo in a crate with
     /// 20,000 files in `static/node_modules` must not walk them again for every call).
     listing: OnceLock<Vec<String>>,
@@ -149,6 +155,19 @@ impl StaticDirs {
     /// [`Error::StaticFileOutsideStaticDirs`] for a link leading out of the dirs,
     /// [`Error::StaticFileNotRegular`] for a FIFO, device, directory or socket.
     pub fn find(&self, relative: &str, purpose: FilePurpose) -> Result<PathBuf> {
+        self.find_with_stamp(relative, purpose)
+            .map(|(path, _)| path)
+    }
+
+    /// [`StaticDirs::find`], with the file's size and mtime as read while looking it up.
+    ///
+    /// # Errors
+    /// As [`StaticDirs::find`].
+    pub fn find_with_stamp(
+        &self,
+        relative: &str,
+        purpose: FilePurpose,
+    ) -> Result<(PathBuf, FileStamp)> {
         for dir in &self.absolute {
             let candidate = dir.join(relative);
             let link_metadata = match std::fs::symlink_metadata(&candidate) {
@@ -157,7 +176,7 @@ impl StaticDirs {
                 Err(error) => return Err(unreadable(&candidate, &error)),
             };
             let real = self.real_path(&candidate, link_metadata.is_symlink())?;
-            if !self.resolved.iter().any(|dir| real.starts_with(dir)) {
+            if !self.resolved.iter().any(|dir| is_inside(&real, dir)) {
                 return Err(Error::StaticFileOutsideStaticDirs {
                     path: relative.to_owned(),
                     target: real,
@@ -174,7 +193,11 @@ impl StaticDirs {
                     kind,
                 });
             }
-            return Ok(candidate);
+            let stamp = metadata
+                .modified()
+                .ok()
+                .map(|modified| (metadata.len(), modified));
+            return Ok((candidate, stamp));
         }
         Err(Error::StaticFileNotFound {
             path: relative.to_owned(),
@@ -208,12 +231,12 @@ impl StaticDirs {
             .real_parents
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(real_parent) = parents.get(parent) {
+        if let Some(real_parent) = parents.get(parent.as_os_str()) {
             return Ok(real_parent.join(name));
         }
         let real_parent = resolve(parent)?;
         let real = real_parent.join(name);
-        parents.insert(parent.to_owned(), real_parent);
+        parents.insert(parent.as_os_str().to_owned(), real_parent);
         Ok(real)
     }
 
@@ -229,6 +252,18 @@ impl StaticDirs {
         });
         closest(relative, listing.iter().map(String::as_str)).map(str::to_owned)
     }
+}
+
+/// True if `path` lies inside `dir` (both real paths), comparing bytes: `Path::starts_with`
+/// walks components, slow in an unoptimized build.
+fn is_inside(path: &Path, dir: &Path) -> bool {
+    let (path, dir) = (
+        path.as_os_str().as_encoded_bytes(),
+        dir.as_os_str().as_encoded_bytes(),
+    );
+    path.len() > dir.len()
+        && path.starts_with(dir)
+        && (dir.ends_with(b"/") || path[dir.len()] == b'/')
 }
 
 fn is_missing(error: &std::io::Error) -> bool {
@@ -524,6 +559,24 @@ mod tests {
                 .unwrap(),
             static_dir.join("fonts/a.woff2")
         );
+    }
+
+    #[test]
+    fn inside_a_directory_by_whole_components() {
+        for (path, dir, inside) in [
+            ("/r/static/a.css", "/r/static", true),
+            ("/r/static/css/a.css", "/r/static", true),
+            ("/r/static-old/a.css", "/r/static", false),
+            ("/r/static", "/r/static", false),
+            ("/r/a.css", "/r/static", false),
+            ("/a.css", "/", true),
+        ] {
+            assert_eq!(
+                is_inside(Path::new(path), Path::new(dir)),
+                inside,
+                "{path} in {dir}"
+            );
+        }
     }
 
     #[test]

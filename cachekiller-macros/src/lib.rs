@@ -32,7 +32,7 @@ use cachekiller_core::expand::{
     expand_integrity, expand_static_url, expand_tag, CallOption, MacroOutput,
 };
 use cachekiller_core::{ConfigOrigin, Error};
-use proc_macro::TokenStream;
+use proc_macro::{TokenStream, TokenTree};
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
 use syn::parse::{Parse, ParseStream, Parser};
@@ -84,6 +84,10 @@ fn expand_path_macro(
     macro_name: &'static str,
     expand: fn(&std::path::Path, &str, &[CallOption]) -> Result<MacroOutput, Error>,
 ) -> TokenStream {
+    if let Some((path, span)) = lone_plain_string(&input) {
+        let result = manifest_dir().and_then(|manifest_dir| expand(&manifest_dir, &path, &[]));
+        return emit(result, span.into(), &[]);
+    }
     let parser = |stream: ParseStream| PathArguments::parse(stream, macro_name);
     let arguments = match parser.parse(input) {
         Ok(arguments) => arguments,
@@ -113,6 +117,31 @@ pub fn cdntag(input: TokenStream) -> TokenStream {
         .collect();
     let result = manifest_dir().and_then(|manifest_dir| expand_tag(&manifest_dir, &call_options));
     emit(result, Span::call_site(), &options)
+}
+
+/// The path of the common call, `cdnstatic!("css/app.css")`: a lone string literal without
+/// escapes or suffix, read without `syn`, whose parsing costs more than all the rest of such a
+/// call in the unoptimized builds proc macros usually get. Anything else goes through `syn`.
+fn lone_plain_string(input: &TokenStream) -> Option<(String, proc_macro::Span)> {
+    let mut tokens = input.clone().into_iter();
+    let Some(TokenTree::Literal(literal)) = tokens.next() else {
+        return None;
+    };
+    if tokens.next().is_some() {
+        return None;
+    }
+    let text = literal.to_string();
+    let path = text.strip_prefix('"')?.strip_suffix('"')?;
+    // An index loop: no iterator calls in an unoptimized build.
+    let bytes = path.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'\\' || bytes[index] == b'"' {
+            return None;
+        }
+        index += 1;
+    }
+    Some((path.to_owned(), literal.span()))
 }
 
 fn manifest_dir() -> Result<PathBuf, Error> {
@@ -291,12 +320,12 @@ fn emit(
         Ok(output) => output,
         Err(error) => return compile_error(&error, argument_span, options).into(),
     };
-    let value = LitStr::new(&output.value, Span::call_site());
     // Most calls: the crate's first call already emitted the tracking (see
     // `cachekiller_core::tracking`), and a bare literal is all rustc has to handle.
     if output.tracking.is_empty() {
-        return quote!(#value).into();
+        return TokenTree::Literal(proc_macro::Literal::string(&output.value)).into();
     }
+    let value = LitStr::new(&output.value, Span::call_site());
     let tracked_files = match output.tracking.file_strings() {
         Ok(files) => files,
         Err(error) => return compile_error(&error, argument_span, options).into(),

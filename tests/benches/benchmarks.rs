@@ -380,29 +380,40 @@ fn render(report: &mut Report, rounds: usize) {
 
 type CallFormat = fn(usize) -> String;
 
-/// The generated crates: (name, extra dependency, how call `i` is written).
-const VARIANTS: &[(&str, &str, CallFormat)] = &[
-    ("literal", "", |i| {
-        format!("\"/static/css/file{}.css?tag=0123456789abcd\"", i % FILES)
+/// The generated crates: (name, extra dependency, whether it has the static files, how call
+/// `i` is written).
+const VARIANTS: &[(&str, &str, bool, CallFormat)] = &[
+    ("literal", "", false, |i| {
+        format!("\"/static/assets/file{i}.css?tag=0123456789abcd\"")
     }),
     (
         "floor",
         "floor-macro = { path = \"../floor-macro\" }\n",
-        |i| format!("floor_macro::floor!(\"css/file{}.css\")", i % FILES),
+        false,
+        |i| format!("floor_macro::floor!(\"assets/file{i}.css\")"),
     ),
-    ("vcs", "", |i| {
+    (
+        "bare-floor",
+        "floor-macro = { path = \"../floor-macro\" }\n",
+        false,
+        |i| format!("floor_macro::bare_floor!(\"assets/file{i}.css\")"),
+    ),
+    ("vcs", "", false, |i| {
+        format!("cachekiller_macros::cdnstatic!(\"assets/file{i}.css\")")
+    }),
+    ("vcs-checked", "", true, |i| {
         format!(
             "cachekiller_macros::cdnstatic!(\"css/file{}.css\")",
             i % FILES
         )
     }),
-    ("content", "", |i| {
+    ("content", "", true, |i| {
         format!(
             "cachekiller_macros::cdnstatic!(\"css/file{}.css\", mode = \"content\")",
             i % FILES
         )
     }),
-    ("integrity", "", |i| {
+    ("integrity", "", true, |i| {
         format!(
             "cachekiller_macros::cdnintegrity!(\"css/file{}.css\")",
             i % FILES
@@ -418,7 +429,7 @@ fn generate_expansion_crates(root: &Path) {
     git(root, &["init", "-q"]);
     let members: Vec<String> = VARIANTS
         .iter()
-        .map(|(name, _, _)| format!("\"calls-{name}\""))
+        .map(|(name, _, _, _)| format!("\"calls-{name}\""))
         .collect();
     write(
         &root.join("Cargo.toml"),
@@ -427,8 +438,9 @@ fn generate_expansion_crates(root: &Path) {
             members.join(", ")
         ),
     );
-    // The floor: a function-like proc macro with the same parser, formatting the same kind of
-    // literal, and nothing else.
+    // The floors: function-like proc macros formatting the same kind of literal and nothing
+    // else, one parsing with `syn` and emitting with `quote`, the other (the cheapest possible)
+    // with `proc_macro` alone.
     write(
         &root.join("floor-macro/Cargo.toml"),
         "[package]\nname = \"floor-macro\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\nproc-macro = true\n\
@@ -442,10 +454,14 @@ fn generate_expansion_crates(root: &Path) {
          \x20   let path = syn::parse_macro_input!(input as syn::LitStr);\n\
          \x20   let url = format!(\"/static/{}?tag=0123456789abcd\", path.value());\n\
          \x20   let literal = syn::LitStr::new(&url, proc_macro2::Span::call_site());\n\
-         \x20   quote::quote!(#literal).into()\n}\n",
+         \x20   quote::quote!(#literal).into()\n}\n\
+         #[proc_macro]\npub fn bare_floor(input: TokenStream) -> TokenStream {\n\
+         \x20   let text = input.to_string();\n\
+         \x20   let url = format!(\"/static/{}?tag=0123456789abcd\", text.trim_matches('\"'));\n\
+         \x20   proc_macro::TokenTree::Literal(proc_macro::Literal::string(&url)).into()\n}\n",
     );
     let macros = toml_path(&workspace_root().join("cachekiller-macros"));
-    for (name, extra_dependency, call) in VARIANTS {
+    for (name, extra_dependency, has_static_files, call) in VARIANTS {
         let dir = root.join(format!("calls-{name}"));
         write(
             &dir.join("Cargo.toml"),
@@ -459,7 +475,7 @@ fn generate_expansion_crates(root: &Path) {
             let _ = writeln!(source, "pub const URL_{i}: &str = {};", call(i));
         }
         write(&dir.join("src/lib.rs"), &source);
-        for file in 0..FILES {
+        for file in (0..FILES).filter(|_| *has_static_files) {
             write(
                 &dir.join(format!("static/css/file{file}.css")),
                 &format!(".file{file} {{ order: {file}; }}\n"),
@@ -502,7 +518,7 @@ fn time_expansion_crates(
     run_checked(&mut cargo_build(&["--workspace"]));
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); VARIANTS.len()];
     for _ in 0..rounds {
-        for (index, (name, _, _)) in VARIANTS.iter().enumerate() {
+        for (index, (name, _, _, _)) in VARIANTS.iter().enumerate() {
             // A new mtime makes cargo rebuild just this crate.
             let lib = root.join(format!("calls-{name}/src/lib.rs"));
             fs::write(&lib, fs::read(&lib).unwrap()).unwrap();
@@ -516,7 +532,7 @@ fn time_expansion_crates(
         |variant: Duration| (variant.as_secs_f64() - medians[0].as_secs_f64()) / CALLS as f64 * 1e6;
     let floor = per_call(medians[1]);
     println!("expansion, {label}, {CALLS} calls, median of {rounds} rounds:");
-    for ((name, _, _), median) in VARIANTS.iter().zip(&medians) {
+    for ((name, _, _, _), median) in VARIANTS.iter().zip(&medians) {
         println!("  {name}: {:.2} s", median.as_secs_f64());
     }
     report.row(
@@ -525,26 +541,38 @@ fn time_expansion_crates(
         "-".into(),
         "-".into(),
     );
+    let bare_floor = per_call(medians[2]);
     report.row(
-        &format!("{label}: floor proc macro, per call over literals"),
-        format!("{floor:.1} µs"),
+        &format!("{label}: bare floor proc macro (`proc_macro` only), per call over literals"),
+        format!("{bare_floor:.1} µs"),
         "-".into(),
         format!(
             "build {:.2}x the literals'",
-            medians[1].as_secs_f64() / medians[0].as_secs_f64()
+            medians[2].as_secs_f64() / medians[0].as_secs_f64()
         ),
     );
+    report.row(
+        &format!("{label}: `syn` floor proc macro (`syn` + `quote`), per call over literals"),
+        format!("{floor:.1} µs"),
+        format!("bare floor {bare_floor:.1} µs"),
+        format!("{:.2}x bare floor", floor / bare_floor),
+    );
     for (index, name) in [
-        (2, "`cdnstatic!`"),
-        (3, "`cdnstatic!` content mode, 200 files"),
-        (4, "`cdnintegrity!`, 200 files"),
+        (3, "`cdnstatic!`, no static dir"),
+        (4, "`cdnstatic!`, file checked in a static dir of 200 files"),
+        (5, "`cdnstatic!` content mode, 200 files"),
+        (6, "`cdnintegrity!`, 200 files"),
     ] {
         let ours = per_call(medians[index]);
         report.row(
             &format!("{label}: {name}, per call over literals"),
             format!("{ours:.1} µs"),
-            format!("floor {floor:.1} µs"),
-            format!("{:.2}x floor", ours / floor),
+            format!("bare floor {bare_floor:.1} µs, `syn` floor {floor:.1} µs"),
+            format!(
+                "{:.2}x bare floor, {:.2}x `syn` floor",
+                ours / bare_floor,
+                ours / floor
+            ),
         );
     }
 }
@@ -552,13 +580,18 @@ fn time_expansion_crates(
 fn expansion(report: &mut Report, rounds: usize) {
     let root = work_dir("expansion");
     generate_expansion_crates(&root);
+    // `BENCH_UNOPTIMIZED_ONLY=1` skips the optimized half, for quick iterations.
+    let unoptimized_only = std::env::var_os("BENCH_UNOPTIMIZED_ONLY").is_some();
     for (label, cargo_config) in [
         ("proc macros unoptimized (cargo's default)", None),
         (
             "proc macros optimized (build-override opt-level 3)",
             Some("profile.dev.build-override.opt-level=3"),
         ),
-    ] {
+    ]
+    .into_iter()
+    .take(if unoptimized_only { 1 } else { 2 })
+    {
         time_expansion_crates(&root, label, cargo_config, report, rounds);
     }
 }

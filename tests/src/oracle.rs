@@ -1,4 +1,4 @@
-//! The real tools the tests compare against: `git`, `hg`, `sha1sum`.
+//! The real tools the tests compare against: `git`, `hg`, `sha1sum`, `openssl`, GNU `date`.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -127,6 +127,38 @@ pub fn workspace_tag() -> String {
     let mut head = git_head(Path::new(env!("CARGO_MANIFEST_DIR")));
     head.truncate(14);
     head
+}
+
+/// GNU `date`'s UTC `YYYYMMDDHHMMSS`, of `@epoch` when given, else of the clock.
+#[must_use]
+pub fn gnu_date(epoch: Option<&str>) -> String {
+    let mut args = vec!["-u".to_owned()];
+    if let Some(epoch) = epoch {
+        args.extend(["-d".to_owned(), format!("@{epoch}")]);
+    }
+    args.push("+%Y%m%d%H%M%S".to_owned());
+    run("date", Path::new("/"), &args)
+}
+
+/// Fails the test unless neither git nor Mercurial finds a repository enclosing `directory`:
+/// a test of "no repository" must not pass by accident where the temporary directory lies
+/// inside one.
+pub fn assert_outside_any_repository(directory: &Path) {
+    let found_by = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .current_dir(directory)
+            .env("HGPLAIN", "1")
+            .output()
+            .unwrap_or_else(|error| panic!("cannot run {program}: {error}"))
+            .status
+            .success()
+    };
+    assert!(
+        !found_by("git", &["rev-parse", "--git-dir"]) && !found_by("hg", &["root"]),
+        "{} lies inside a repository; set TMPDIR to a directory outside any repository",
+        directory.display()
+    );
 }
 
 /// The first `length` hex characters of `sha1sum <file>`.

@@ -275,7 +275,7 @@ pub fn assert_rebuilt_with_tag(scratch: &ScratchCrate, tag: &str, variables: &[(
 /// and its tag is the build date (`YYYYMMDDHHMMSS`, UTC, from the clock, taken within the
 /// build), and it stays rebuilt on every build until a revision exists.
 pub fn assert_rebuilt_with_the_build_date(scratch: &ScratchCrate) {
-    let clock = || crate::oracle::run("date", Path::new("/"), &["-u", "+%Y%m%d%H%M%S"]);
+    let clock = || crate::oracle::gnu_date(None);
     for build in ["first", "second"] {
         let before = clock();
         let report = scratch.build();

@@ -1,9 +1,7 @@
 //! `CACHEKILLER_TAG`, `CACHEKILLER_STATIC_URL` and `SOURCE_DATE_EPOCH` are tracked: setting,
 //! changing or unsetting one rebuilds the crate with the new value on the next `cargo build`.
 
-use std::path::Path;
-
-use cachekiller_tests::oracle::{git_head, run};
+use cachekiller_tests::oracle::{assert_outside_any_repository, git_head, gnu_date};
 use cachekiller_tests::scratch::{
     assert_rebuilt_printing, assert_rebuilt_with_tag, commit_crate_in_new_repository, ScratchCrate,
     PRINT_TAG_AND_URL,
@@ -41,17 +39,7 @@ fn cachekiller_tag_set_changed_and_unset() {
 #[test]
 fn source_date_epoch_without_any_vcs() {
     let directory = tempfile::tempdir().unwrap();
-    let in_a_repository = ["git", "hg"].iter().any(|tool| {
-        std::process::Command::new(tool)
-            .arg("root")
-            .current_dir(directory.path())
-            .output()
-            .is_ok_and(|output| output.status.success())
-    }) || git_dir_above(directory.path());
-    assert!(
-        !in_a_repository,
-        "the temporary directory must be outside any repository"
-    );
+    assert_outside_any_repository(directory.path());
     let scratch = ScratchCrate::standalone(
         &directory.path().join("site"),
         "fresh_env_date",
@@ -59,39 +47,25 @@ fn source_date_epoch_without_any_vcs() {
         "",
     )
     .with_own_target_dir("source-date-epoch");
-    let gnu_date = |epoch: &str| {
-        run(
-            "date",
-            directory.path(),
-            &["-u", "-d", &format!("@{epoch}"), "+%Y%m%d%H%M%S"],
-        )
-    };
-
     assert_rebuilt_with_tag(
         &scratch,
-        &gnu_date("1700000000"),
+        &gnu_date(Some("1700000000")),
         &[("SOURCE_DATE_EPOCH", "1700000000")],
     );
     assert_rebuilt_with_tag(
         &scratch,
-        &gnu_date("1800000000"),
+        &gnu_date(Some("1800000000")),
         &[("SOURCE_DATE_EPOCH", "1800000000")],
     );
 
     // Without SOURCE_DATE_EPOCH the clock gives the date: it must lie within the build.
-    let before = run("date", directory.path(), &["-u", "+%Y%m%d%H%M%S"]);
+    let before = gnu_date(None);
     let report = scratch.build();
-    let after = run("date", directory.path(), &["-u", "+%Y%m%d%H%M%S"]);
+    let after = gnu_date(None);
     assert!(!report.fresh);
     let tag = scratch.run().remove(0);
     assert!(
         before <= tag && tag <= after,
         "{before} <= {tag} <= {after}"
     );
-}
-
-fn git_dir_above(directory: &Path) -> bool {
-    directory
-        .ancestors()
-        .any(|ancestor| ancestor.join(".git").exists() || ancestor.join(".hg").exists())
 }

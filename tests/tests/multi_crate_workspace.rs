@@ -37,8 +37,19 @@ fn members_share_the_workspace_settings_and_one_overrides_a_key() {
         } else {
             head.clone()
         };
-        let _ = web.build();
-        let _ = mail.build();
+        // The first round may reuse an artifact of an earlier run of this test (same names,
+        // same target dir); after the commit both must be rebuilt.
+        let (web_report, mail_report) = (web.build(), mail.build());
+        if round == 1 {
+            assert!(
+                !web_report.fresh && !mail_report.fresh,
+                "a commit rebuilds both"
+            );
+        }
+        assert!(
+            web.build().fresh && mail.build().fresh,
+            "round {round}: rebuilt with nothing changed"
+        );
         assert_eq!(
             web.run(),
             [
