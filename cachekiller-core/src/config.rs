@@ -1,10 +1,7 @@
-//! Configuration: `[package.metadata.cachekiller]` of the calling crate, over
-//! `[workspace.metadata.cachekiller]` of its workspace root, key by key; then
-//! `CACHEKILLER_STATIC_URL`; then options written in the macro call.
+//! The settings of a macro call, and the one table of the keys that set them: each key's name,
+//! where it may be written, and how its value is checked. Where the values come from (the
+//! manifests, `CACHEKILLER_STATIC_URL`, the call) is [`crate::manifest`] and [`crate::expand`].
 
-use std::path::{Path, PathBuf};
-
-use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::{ConfigOrigin, Error, Result};
 use crate::hash::DigestAlgorithm;
 use crate::url::is_url_unreserved;
@@ -28,30 +25,6 @@ pub const MIN_HASH_LENGTH: usize = 3;
 /// `hash_length` above this acts as this: a SHA-1 has 40 hex characters.
 pub const MAX_HASH_LENGTH: usize = 40;
 
-/// Every key `[package.metadata.cachekiller]` accepts.
-pub const CONFIG_KEYS: &[&str] = &[
-    "static_url",
-    "param",
-    "tag_length",
-    "static_dirs",
-    "check_files",
-    "mode",
-    "hash_length",
-];
-/// The options `cdnstatic!` accepts after the path.
-pub const STATIC_URL_OPTIONS: &[&str] = &[
-    "static_url",
-    "param",
-    "tag_length",
-    "check_files",
-    "mode",
-    "hash_length",
-];
-/// The options `cdntag!` accepts.
-pub const TAG_OPTIONS: &[&str] = &["tag_length"];
-/// The options `cdnintegrity!` accepts after the path.
-pub const INTEGRITY_OPTIONS: &[&str] = &["algorithm"];
-
 /// What the tag of `cdnstatic!` is made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagMode {
@@ -60,6 +33,18 @@ pub enum TagMode {
     Vcs,
     /// The SHA-1 of the file: an asset changes URL only when its bytes change.
     Content,
+}
+
+impl TagMode {
+    /// The mode named `name` in the configuration (`"vcs"`, `"content"`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "vcs" => Some(TagMode::Vcs),
+            "content" => Some(TagMode::Content),
+            _ => None,
+        }
+    }
 }
 
 /// The effective settings for one macro call.
@@ -115,30 +100,15 @@ pub enum ConfigValue {
 }
 
 impl ConfigValue {
-    fn describe(&self) -> String {
+    /// The value in words, for error messages: `the integer 3`, `the string "8"`.
+    #[must_use]
+    pub fn describe(&self) -> String {
         match self {
             ConfigValue::String(text) => format!("the string {text:?}"),
             ConfigValue::Integer(number) => format!("the integer {number}"),
             ConfigValue::Boolean(boolean) => format!("the boolean {boolean}"),
             ConfigValue::Strings(strings) => format!("the array {strings:?}"),
             ConfigValue::Other(description) => description.clone(),
-        }
-    }
-
-    fn from_toml(value: &toml::Value) -> Self {
-        match value {
-            toml::Value::String(text) => ConfigValue::String(text.clone()),
-            toml::Value::Integer(number) => ConfigValue::Integer(*number),
-            toml::Value::Boolean(boolean) => ConfigValue::Boolean(*boolean),
-            toml::Value::Array(items) => items
-                .iter()
-                .map(|item| item.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .map_or_else(
-                    || ConfigValue::Other("an array with non-string items".to_owned()),
-                    ConfigValue::Strings,
-                ),
-            other => ConfigValue::Other(format!("a TOML {}", other.type_str())),
         }
     }
 }
@@ -152,489 +122,317 @@ fn is_valid_static_url(static_url: &str) -> bool {
             .all(|byte| byte.is_ascii_graphic() && !b"\"'<>`?#\\".contains(&byte))
 }
 
+/// Where options are written; each place accepts its own keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionPlace {
+    /// `[package.metadata.cachekiller]` or `[workspace.metadata.cachekiller]`.
+    Manifest,
+    /// After the path of `cdnstatic!`.
+    StaticUrlMacro,
+    /// In `cdntag!`.
+    TagMacro,
+    /// After the path of `cdnintegrity!`.
+    IntegrityMacro,
+}
+
+use OptionPlace::{IntegrityMacro, Manifest, StaticUrlMacro, TagMacro};
+
+/// One configuration key: its name, where it may be written, and how it sets the settings
+/// (or what it expected instead).
+struct Key {
+    name: &'static str,
+    places: &'static [OptionPlace],
+    set: fn(&mut Config, &ConfigValue) -> Result<(), String>,
+}
+
+fn usize_in(value: &ConfigValue, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
+    match value {
+        ConfigValue::Integer(number) => usize::try_from(*number)
+            .ok()
+            .filter(|number| range.contains(number)),
+        _ => None,
+    }
+}
+
+/// Every key, in the order error messages list them.
+const KEYS: &[Key] = &[
+    Key {
+        name: "static_url",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| match value {
+            ConfigValue::String(static_url) if is_valid_static_url(static_url) => {
+                config.static_url.clone_from(static_url);
+                Ok(())
+            }
+            _ => {
+                Err("a URL prefix string such as \"/static/\" or \
+                 \"https://cdn.example.com/static/\", without spaces, quotes, `<`, `>`, `?` or `#`"
+                    .to_owned())
+            }
+        },
+    },
+    Key {
+        name: "param",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| match value {
+            ConfigValue::String(param) if is_url_unreserved(param) => {
+                config.param.clone_from(param);
+                Ok(())
+            }
+            _ => Err(
+                "a query parameter name string of ASCII letters, digits, `-`, `.`, `_` or \
+                 `~` (\"\" for the bare `?<tag>` form)"
+                    .to_owned(),
+            ),
+        },
+    },
+    Key {
+        name: "tag_length",
+        places: &[Manifest, StaticUrlMacro, TagMacro],
+        set: |config, value| {
+            config.tag_length = usize_in(value, MIN_TAG_LENGTH..=MAX_TAG_LENGTH)
+                .ok_or_else(|| format!("an integer from {MIN_TAG_LENGTH} to {MAX_TAG_LENGTH}"))?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "static_dirs",
+        places: &[Manifest],
+        set: |config, value| match value {
+            ConfigValue::Strings(dirs)
+                if !dirs.is_empty() && dirs.iter().all(|dir| !dir.is_empty()) =>
+            {
+                config.static_dirs.clone_from(dirs);
+                Ok(())
+            }
+            _ => Err(
+                "a non-empty array of directories relative to the crate, such as [\"static\"]"
+                    .to_owned(),
+            ),
+        },
+    },
+    Key {
+        name: "check_files",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| match value {
+            ConfigValue::Boolean(check) => {
+                config.check_files = *check;
+                Ok(())
+            }
+            _ => Err("true or false".to_owned()),
+        },
+    },
+    Key {
+        name: "mode",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| {
+            config.mode = match value {
+                ConfigValue::String(name) => TagMode::from_name(name),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                "\"vcs\" (the revision tags every file) or \"content\" (the SHA-1 of each file)"
+                    .to_owned()
+            })?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "hash_length",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| {
+            // Above 40 acts as 40, as the seed's STATICFILES_HASH_ACCURACY.
+            let length = usize_in(value, MIN_HASH_LENGTH..=usize::MAX).ok_or_else(|| {
+                format!(
+                    "an integer of at least {MIN_HASH_LENGTH} (shorter hashes collide between files)"
+                )
+            })?;
+            config.hash_length = length.min(MAX_HASH_LENGTH);
+            Ok(())
+        },
+    },
+    Key {
+        name: "algorithm",
+        places: &[IntegrityMacro],
+        set: |config, value| {
+            config.algorithm = match value {
+                ConfigValue::String(name) => DigestAlgorithm::from_integrity_name(name),
+                _ => None,
+            }
+            .ok_or_else(|| "\"sha256\", \"sha384\" or \"sha512\"".to_owned())?;
+            Ok(())
+        },
+    },
+];
+
+/// The keys accepted at `place`, in table order.
+#[must_use]
+pub fn keys_accepted_at(place: OptionPlace) -> Vec<&'static str> {
+    KEYS.iter()
+        .filter(|key| key.places.contains(&place))
+        .map(|key| key.name)
+        .collect()
+}
+
 impl Config {
-    /// Sets `key` to `value` after checking it; `allowed` are the keys accepted at `origin`.
+    /// Sets `key` to `value` after checking it; `place` decides which keys are accepted.
     ///
     /// # Errors
-    /// [`Error::UnknownConfigKey`] for a key not in `allowed`, [`Error::InvalidConfigValue`]
-    /// for a value of the wrong type or out of range.
+    /// [`Error::UnknownConfigKey`] for a key not accepted at `place` (with the closest one
+    /// that is), [`Error::InvalidConfigValue`] for a value of the wrong type or out of range.
     pub fn apply(
         &mut self,
         key: &str,
         value: &ConfigValue,
         origin: &ConfigOrigin,
-        allowed: &'static [&'static str],
+        place: OptionPlace,
     ) -> Result<()> {
-        if !allowed.contains(&key) {
+        let Some(spec) = KEYS
+            .iter()
+            .find(|spec| spec.name == key && spec.places.contains(&place))
+        else {
+            let known = keys_accepted_at(place);
             return Err(Error::UnknownConfigKey {
                 key: key.to_owned(),
                 origin: origin.clone(),
-                known: allowed,
-                suggestion: crate::suggest::closest(key, allowed.iter().copied()),
+                suggestion: crate::suggest::closest(key, known.iter().copied()),
+                known,
             });
-        }
-        let invalid = |expected: &str| Error::InvalidConfigValue {
+        };
+        (spec.set)(self, value).map_err(|expected| Error::InvalidConfigValue {
             key: key.to_owned(),
             origin: origin.clone(),
-            expected: expected.to_owned(),
+            expected,
             found: value.describe(),
-        };
-        match (key, value) {
-            ("static_url", ConfigValue::String(static_url)) if is_valid_static_url(static_url) => {
-                self.static_url.clone_from(static_url);
-            }
-            ("static_url", _) => return Err(invalid(
-                "a URL prefix string such as \"/static/\" or \"https://cdn.example.com/static/\", \
-                     without spaces, quotes, `<`, `>`, `?` or `#`",
-            )),
-            ("param", ConfigValue::String(param)) if is_url_unreserved(param) => {
-                self.param.clone_from(param);
-            }
-            ("param", _) => {
-                return Err(invalid(
-                    "a query parameter name string of ASCII letters, digits, `-`, `.`, `_` or `~` \
-                     (\"\" for the bare `?<tag>` form)",
-                ))
-            }
-            ("tag_length", ConfigValue::Integer(length))
-                if usize::try_from(*length)
-                    .is_ok_and(|length| (MIN_TAG_LENGTH..=MAX_TAG_LENGTH).contains(&length)) =>
-            {
-                self.tag_length = usize::try_from(*length).unwrap_or(DEFAULT_TAG_LENGTH);
-            }
-            ("tag_length", _) => {
-                return Err(invalid(&format!(
-                    "an integer from {MIN_TAG_LENGTH} to {MAX_TAG_LENGTH}"
-                )))
-            }
-            ("static_dirs", ConfigValue::Strings(dirs))
-                if !dirs.is_empty() && dirs.iter().all(|dir| !dir.is_empty()) =>
-            {
-                self.static_dirs.clone_from(dirs);
-            }
-            ("static_dirs", _) => {
-                return Err(invalid(
-                    "a non-empty array of directories relative to the crate, such as [\"static\"]",
-                ))
-            }
-            ("check_files", ConfigValue::Boolean(check)) => self.check_files = *check,
-            ("check_files", _) => return Err(invalid("true or false")),
-            ("mode", ConfigValue::String(mode)) if mode == "vcs" => self.mode = TagMode::Vcs,
-            ("mode", ConfigValue::String(mode)) if mode == "content" => {
-                self.mode = TagMode::Content;
-            }
-            ("mode", _) => return Err(invalid(
-                "\"vcs\" (the revision tags every file) or \"content\" (the SHA-1 of each file)",
-            )),
-            ("hash_length", ConfigValue::Integer(length))
-                if usize::try_from(*length).is_ok_and(|length| length >= MIN_HASH_LENGTH) =>
-            {
-                // Above 40 acts as 40, as the seed's STATICFILES_HASH_ACCURACY.
-                self.hash_length = usize::try_from(*length)
-                    .unwrap_or(MAX_HASH_LENGTH)
-                    .min(MAX_HASH_LENGTH);
-            }
-            ("hash_length", _) => {
-                return Err(invalid(&format!(
-                "an integer of at least {MIN_HASH_LENGTH} (shorter hashes collide between files)"
-            )))
-            }
-            ("algorithm", ConfigValue::String(name)) => {
-                self.algorithm = match name.as_str() {
-                    "sha256" => DigestAlgorithm::Sha256,
-                    "sha384" => DigestAlgorithm::Sha384,
-                    "sha512" => DigestAlgorithm::Sha512,
-                    _ => return Err(invalid("\"sha256\", \"sha384\" or \"sha512\"")),
-                };
-            }
-            ("algorithm", _) => return Err(invalid("\"sha256\", \"sha384\" or \"sha512\"")),
-            _ => unreachable!("every key an `allowed` list can hold is matched above"),
-        }
-        Ok(())
+        })
     }
-}
-
-/// A crate's configuration and the manifests it was read from (which must be tracked so that
-/// an edit to them rebuilds the crate).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadedConfig {
-    /// The settings from the manifests and the environment.
-    pub config: Config,
-    /// The manifests read: the crate's own, and its workspace root's if it has one.
-    pub manifest_files: Vec<PathBuf>,
-}
-
-fn read_manifest(path: &Path) -> Result<toml::Table> {
-    let unreadable = |reason: String| Error::ManifestUnreadable {
-        path: path.to_owned(),
-        reason,
-    };
-    std::fs::read_to_string(path)
-        .map_err(|error| unreadable(error.to_string()))?
-        .parse::<toml::Table>()
-        .map_err(|error| unreadable(error.to_string().trim_end().to_owned()))
-}
-
-/// The `[<section>.metadata.cachekiller]` table of a manifest, if it has one.
-fn cachekiller_table<'a>(
-    manifest: &'a toml::Table,
-    section: &str,
-    origin: &ConfigOrigin,
-) -> Result<Option<&'a toml::Table>> {
-    let value = manifest
-        .get(section)
-        .and_then(|section| section.get("metadata"))
-        .and_then(|metadata| metadata.get("cachekiller"));
-    match value {
-        None => Ok(None),
-        Some(toml::Value::Table(table)) => Ok(Some(table)),
-        Some(other) => Err(Error::InvalidConfigValue {
-            key: format!("{section}.metadata.cachekiller"),
-            origin: origin.clone(),
-            expected: "a table of cachekiller settings".to_owned(),
-            found: ConfigValue::from_toml(other).describe(),
-        }),
-    }
-}
-
-/// The workspace root manifest of the crate at `manifest_dir` with manifest `manifest`, found
-/// as cargo finds it: the crate itself if it has `[workspace]`, the path in
-/// `package.workspace`, else the nearest ancestor with `[workspace]` that does not exclude it.
-fn find_workspace_manifest(
-    manifest_dir: &Path,
-    manifest: &toml::Table,
-) -> Result<Option<(PathBuf, toml::Table)>> {
-    if manifest.contains_key("workspace") {
-        return Ok(None);
-    }
-    if let Some(root) = manifest
-        .get("package")
-        .and_then(|package| package.get("workspace"))
-        .and_then(toml::Value::as_str)
-    {
-        let path = manifest_dir.join(root).join("Cargo.toml");
-        let table = read_manifest(&path)?;
-        return Ok(Some((path, table)));
-    }
-    for ancestor in manifest_dir.ancestors().skip(1) {
-        let path = ancestor.join("Cargo.toml");
-        if !path.is_file() {
-            continue;
-        }
-        let table = read_manifest(&path)?;
-        let Some(workspace) = table.get("workspace") else {
-            continue;
-        };
-        let relative = manifest_dir.strip_prefix(ancestor).unwrap_or(manifest_dir);
-        let excluded = workspace
-            .get("exclude")
-            .and_then(toml::Value::as_array)
-            .is_some_and(|excludes| {
-                excludes
-                    .iter()
-                    .filter_map(toml::Value::as_str)
-                    .any(|exclude| relative.starts_with(exclude))
-            });
-        return Ok(if excluded { None } else { Some((path, table)) });
-    }
-    Ok(None)
-}
-
-fn apply_table(config: &mut Config, table: &toml::Table, origin: &ConfigOrigin) -> Result<()> {
-    for (key, value) in table {
-        config.apply(key, &ConfigValue::from_toml(value), origin, CONFIG_KEYS)?;
-    }
-    Ok(())
-}
-
-/// Loads the configuration of the crate whose manifest dir is `manifest_dir`.
-///
-/// # Errors
-/// A manifest that cannot be read or parsed, an unknown key, or a value of the wrong type or
-/// out of range, named with the key and the manifest file; an invalid `CACHEKILLER_STATIC_URL`.
-pub fn load_config(manifest_dir: &Path, environment: &BuildEnvironment) -> Result<LoadedConfig> {
-    let manifest_path = manifest_dir.join("Cargo.toml");
-    let manifest = read_manifest(&manifest_path)?;
-    let mut config = Config::default();
-    let mut manifest_files = vec![manifest_path.clone()];
-
-    if let Some((workspace_path, workspace_manifest)) =
-        find_workspace_manifest(manifest_dir, &manifest)?
-    {
-        let origin = ConfigOrigin::Manifest {
-            path: workspace_path.clone(),
-            table: "workspace.metadata.cachekiller",
-        };
-        if let Some(table) = cachekiller_table(&workspace_manifest, "workspace", &origin)? {
-            apply_table(&mut config, table, &origin)?;
-        }
-        manifest_files.push(workspace_path);
-    } else if manifest.contains_key("workspace") {
-        // The crate is its own workspace root: its `[workspace.metadata]` applies too.
-        let origin = ConfigOrigin::Manifest {
-            path: manifest_path.clone(),
-            table: "workspace.metadata.cachekiller",
-        };
-        if let Some(table) = cachekiller_table(&manifest, "workspace", &origin)? {
-            apply_table(&mut config, table, &origin)?;
-        }
-    }
-
-    let origin = ConfigOrigin::Manifest {
-        path: manifest_path,
-        table: "package.metadata.cachekiller",
-    };
-    if let Some(table) = cachekiller_table(&manifest, "package", &origin)? {
-        apply_table(&mut config, table, &origin)?;
-    }
-
-    if let Some(static_url) = &environment.static_url {
-        config.apply(
-            "static_url",
-            &ConfigValue::String(static_url.clone()),
-            &ConfigOrigin::EnvironmentVariable(STATIC_URL_VARIABLE),
-            CONFIG_KEYS,
-        )?;
-    }
-    Ok(LoadedConfig {
-        config,
-        manifest_files,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
-
-    fn write(path: &Path, text: &str) {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-
-    const PACKAGE: &str = "[package]\nname = \"web\"\nversion = \"0.1.0\"\n";
 
     #[test]
-    fn defaults_without_metadata() {
-        let dir = tempfile::tempdir().unwrap();
-        write(&dir.path().join("Cargo.toml"), PACKAGE);
-        let loaded = load_config(dir.path(), &BuildEnvironment::default()).unwrap();
+    fn every_key_is_accepted_where_the_table_says_and_nowhere_else() {
         assert_eq!(
-            loaded.config,
-            Config {
-                static_url: "/static/".into(),
-                param: "tag".into(),
-                tag_length: 14,
-                static_dirs: vec!["static".into()],
-                check_files: true,
-                mode: TagMode::Vcs,
-                hash_length: 6,
-                algorithm: DigestAlgorithm::Sha384,
-            }
-        );
-        assert_eq!(loaded.manifest_files, [dir.path().join("Cargo.toml")]);
-    }
-
-    #[test]
-    fn package_keys_override_workspace_keys_one_by_one() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            &dir.path().join("Cargo.toml"),
-            "[workspace]\nmembers = [\"crates/*\"]\n\n[workspace.metadata.cachekiller]\n\
-             static_url = \"https://cdn.example.com/assets/\"\ntag_length = 8\n",
-        );
-        let web = dir.path().join("crates/web");
-        write(
-            &web.join("Cargo.toml"),
-            &format!("{PACKAGE}\n[package.metadata.cachekiller]\nparam = \"v\"\ntag_length = 10\n"),
-        );
-        let mail = dir.path().join("crates/mail");
-        write(&mail.join("Cargo.toml"), PACKAGE);
-
-        let web_config = load_config(&web, &BuildEnvironment::default()).unwrap();
-        assert_eq!(
-            web_config.config,
-            Config {
-                static_url: "https://cdn.example.com/assets/".into(),
-                param: "v".into(),
-                tag_length: 10,
-                ..Config::default()
-            }
-        );
-        assert_eq!(
-            web_config.manifest_files,
-            [web.join("Cargo.toml"), dir.path().join("Cargo.toml")]
-        );
-        let mail_config = load_config(&mail, &BuildEnvironment::default()).unwrap();
-        assert_eq!(mail_config.config.param, "tag");
-        assert_eq!(mail_config.config.tag_length, 8);
-    }
-
-    #[test]
-    fn an_excluded_crate_ignores_the_workspace() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            &dir.path().join("Cargo.toml"),
-            "[workspace]\nexclude = [\"fixtures\"]\n[workspace.metadata.cachekiller]\nparam = \"w\"\n",
-        );
-        let fixture = dir.path().join("fixtures/site");
-        write(&fixture.join("Cargo.toml"), PACKAGE);
-        assert_eq!(
-            load_config(&fixture, &BuildEnvironment::default())
-                .unwrap()
-                .config
-                .param,
-            "tag"
-        );
-    }
-
-    #[test]
-    fn content_mode_settings() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            &dir.path().join("Cargo.toml"),
-            &format!(
-                "{PACKAGE}[package.metadata.cachekiller]\nmode = \"content\"\nhash_length = 64\n\
-                      static_dirs = [\"assets\", \"vendor\"]\ncheck_files = false\nparam = \"\"\n"
-            ),
-        );
-        let config = load_config(dir.path(), &BuildEnvironment::default())
-            .unwrap()
-            .config;
-        assert_eq!(config.mode, TagMode::Content);
-        assert_eq!(config.hash_length, 40, "above 40 acts as 40");
-        assert_eq!(config.static_dirs, ["assets", "vendor"]);
-        assert!(!config.check_files);
-        assert_eq!(config.param, "");
-    }
-
-    #[test]
-    fn the_environment_overrides_the_manifest_static_url() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            &dir.path().join("Cargo.toml"),
-            &format!("{PACKAGE}[package.metadata.cachekiller]\nstatic_url = \"/assets/\"\n"),
-        );
-        let environment = BuildEnvironment {
-            static_url: Some("https://cdn.example.net/s/".into()),
-            ..BuildEnvironment::default()
-        };
-        assert_eq!(
-            load_config(dir.path(), &environment)
-                .unwrap()
-                .config
-                .static_url,
-            "https://cdn.example.net/s/"
-        );
-        let bad = BuildEnvironment {
-            static_url: Some("/static/ x".into()),
-            ..BuildEnvironment::default()
-        };
-        let error = load_config(dir.path(), &bad).unwrap_err();
-        assert_eq!(
-            error.to_string().split(':').next().unwrap(),
-            "invalid cachekiller `static_url` in $CACHEKILLER_STATIC_URL"
-        );
-    }
-
-    #[test]
-    fn bad_values_name_the_key_and_the_manifest() {
-        // (metadata lines, expected message after "… of <manifest>: ")
-        let cases: &[(&str, &str, &str)] = &[
-            (
-                "tag_length = 3",
-                "tag_length",
-                "expected an integer from 4 to 64, found the integer 3",
-            ),
-            (
-                "tag_length = 65",
-                "tag_length",
-                "expected an integer from 4 to 64, found the integer 65",
-            ),
-            (
-                "tag_length = \"8\"",
-                "tag_length",
-                "expected an integer from 4 to 64, found the string \"8\"",
-            ),
-            (
-                "param = 1",
+            keys_accepted_at(Manifest),
+            [
+                "static_url",
                 "param",
-                "expected a query parameter name string",
-            ),
-            (
-                "param = \"a b\"",
+                "tag_length",
+                "static_dirs",
+                "check_files",
+                "mode",
+                "hash_length"
+            ]
+        );
+        assert_eq!(
+            keys_accepted_at(StaticUrlMacro),
+            [
+                "static_url",
                 "param",
-                "expected a query parameter name string",
+                "tag_length",
+                "check_files",
+                "mode",
+                "hash_length"
+            ]
+        );
+        assert_eq!(keys_accepted_at(TagMacro), ["tag_length"]);
+        assert_eq!(keys_accepted_at(IntegrityMacro), ["algorithm"]);
+        let mut config = Config::default();
+        let error = config
+            .apply(
+                "static_dirs",
+                &ConfigValue::Strings(vec!["a".into()]),
+                &ConfigOrigin::MacroArgument,
+                StaticUrlMacro,
+            )
+            .unwrap_err();
+        assert!(matches!(error, Error::UnknownConfigKey { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn values_are_checked_against_their_key() {
+        // (key, value, what the message says was expected, or None if accepted)
+        let cases: &[(&str, ConfigValue, Option<&str>)] = &[
+            ("tag_length", ConfigValue::Integer(4), None),
+            ("tag_length", ConfigValue::Integer(64), None),
+            (
+                "tag_length",
+                ConfigValue::Integer(3),
+                Some("an integer from 4 to 64"),
             ),
             (
-                "static_url = true",
-                "static_url",
-                "expected a URL prefix string",
+                "tag_length",
+                ConfigValue::Integer(65),
+                Some("an integer from 4 to 64"),
             ),
             (
-                "static_url = \"/s/?x\"",
-                "static_url",
-                "expected a URL prefix string",
+                "tag_length",
+                ConfigValue::Integer(-1),
+                Some("an integer from 4 to 64"),
             ),
             (
-                "static_url = \"\"",
+                "tag_length",
+                ConfigValue::String("8".into()),
+                Some("an integer from 4 to 64"),
+            ),
+            ("hash_length", ConfigValue::Integer(3), None),
+            (
+                "hash_length",
+                ConfigValue::Integer(2),
+                Some("an integer of at least 3"),
+            ),
+            ("mode", ConfigValue::String("content".into()), None),
+            ("mode", ConfigValue::String("git".into()), Some("\"vcs\"")),
+            ("param", ConfigValue::String(String::new()), None),
+            (
+                "param",
+                ConfigValue::String("a b".into()),
+                Some("a query parameter name"),
+            ),
+            (
                 "static_url",
-                "expected a URL prefix string",
+                ConfigValue::String("/s/?x".into()),
+                Some("a URL prefix"),
+            ),
+            (
+                "static_url",
+                ConfigValue::String(String::new()),
+                Some("a URL prefix"),
+            ),
+            (
+                "static_dirs",
+                ConfigValue::Strings(Vec::new()),
+                Some("a non-empty array"),
+            ),
+            (
+                "check_files",
+                ConfigValue::Integer(1),
+                Some("true or false"),
             ),
         ];
-        for &(line, key, expected) in cases {
-            let dir = tempfile::tempdir().unwrap();
-            let manifest = dir.path().join("Cargo.toml");
-            write(
-                &manifest,
-                &format!("{PACKAGE}[package.metadata.cachekiller]\n{line}\n"),
-            );
-            let message = load_config(dir.path(), &BuildEnvironment::default())
-                .unwrap_err()
-                .to_string();
-            let prefix = format!(
-                "invalid cachekiller `{key}` in [package.metadata.cachekiller] of {}: ",
-                manifest.display()
-            );
-            assert!(message.starts_with(&prefix), "{line}: {message}");
-            assert!(
-                message[prefix.len()..].starts_with(expected),
-                "{line}: {message}"
-            );
+        for (key, value, expected) in cases {
+            let result =
+                Config::default().apply(key, value, &ConfigOrigin::MacroArgument, Manifest);
+            match expected {
+                None => assert!(result.is_ok(), "{key} = {value:?}: {result:?}"),
+                Some(expected) => {
+                    let message = result.unwrap_err().to_string();
+                    assert!(message.contains(expected), "{key} = {value:?}: {message}");
+                    assert!(message.contains(&value.describe()), "{message}");
+                }
+            }
         }
-    }
-
-    #[test]
-    fn unknown_keys_and_broken_manifests() {
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = dir.path().join("Cargo.toml");
-        write(
-            &manifest,
-            &format!("{PACKAGE}[package.metadata.cachekiller]\nstatic-url = \"/s/\"\n"),
-        );
-        assert_eq!(
-            load_config(dir.path(), &BuildEnvironment::default())
-                .unwrap_err()
-                .to_string(),
-            format!(
-                "unknown cachekiller option `static-url` in [package.metadata.cachekiller] of {}: \
-                 did you mean `static_url`? (expected one of `static_url`, `param`, `tag_length`, \
-                 `static_dirs`, `check_files`, `mode`, `hash_length`)",
-                manifest.display()
+        let mut config = Config::default();
+        config
+            .apply(
+                "hash_length",
+                &ConfigValue::Integer(64),
+                &ConfigOrigin::MacroArgument,
+                Manifest,
             )
-        );
-        write(
-            &manifest,
-            &format!("{PACKAGE}[package.metadata]\ncachekiller = 3\n"),
-        );
-        assert!(load_config(dir.path(), &BuildEnvironment::default())
-            .unwrap_err()
-            .to_string()
-            .contains("`package.metadata.cachekiller`"));
-        write(&manifest, "[package\n");
-        assert!(matches!(
-            load_config(dir.path(), &BuildEnvironment::default()),
-            Err(Error::ManifestUnreadable { .. })
-        ));
+            .unwrap();
+        assert_eq!(config.hash_length, 40, "above 40 acts as 40");
     }
 }

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::{load_config, LoadedConfig};
 use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::Result;
 use crate::file_stamp::{file_stamp, FileStamp};
+use crate::manifest::{load_config, LoadedConfig};
 use crate::static_files::StaticDirs;
 use crate::tag::{resolve_tag, ResolvedTag};
 use crate::tracking::Tracking;

@@ -56,7 +56,7 @@ pub enum Error {
         /// Where it was written.
         origin: ConfigOrigin,
         /// The keys that are accepted there.
-        known: &'static [&'static str],
+        known: Vec<&'static str>,
         /// The accepted key closest to it, if it is close enough to be a typo.
         suggestion: Option<&'static str>,
     },

@@ -5,9 +5,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::{
-    Config, ConfigValue, TagMode, INTEGRITY_OPTIONS, STATIC_URL_OPTIONS, TAG_OPTIONS,
-};
+use crate::config::{Config, ConfigValue, OptionPlace, TagMode};
 use crate::context::{cached_crate_context, CrateContext};
 use crate::error::{ConfigOrigin, Error, Result};
 use crate::file_stamp::FileStamp;
@@ -61,7 +59,7 @@ pub struct MacroOutput {
 fn call_config<'a>(
     context: &'a CrateContext,
     options: &[CallOption],
-    allowed: &'static [&'static str],
+    place: OptionPlace,
 ) -> Result<Cow<'a, Config>> {
     let mut config = Cow::Borrowed(&context.config.config);
     for (index, option) in options.iter().enumerate() {
@@ -79,7 +77,7 @@ fn call_config<'a>(
             &option.key,
             &option.value,
             &ConfigOrigin::MacroArgument,
-            allowed,
+            place,
         )?;
     }
     Ok(config)
@@ -90,12 +88,12 @@ fn path_call_config<'a>(
     context: &'a CrateContext,
     path: &str,
     options: &[CallOption],
-    allowed: &'static [&'static str],
+    place: OptionPlace,
 ) -> Result<Cow<'a, Config>> {
     if path.is_empty() {
         return Err(Error::EmptyStaticPath);
     }
-    call_config(context, options, allowed)
+    call_config(context, options, place)
 }
 
 /// The static file behind `path`, which must exist: for hashing.
@@ -131,7 +129,7 @@ pub fn expand_static_url_in(
     path: &str,
     options: &[CallOption],
 ) -> Result<Expansion> {
-    let config = path_call_config(context, path, options, STATIC_URL_OPTIONS)?;
+    let config = path_call_config(context, path, options, OptionPlace::StaticUrlMacro)?;
     let (tag, shared_tracking, own_file) = match config.mode {
         TagMode::Vcs => {
             // The file is not tracked: its content cannot change a revision tag.
@@ -159,7 +157,7 @@ pub fn expand_static_url_in(
 /// # Errors
 /// An unknown option, an invalid option value, or a tag that could not be resolved.
 pub fn expand_tag_in(context: &CrateContext, options: &[CallOption]) -> Result<Expansion> {
-    let config = call_config(context, options, TAG_OPTIONS)?;
+    let config = call_config(context, options, OptionPlace::TagMacro)?;
     let tag = context.tag.as_ref().map_err(Clone::clone)?;
     Ok(Expansion {
         value: tag.cut(config.tag_length).to_owned(),
@@ -179,7 +177,7 @@ pub fn expand_integrity_in(
     path: &str,
     options: &[CallOption],
 ) -> Result<Expansion> {
-    let config = path_call_config(context, path, options, INTEGRITY_OPTIONS)?;
+    let config = path_call_config(context, path, options, OptionPlace::IntegrityMacro)?;
     let (file, stamp) = required_static_file(context, path)?;
     let digest = cached_digest(&file, stamp, config.algorithm)?;
     Ok(Expansion {
@@ -247,7 +245,8 @@ pub fn expand_integrity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, LoadedConfig};
+    use crate::config::Config;
+    use crate::manifest::LoadedConfig;
     use crate::tag::{ResolvedTag, TagSource};
 
     /// A context as the git lookup would make it for a crate at `manifest_dir`; the revision

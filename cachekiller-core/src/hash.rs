@@ -32,6 +32,18 @@ pub enum DigestAlgorithm {
 }
 
 impl DigestAlgorithm {
+    /// The algorithm named `name` in the `algorithm` option of `cdnintegrity!`: the SHA-2
+    /// digests browsers accept for subresource integrity.
+    #[must_use]
+    pub fn from_integrity_name(name: &str) -> Option<Self> {
+        match name {
+            "sha256" => Some(DigestAlgorithm::Sha256),
+            "sha384" => Some(DigestAlgorithm::Sha384),
+            "sha512" => Some(DigestAlgorithm::Sha512),
+            _ => None,
+        }
+    }
+
     /// The name used in integrity metadata and in the `algorithm` option.
     #[must_use]
     pub fn name(self) -> &'static str {

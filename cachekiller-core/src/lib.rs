@@ -39,6 +39,8 @@ pub mod git;
 #[cfg(feature = "resolve")]
 pub mod hash;
 #[cfg(feature = "resolve")]
+pub mod manifest;
+#[cfg(feature = "resolve")]
 pub mod mercurial;
 #[cfg(feature = "resolve")]
 pub mod rebuild_marker;
