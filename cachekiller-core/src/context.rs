@@ -12,7 +12,6 @@
 //! when a commit lands while it runs (the commit touches a tracked file, so the next build
 //! compiles the crate again with the new tag).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -21,6 +20,7 @@ use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::Result;
 use crate::file_stamp::{file_stamp, FileStamp};
 use crate::manifest::{load_config, LoadedConfig};
+use crate::per_crate::PerCrate;
 use crate::static_files::StaticDirs;
 use crate::tag::{resolve_tag, ResolvedTag};
 use crate::tracking::Tracking;
@@ -31,8 +31,6 @@ pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);
 /// A crate's configuration and tag, and what follows from them for every call.
 #[derive(Debug, PartialEq, Eq)]
 pub struct CrateContext {
-    /// The calling crate's manifest dir (`CARGO_MANIFEST_DIR`).
-    pub manifest_dir: PathBuf,
     /// The configuration from the manifests and the environment.
     pub config: LoadedConfig,
     /// The tag and what it was read from, or why it could not be resolved. Kept as a result:
@@ -69,7 +67,6 @@ impl CrateContext {
                 .splice(0..0, tag.tracked_environment.iter().copied());
         }
         CrateContext {
-            manifest_dir: manifest_dir.to_owned(),
             config,
             tag,
             static_dirs,
@@ -167,10 +164,7 @@ fn is_compiler_executable(name: &str) -> bool {
         .any(|compiler| name == *compiler || name.starts_with(&format!("{compiler}-")))
 }
 
-/// Entries by manifest dir, searched by comparing bytes: rustc compiles one crate per process
-/// and rust-analyzer a few hundred at most, and in the unoptimized builds proc macros usually
-/// get, hashing a path costs more than the rest of a call.
-static CACHE: Mutex<Vec<(OsString, CacheEntry)>> = Mutex::new(Vec::new());
+static CACHE: Mutex<PerCrate<CacheEntry>> = Mutex::new(PerCrate::new());
 
 /// The context of the crate at `manifest_dir`, from this process's cache when it is still
 /// current, resolved (with [`BuildEnvironment::from_process`]) otherwise. Failures are not
@@ -183,25 +177,18 @@ pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
     // A panic while holding the lock cannot leave a half-written entry (entries are replaced
     // whole), so a poisoned cache is still sound.
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    let position = cache
-        .iter()
-        .position(|(key, _)| key.as_os_str() == manifest_dir.as_os_str());
-    if let Some(position) = position {
-        let entry = &mut cache[position].1;
+    if let Some(entry) = cache.get_mut(manifest_dir) {
         if entry.is_current() {
             return Ok(Arc::clone(&entry.context));
         }
-        cache.swap_remove(position);
     }
     let environment = BuildEnvironment::from_process();
     let context = load_crate_context(manifest_dir, &environment, SystemTime::now())?;
     if context.tag.is_err() {
         return Ok(Arc::new(context));
     }
-    let entry = CacheEntry::new(context, environment);
-    let context = Arc::clone(&entry.context);
-    cache.push((manifest_dir.as_os_str().to_owned(), entry));
-    Ok(context)
+    let entry = cache.insert(manifest_dir, CacheEntry::new(context, environment));
+    Ok(Arc::clone(&entry.context))
 }
 
 #[cfg(test)]

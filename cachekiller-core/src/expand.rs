@@ -265,9 +265,7 @@ mod tests {
     fn git_tag() -> ResolvedTag {
         ResolvedTag {
             value: "89abcdef0123456789abcdef0123456789abcdef".into(),
-            source: TagSource::Git {
-                repository_root: PathBuf::from("/w"),
-            },
+            source: TagSource::Git,
             tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
             tracked_environment: vec!["CACHEKILLER_TAG"],
             rebuild_always: false,

@@ -106,11 +106,7 @@ pub fn read_git_revision(start: &Path, environment: &GitEnvironment) -> Result<V
         } => id_hex,
         GitHead::Branch { id_hex: None, .. } => return Ok(VcsLookup::NoRevision { watch }),
     };
-    Ok(VcsLookup::Revision(VcsRevision {
-        id_hex,
-        repository_root: checkout.work_tree.unwrap_or(checkout.git_dir),
-        watch,
-    }))
+    Ok(VcsLookup::Revision(VcsRevision { id_hex, watch }))
 }
 
 fn read_checkout(start: &Path, environment: &GitEnvironment) -> Result<Option<GitCheckout>> {

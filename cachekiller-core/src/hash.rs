@@ -150,11 +150,24 @@ pub fn cached_digest(path: &Path, stamp: FileStamp, algorithm: DigestAlgorithm) 
     Ok(digest)
 }
 
+/// Lower-case hex of `bytes` (a table lookup per nibble: `write!` per byte is slow in the
+/// unoptimized builds proc macros usually get, and content-mode calls format a digest each).
+/// Revision ids are formatted with it too.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0F)]));
+    }
+    hex
+}
+
 /// The content tag: the first `hash_length` hex characters of `digest` (all of them if it is
 /// shorter, as the seed's `[:ACCURACY]`).
 #[must_use]
 pub fn content_tag(digest: &[u8], hash_length: usize) -> String {
-    let mut hex = crate::vcs::to_hex(digest);
+    let mut hex = to_hex(digest);
     hex.truncate(hash_length);
     hex
 }

@@ -1,18 +1,21 @@
 //! # cachekiller-core
 //!
-//! Everything behind the `cdnstatic!` and `cdntag!` macros of `cachekiller-macros`, as a plain
-//! library: choosing the tag (`CACHEKILLER_TAG`, the git HEAD, the Mercurial working parent or
-//! the build date), reading the configuration from `Cargo.toml`, and composing cache-busting
-//! URLs such as `/static/app.css?tag=1f3a9c0d2b7e4a`.
+//! Everything behind the `cdnstatic!`, `cdntag!` and `cdnintegrity!` macros of
+//! `cachekiller-macros`, as a plain library: choosing the tag (`CACHEKILLER_TAG`, the git HEAD,
+//! the Mercurial working parent or the build date), content hashes and integrity digests,
+//! reading the configuration from `Cargo.toml`, and composing cache-busting URLs such as
+//! `/static/app.css?tag=1f3a9c0d2b7e4a`.
 //!
-//! The macros call [`expand::expand_static_url`] and [`expand::expand_tag`]; a program that
-//! wants the same URLs at run time can call [`url::join_static_url`] with a tag of its own, and
-//! a server decides how long its static responses may be cached with
-//! [`cache_policy::cache_control_for`].
+//! What a program calls at run time is public and documented: [`url::join_static_url`] makes
+//! the same URLs with a tag of its own, and [`cache_policy::cache_control_for`] decides how long
+//! a static response may be cached. The rest is the macros' support, public so that they can
+//! call it but hidden from the docs and not covered by semantic versioning; the macros pin
+//! this crate exactly.
 //!
-//! The default feature `resolve` brings the compile-time side (git2, toml, the hashers). With
-//! `default-features = false` only [`url`], [`cache_policy`], [`date`] and [`error`] remain, with
-//! no dependencies: what a server needs at run time.
+//! Features: `resolve` (default) brings the compile-time side (toml, the hashers); `git2`
+//! (default) reads git repositories with libgit2 instead of running `git`. With
+//! `default-features = false` only [`url`], [`cache_policy`] and [`error`] remain, with no
+//! dependencies: what a server needs at run time.
 //!
 //! ```
 //! use cachekiller_core::url::join_static_url;
@@ -23,39 +26,56 @@
 
 pub mod cache_policy;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod config;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod context;
+#[doc(hidden)]
 pub mod date;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod environment;
 pub mod error;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod expand;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod file_stamp;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod git;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod hash;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod manifest;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod mercurial;
 #[cfg(feature = "resolve")]
+mod per_crate;
+#[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod rebuild_marker;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod static_files;
 #[cfg(feature = "resolve")]
 mod suggest;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod tag;
 #[cfg(all(test, feature = "resolve"))]
 mod test_support;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod tracking;
 pub mod url;
 #[cfg(feature = "resolve")]
+#[doc(hidden)]
 pub mod vcs;
 
 pub use error::{ConfigOrigin, Error, Result};

@@ -12,7 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::vcs::{to_hex, RevisionWatch, VcsLookup, VcsRevision};
+use crate::hash::to_hex;
+use crate::vcs::{RevisionWatch, VcsLookup, VcsRevision};
 
 const DIRSTATE_V2_MARKER: &[u8] = b"dirstate-v2\n";
 const NODE_ID_LENGTH: usize = 20;
@@ -100,7 +101,6 @@ pub fn read_mercurial_revision(start: &Path) -> Result<VcsLookup> {
     match parse_dirstate_first_parent(&head).map_err(unreadable)? {
         Some(node) => Ok(VcsLookup::Revision(VcsRevision {
             id_hex: to_hex(&node),
-            repository_root: root,
             watch,
         })),
         None => Ok(VcsLookup::NoRevision { watch }),
@@ -112,13 +112,6 @@ mod tests {
     use super::*;
     use crate::test_support::{hg, hg_working_parent};
 
-    fn revision(lookup: VcsLookup) -> VcsRevision {
-        match lookup {
-            VcsLookup::Revision(revision) => revision,
-            other => panic!("expected a revision, found {other:?}"),
-        }
-    }
-
     #[test]
     fn reads_the_working_parent_like_hg_id_after_commit_and_update() {
         let repo = tempfile::tempdir().unwrap();
@@ -129,7 +122,9 @@ mod tests {
         hg(repo.path(), &["commit", "-q", "-m", "two"]);
         std::fs::create_dir(repo.path().join("sub")).unwrap();
 
-        let newest = revision(read_mercurial_revision(&repo.path().join("sub")).unwrap());
+        let newest = read_mercurial_revision(&repo.path().join("sub"))
+            .unwrap()
+            .into_revision();
         assert_eq!(newest.id_hex, hg_working_parent(repo.path()));
         assert_eq!(newest.watch.files, [repo.path().join(".hg/dirstate")]);
         assert!(!newest.watch.rebuild_always);
@@ -140,11 +135,15 @@ mod tests {
         std::fs::write(repo.path().join("b.txt"), "branch").unwrap();
         hg(repo.path(), &["commit", "-q", "-A", "-m", "second head"]);
         hg(repo.path(), &["update", "-q", "-r", "1"]);
-        let older = revision(read_mercurial_revision(repo.path()).unwrap());
+        let older = read_mercurial_revision(repo.path())
+            .unwrap()
+            .into_revision();
         assert_eq!(older.id_hex, hg_working_parent(repo.path()));
         assert_eq!(older.id_hex, newest.id_hex);
         hg(repo.path(), &["update", "-q", "-r", "2"]);
-        let other_head = revision(read_mercurial_revision(repo.path()).unwrap());
+        let other_head = read_mercurial_revision(repo.path())
+            .unwrap()
+            .into_revision();
         assert_eq!(other_head.id_hex, hg_working_parent(repo.path()));
         assert_ne!(other_head.id_hex, newest.id_hex);
     }
@@ -176,7 +175,10 @@ mod tests {
         .unwrap();
 
         assert_eq!(
-            revision(read_mercurial_revision(repo.path()).unwrap()).id_hex,
+            read_mercurial_revision(repo.path())
+                .unwrap()
+                .into_revision()
+                .id_hex,
             expected
         );
     }

@@ -19,16 +19,10 @@ use crate::vcs::{RevisionWatch, VcsLookup};
 pub enum TagSource {
     /// `CACHEKILLER_TAG`.
     EnvironmentVariable,
-    /// The HEAD commit of the git repository with this work tree.
-    Git {
-        /// The repository's work tree.
-        repository_root: PathBuf,
-    },
-    /// The working parent of the Mercurial repository at this root.
-    Mercurial {
-        /// The directory holding `.hg`.
-        repository_root: PathBuf,
-    },
+    /// The checked-out commit of the enclosing git repository.
+    Git,
+    /// The working parent of the enclosing Mercurial repository.
+    Mercurial,
     /// The build date (`SOURCE_DATE_EPOCH` if set, else the clock).
     BuildDate,
 }
@@ -58,7 +52,7 @@ impl ResolvedTag {
     #[must_use]
     pub fn cut(&self, tag_length: usize) -> &str {
         match self.source {
-            TagSource::Git { .. } | TagSource::Mercurial { .. } => {
+            TagSource::Git | TagSource::Mercurial => {
                 &self.value[..tag_length.min(self.value.len())]
             }
             TagSource::EnvironmentVariable | TagSource::BuildDate => &self.value,
@@ -81,10 +75,10 @@ impl Vcs {
         }
     }
 
-    fn source(self, repository_root: PathBuf) -> TagSource {
+    fn source(self) -> TagSource {
         match self {
-            Vcs::Git => TagSource::Git { repository_root },
-            Vcs::Mercurial => TagSource::Mercurial { repository_root },
+            Vcs::Git => TagSource::Git,
+            Vcs::Mercurial => TagSource::Mercurial,
         }
     }
 }
@@ -129,7 +123,7 @@ pub fn resolve_tag(
             VcsLookup::Revision(revision) => {
                 watch.files.extend(revision.watch.files);
                 watch.rebuild_always |= revision.watch.rebuild_always;
-                found = Some((revision.id_hex, vcs.source(revision.repository_root)));
+                found = Some((revision.id_hex, vcs.source()));
                 break;
             }
         }
@@ -193,7 +187,7 @@ mod tests {
             tag.tracked_environment,
             [TAG_VARIABLE, "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"]
         );
-        assert!(matches!(tag.source, TagSource::Git { .. }));
+        assert!(tag.source == TagSource::Git);
     }
 
     #[test]
@@ -238,7 +232,7 @@ mod tests {
         .unwrap();
         let expected = run("hg", directory.path(), &["id", "-i", "--debug"]);
         assert_eq!(tag.value, expected.trim_end_matches('+'));
-        assert!(matches!(tag.source, TagSource::Mercurial { .. }));
+        assert!(tag.source == TagSource::Mercurial);
     }
 
     #[test]

@@ -21,11 +21,11 @@
 //! with many call sites is rebuilt and every site shows the new tag.
 
 use std::collections::HashSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
+use crate::per_crate::PerCrate;
 
 /// What an expansion must make cargo watch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,8 +70,7 @@ struct Emitted {
     environment: HashSet<&'static str>,
 }
 
-/// By manifest dir, searched by comparing bytes, as the context cache.
-static EMITTED: Mutex<Vec<(OsString, Emitted)>> = Mutex::new(Vec::new());
+static EMITTED: Mutex<PerCrate<Emitted>> = Mutex::new(PerCrate::new());
 
 /// What an expansion for the crate at `manifest_dir` must still emit: of `shared` and
 /// `own_file`, what no earlier expansion for the crate emitted in this process. Records it as
@@ -82,14 +81,7 @@ pub fn not_yet_tracked(
     own_file: Option<&Path>,
 ) -> Tracking {
     let mut ledger = EMITTED.lock().unwrap_or_else(PoisonError::into_inner);
-    let found = ledger
-        .iter()
-        .position(|(key, _)| key.as_os_str() == manifest_dir.as_os_str());
-    let position = found.unwrap_or_else(|| {
-        ledger.push((manifest_dir.as_os_str().to_owned(), Emitted::default()));
-        ledger.len() - 1
-    });
-    let emitted = &mut ledger[position].1;
+    let emitted = ledger.get_or_insert_with(manifest_dir, Emitted::default);
     let mut new = Tracking::default();
     if !emitted.shared.iter().any(|seen| Arc::ptr_eq(seen, shared)) {
         emitted.shared.push(Arc::clone(shared));

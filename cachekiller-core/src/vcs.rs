@@ -23,8 +23,6 @@ pub struct VcsRevision {
     /// The full revision id in lower-case hex (40 characters for git SHA-1 and Mercurial, 64
     /// for git SHA-256).
     pub id_hex: String,
-    /// The repository root (the work tree of git, the directory holding `.hg`).
-    pub repository_root: PathBuf,
     /// What changes whenever the checked-out revision changes.
     pub watch: RevisionWatch,
 }
@@ -52,14 +50,13 @@ impl RevisionWatch {
     }
 }
 
-/// Lower-case hex of `bytes` (a table lookup per nibble: `write!` per byte is slow in the
-/// unoptimized builds proc macros usually get, and content-mode calls format a digest each).
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(byte & 0x0F)]));
+#[cfg(test)]
+impl VcsLookup {
+    /// The revision, for tests that expect one.
+    pub(crate) fn into_revision(self) -> VcsRevision {
+        match self {
+            VcsLookup::Revision(revision) => revision,
+            other => panic!("expected a revision, found {other:?}"),
+        }
     }
-    hex
 }

@@ -198,12 +198,7 @@ impl ScratchCrate {
             "cargo build of {} succeeded",
             self.name
         );
-        // With --message-format=json the diagnostics are on stdout, rendered in each message.
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter_map(|message| message["message"]["rendered"].as_str().map(str::to_owned))
-            .collect()
+        rendered_diagnostics(&output)
     }
 
     /// Builds, asserting success, and reports whether the crate was rebuilt.

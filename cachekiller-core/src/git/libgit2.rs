@@ -6,7 +6,7 @@ use git2::{ErrorCode, Repository};
 
 use super::{GitCheckout, GitHead, ReadFailure};
 use crate::environment::GitEnvironment;
-use crate::vcs::to_hex;
+use crate::hash::to_hex;
 
 /// Reads the checkout enclosing `start`, or the one `GIT_DIR` names.
 pub(super) fn read(start: &Path, environment: &GitEnvironment) -> Result<GitCheckout, ReadFailure> {

@@ -4,15 +4,10 @@ use super::*;
 use crate::test_support::{assert_git_at_least, assert_outside_any_repository, git, git_with_env};
 use crate::vcs::VcsRevision;
 
-fn revision(lookup: VcsLookup) -> VcsRevision {
-    match lookup {
-        VcsLookup::Revision(revision) => revision,
-        other => panic!("expected a revision, found {other:?}"),
-    }
-}
-
 fn read(start: &Path) -> VcsRevision {
-    revision(read_git_revision(start, &GitEnvironment::default()).unwrap())
+    read_git_revision(start, &GitEnvironment::default())
+        .unwrap()
+        .into_revision()
 }
 
 fn init(directory: &Path, args: &[&str]) {
@@ -313,9 +308,10 @@ fn git_dir_work_tree_and_common_dir_are_honoured_as_git_honours_them() {
     assert!(!work_tree.join(".git").exists());
     let expected = git_with_env(&work_tree, &environment, &["rev-parse", "HEAD"]);
 
-    let found = revision(read_git_revision(&work_tree, &environment).unwrap());
+    let found = read_git_revision(&work_tree, &environment)
+        .unwrap()
+        .into_revision();
     assert_eq!(found.id_hex, expected);
-    assert_eq!(found.repository_root, work_tree);
     assert!(found.watch.files.contains(&git_dir.join("HEAD")));
     assert_eq!(
         read_git_revision(&work_tree, &GitEnvironment::default()).unwrap(),
@@ -334,7 +330,9 @@ fn git_dir_work_tree_and_common_dir_are_honoured_as_git_honours_them() {
         work_tree: Some(root.path().join("side")),
         common_dir: Some(main.join(".git")),
     };
-    let found = revision(read_git_revision(&work_tree, &with_common_dir).unwrap());
+    let found = read_git_revision(&work_tree, &with_common_dir)
+        .unwrap()
+        .into_revision();
     assert_eq!(
         found.id_hex,
         git(&root.path().join("side"), &["rev-parse", "HEAD"])
