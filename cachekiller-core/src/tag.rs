@@ -172,6 +172,19 @@ mod tests {
         directory
     }
 
+    /// A Mercurial repository with one commit, outside any other repository.
+    fn mercurial_repository_with_a_commit() -> tempfile::TempDir {
+        let directory = no_vcs_directory();
+        run("hg", directory.path(), &["init"]);
+        std::fs::write(directory.path().join("a"), "a").unwrap();
+        run(
+            "hg",
+            directory.path(),
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        directory
+    }
+
     #[test]
     fn git_revision_cut_to_the_tag_length() {
         let repo = git_repository_with_a_commit();
@@ -216,14 +229,7 @@ mod tests {
 
     #[test]
     fn mercurial_when_there_is_no_git() {
-        let directory = no_vcs_directory();
-        run("hg", directory.path(), &["init"]);
-        std::fs::write(directory.path().join("a"), "a").unwrap();
-        run(
-            "hg",
-            directory.path(),
-            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
-        );
+        let directory = mercurial_repository_with_a_commit();
         let tag = resolve_tag(
             directory.path(),
             &BuildEnvironment::default(),
@@ -294,14 +300,7 @@ mod tests {
 
     #[test]
     fn an_empty_git_directory_inside_a_mercurial_repository_is_not_a_repository() {
-        let directory = no_vcs_directory();
-        run("hg", directory.path(), &["init"]);
-        std::fs::write(directory.path().join("a"), "a").unwrap();
-        run(
-            "hg",
-            directory.path(),
-            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
-        );
+        let directory = mercurial_repository_with_a_commit();
         std::fs::create_dir(directory.path().join(".git")).unwrap();
         let tag = resolve_tag(
             directory.path(),

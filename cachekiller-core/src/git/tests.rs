@@ -21,6 +21,21 @@ fn commit(directory: &Path, message: &str) {
     git(directory, &["commit", "-q", "--allow-empty", "-m", message]);
 }
 
+/// `root/main`, a repository (made with `init_options`) with a commit, and `root/feature`, its
+/// linked worktree on branch `feature` with a commit of its own.
+fn main_and_feature_worktree(root: &Path, init_options: &[&str]) -> (PathBuf, PathBuf) {
+    let main = root.join("main");
+    init(&main, init_options);
+    commit(&main, "one");
+    git(
+        &main,
+        &["worktree", "add", "-q", "-b", "feature", "../feature"],
+    );
+    let worktree = root.join("feature");
+    commit(&worktree, "on feature");
+    (main, worktree)
+}
+
 #[test]
 fn reads_head_like_git_rev_parse_from_a_subdirectory() {
     let repo = tempfile::tempdir().unwrap();
@@ -104,15 +119,7 @@ fn a_packed_branch_with_reflogs_off_rebuilds_until_the_next_commit() {
 #[test]
 fn a_linked_worktree_tracks_its_own_head_and_the_shared_refs() {
     let repo = tempfile::tempdir().unwrap();
-    let main = repo.path().join("main");
-    init(&main, &[]);
-    commit(&main, "one");
-    git(
-        &main,
-        &["worktree", "add", "-q", "-b", "feature", "../feature"],
-    );
-    let worktree = repo.path().join("feature");
-    commit(&worktree, "on feature");
+    let (main, worktree) = main_and_feature_worktree(repo.path(), &[]);
 
     let found = read(&worktree);
     assert_eq!(found.id_hex, git(&worktree, &["rev-parse", "HEAD"]));
@@ -267,15 +274,7 @@ fn reftable_and_sha256_repositories_read_like_git_rev_parse() {
 fn a_reftable_worktree_tracks_its_own_table_list_too() {
     assert_git_makes_git3_formats();
     let repo = tempfile::tempdir().unwrap();
-    let main = repo.path().join("main");
-    init(&main, &["--ref-format=reftable"]);
-    commit(&main, "one");
-    git(
-        &main,
-        &["worktree", "add", "-q", "-b", "feature", "../feature"],
-    );
-    let worktree = repo.path().join("feature");
-    commit(&worktree, "on feature");
+    let (main, worktree) = main_and_feature_worktree(repo.path(), &["--ref-format=reftable"]);
     let found = read(&worktree);
     assert_eq!(found.id_hex, git(&worktree, &["rev-parse", "HEAD"]));
     assert_eq!(
