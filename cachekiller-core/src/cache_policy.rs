@@ -1,55 +1,81 @@
-//! How long browsers and CDNs may keep a static file, decided from the request URL alone.
+//! How long browsers and CDNs may keep a static response, decided from what the request's tag
+//! says about the bytes that answer it.
 //!
-//! A URL that carries a cachekiller tag names one version of the file forever: the next
-//! version gets another tag. So a tagged request can be cached for a year and marked
-//! `immutable` (browsers then skip even the revalidation on reload). An untagged request
-//! (a link typed by hand, a file referenced from CSS without a tag) must be revalidated, or a
-//! deploy would leave browsers with the old bytes. No web framework is involved: call
-//! [`cache_control_for`] from a middleware of any server (the axum example in
-//! `tests/fixtures/axum-site` does it in a few lines).
+//! A tag names one version of a file: the next version gets another tag. So a response may be
+//! cached for a year and marked `immutable` (browsers then skip even the revalidation on
+//! reload) when, and only when, its tag is the tag of the bytes in it. A well-formed tag is not
+//! enough: in a rolling deploy the new page asks for `app.css?tag=<new>`, a still-old instance
+//! answers with the old bytes, and a year-long header would keep those old bytes under the new
+//! URL in every cache. Any other tag, and no tag, gets `no-cache`: stored, but revalidated.
+//! [`crate::service::StaticFiles`] (feature `service`) makes the decision for every request;
+//! a server of its own can use [`TagVerdict`] and [`query_tag`] the same way.
 
 use crate::url::is_url_unreserved;
 
-/// `Cache-Control` of a tagged static file: a year, shared caches included, never revalidated.
+/// `Cache-Control` of a response whose tag names its bytes: a year, shared caches included,
+/// never revalidated.
 pub const CACHE_CONTROL_TAGGED: &str = "public, max-age=31536000, immutable";
 
-/// `Cache-Control` of an untagged static file: may be stored, but revalidated on every use
-/// (cheap with the `ETag`/`Last-Modified` that static file servers send).
+/// `Cache-Control` of every other static response: may be stored, but revalidated on every
+/// use (cheap with the `ETag`/`Last-Modified` that static file servers send).
 pub const CACHE_CONTROL_UNTAGGED: &str = "no-cache";
 
-/// True if `query` (the part after `?`, without it) carries a cachekiller tag under `param`:
-/// a `param=<tag>` pair, or, for the bare form (`param` empty), a pair that is a tag alone
-/// (`a.css?4e1243`). A tag is non-empty and made of URL-unreserved characters.
-#[must_use]
-pub fn is_tagged(query: &str, param: &str) -> bool {
-    query.split('&').any(|pair| {
-        let tag = if param.is_empty() {
-            Some(pair).filter(|pair| !pair.contains('='))
-        } else {
-            pair.strip_prefix(param)
-                .and_then(|rest| rest.strip_prefix('='))
-        };
-        tag.is_some_and(|tag| !tag.is_empty() && is_url_unreserved(tag))
-    })
+/// What a request's tag says about the bytes that answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagVerdict {
+    /// No tag (a link typed by hand, a file referenced from CSS without one).
+    Untagged,
+    /// The tag is provably the tag of these bytes.
+    Current,
+    /// A tag of other bytes (another deploy's, a future one, a typo), or one that cannot be
+    /// proven here (a revision tag in a debug build).
+    Other,
 }
 
-/// The `Cache-Control` value for a request of a static file whose query is `query` (`None`
-/// without a `?`): [`CACHE_CONTROL_TAGGED`] if it carries a tag under `param` (the `param` the
-/// site's URLs are made with, `"tag"` by default), else [`CACHE_CONTROL_UNTAGGED`].
+impl TagVerdict {
+    /// The `Cache-Control` value: [`CACHE_CONTROL_TAGGED`] for [`TagVerdict::Current`], else
+    /// [`CACHE_CONTROL_UNTAGGED`].
+    ///
+    /// ```
+    /// use cachekiller_core::cache_policy::TagVerdict;
+    ///
+    /// assert_eq!(TagVerdict::Current.cache_control(), "public, max-age=31536000, immutable");
+    /// assert_eq!(TagVerdict::Other.cache_control(), "no-cache");
+    /// ```
+    #[must_use]
+    pub fn cache_control(self) -> &'static str {
+        match self {
+            TagVerdict::Current => CACHE_CONTROL_TAGGED,
+            TagVerdict::Untagged | TagVerdict::Other => CACHE_CONTROL_UNTAGGED,
+        }
+    }
+}
+
+/// The tag in `query` (the part after `?`, without it) under `param`: the value of a
+/// `param=<tag>` pair, or, for the bare form (`param` empty), a pair that is a tag alone
+/// (`a.css?4e1243`). A tag is non-empty and made of URL-unreserved characters; the last
+/// such pair wins, as cachekiller appends its tag after any query already there.
 ///
 /// ```
-/// use cachekiller_core::cache_policy::cache_control_for;
+/// use cachekiller_core::cache_policy::query_tag;
 ///
-/// assert_eq!(cache_control_for(Some("v=2&tag=4b400e3aeb0426"), "tag"), "public, max-age=31536000, immutable");
-/// assert_eq!(cache_control_for(None, "tag"), "no-cache");
+/// assert_eq!(query_tag("v=2&tag=4b400e3aeb0426", "tag"), Some("4b400e3aeb0426"));
+/// assert_eq!(query_tag("4e1243", ""), Some("4e1243"));
+/// assert_eq!(query_tag("v=2", "tag"), None);
 /// ```
 #[must_use]
-pub fn cache_control_for(query: Option<&str>, param: &str) -> &'static str {
-    if query.is_some_and(|query| is_tagged(query, param)) {
-        CACHE_CONTROL_TAGGED
-    } else {
-        CACHE_CONTROL_UNTAGGED
-    }
+pub fn query_tag<'a>(query: &'a str, param: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| {
+            if param.is_empty() {
+                Some(pair).filter(|pair| !pair.contains('='))
+            } else {
+                pair.strip_prefix(param)
+                    .and_then(|rest| rest.strip_prefix('='))
+            }
+        })
+        .rfind(|tag| !tag.is_empty() && is_url_unreserved(tag))
 }
 
 #[cfg(test)]
@@ -58,41 +84,31 @@ mod tests {
     use crate::url::{join_static_url, split_url};
 
     #[test]
-    fn tagged_and_untagged_requests() {
-        // (query, param, tagged)
-        let cases: &[(Option<&str>, &str, bool)] = &[
-            (Some("tag=4b400e3aeb0426"), "tag", true),
-            (Some("v=2&tag=4b400e3aeb0426"), "tag", true),
-            (Some("tag=release-1.2_rc~1"), "tag", true),
-            (Some("v=4b400e"), "v", true),
-            (Some("4e1243"), "", true),
-            (Some("x=1&4e1243"), "", true),
-            (None, "tag", false),
-            (Some(""), "tag", false),
-            (Some("tag="), "tag", false),
-            (Some("tag"), "tag", false),
-            (Some("v=2"), "tag", false),
-            (Some("xtag=4b40"), "tag", false),
-            (Some("tag=a%20b"), "tag", false),
-            (Some("x=1"), "", false),
+    fn the_tag_of_a_query() {
+        // (query, param, tag)
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("tag=4b400e3aeb0426", "tag", Some("4b400e3aeb0426")),
+            ("v=2&tag=4b400e3aeb0426", "tag", Some("4b400e3aeb0426")),
+            ("tag=release-1.2_rc~1", "tag", Some("release-1.2_rc~1")),
+            ("v=4b400e", "v", Some("4b400e")),
+            ("4e1243", "", Some("4e1243")),
+            ("x=1&4e1243", "", Some("4e1243")),
+            ("tag=old&tag=new", "tag", Some("new")),
+            ("", "tag", None),
+            ("tag=", "tag", None),
+            ("tag", "tag", None),
+            ("v=2", "tag", None),
+            ("xtag=4b40", "tag", None),
+            ("tag=a%20b", "tag", None),
+            ("x=1", "", None),
         ];
-        for &(query, param, tagged) in cases {
-            assert_eq!(
-                query.is_some_and(|query| is_tagged(query, param)),
-                tagged,
-                "{query:?} with {param:?}"
-            );
-            let expected = if tagged {
-                CACHE_CONTROL_TAGGED
-            } else {
-                CACHE_CONTROL_UNTAGGED
-            };
-            assert_eq!(cache_control_for(query, param), expected, "{query:?}");
+        for &(query, param, tag) in cases {
+            assert_eq!(query_tag(query, param), tag, "{query:?} with {param:?}");
         }
     }
 
     #[test]
-    fn every_url_cachekiller_makes_is_tagged() {
+    fn every_url_cachekiller_makes_carries_its_tag() {
         for (path, param) in [
             ("a.css", "tag"),
             ("a.css?v=2", "tag"),
@@ -101,12 +117,15 @@ mod tests {
             ("a.css?v=1", "h"),
         ] {
             let url = join_static_url("/static/", path, param, "4b400e3aeb0426");
-            let query = split_url(&url).query;
-            assert_eq!(
-                cache_control_for(query, param),
-                CACHE_CONTROL_TAGGED,
-                "{url}"
-            );
+            let query = split_url(&url).query.unwrap_or_default();
+            assert_eq!(query_tag(query, param), Some("4b400e3aeb0426"), "{url}");
         }
+    }
+
+    #[test]
+    fn only_a_current_tag_is_immutable() {
+        assert_eq!(TagVerdict::Current.cache_control(), CACHE_CONTROL_TAGGED);
+        assert_eq!(TagVerdict::Other.cache_control(), CACHE_CONTROL_UNTAGGED);
+        assert_eq!(TagVerdict::Untagged.cache_control(), CACHE_CONTROL_UNTAGGED);
     }
 }

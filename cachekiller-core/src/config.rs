@@ -47,6 +47,28 @@ impl TagMode {
     }
 }
 
+/// Where `cdnstatic!` puts the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagIn {
+    /// In the query: `app.css?tag=<tag>`, as django-cachekiller.
+    Query,
+    /// In the file name, before the last extension: `app.<tag>.css`, for CDNs and proxies
+    /// that ignore the query string.
+    Name,
+}
+
+impl TagIn {
+    /// The placement named `name` in the configuration (`"query"`, `"name"`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "query" => Some(TagIn::Query),
+            "name" => Some(TagIn::Name),
+            _ => None,
+        }
+    }
+}
+
 /// The effective settings for one macro call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -63,6 +85,8 @@ pub struct Config {
     pub check_files: bool,
     /// What the tag of `cdnstatic!` is made from.
     pub mode: TagMode,
+    /// Where `cdnstatic!` puts the tag.
+    pub tag_in: TagIn,
     /// Hex characters of the content hash kept in the tag (at most 40).
     pub hash_length: usize,
     /// The digest of `cdnintegrity!`.
@@ -78,6 +102,7 @@ impl Default for Config {
             static_dirs: vec!["static".to_owned()],
             check_files: true,
             mode: TagMode::Vcs,
+            tag_in: TagIn::Query,
             hash_length: DEFAULT_HASH_LENGTH,
             algorithm: DigestAlgorithm::Sha384,
         }
@@ -238,6 +263,22 @@ const KEYS: &[Key] = &[
         },
     },
     Key {
+        name: "tag_in",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| {
+            config.tag_in = match value {
+                ConfigValue::String(name) => TagIn::from_name(name),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                "\"query\" (`app.css?tag=<tag>`) or \"name\" (`app.<tag>.css`, for CDNs that ignore \
+                 the query string)"
+                    .to_owned()
+            })?;
+            Ok(())
+        },
+    },
+    Key {
         name: "hash_length",
         places: &[Manifest, StaticUrlMacro],
         set: |config, value| {
@@ -323,6 +364,7 @@ mod tests {
                 "static_dirs",
                 "check_files",
                 "mode",
+                "tag_in",
                 "hash_length"
             ]
         );
@@ -334,6 +376,7 @@ mod tests {
                 "tag_length",
                 "check_files",
                 "mode",
+                "tag_in",
                 "hash_length"
             ]
         );
@@ -385,6 +428,12 @@ mod tests {
             ),
             ("mode", ConfigValue::String("content".into()), None),
             ("mode", ConfigValue::String("git".into()), Some("\"vcs\"")),
+            ("tag_in", ConfigValue::String("name".into()), None),
+            (
+                "tag_in",
+                ConfigValue::String("path".into()),
+                Some("\"query\""),
+            ),
             ("param", ConfigValue::String(String::new()), None),
             (
                 "param",

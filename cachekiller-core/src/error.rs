@@ -165,6 +165,17 @@ pub enum Error {
         /// What the system said.
         reason: String,
     },
+    /// `tag_in = "name"` for an absolute URL, whose file name is not ours to change.
+    TagInNameOfAbsoluteUrl {
+        /// The URL as written.
+        url: String,
+    },
+    /// `tag_in = "name"` with a tag holding a `.` (a `CACHEKILLER_TAG` such as `1.2`), which a
+    /// server could not tell from the file's extension.
+    TagWithDotInName {
+        /// The tag.
+        tag: String,
+    },
     /// A content hash or integrity digest asked of an absolute URL, which is no local file.
     HashOfAbsoluteUrl {
         /// The URL as written.
@@ -322,6 +333,17 @@ impl fmt::Display for Error {
                 formatter,
                 "cannot hash {url:?}: an absolute URL is not a file in the static dirs; \
                  use the default `mode = \"vcs\"` for it"
+            ),
+            Error::TagInNameOfAbsoluteUrl { url } => write!(
+                formatter,
+                "cannot put the tag in the file name of {url:?}: an absolute URL's file name is \
+                 not ours to change; use `tag_in = \"query\"` for it"
+            ),
+            Error::TagWithDotInName { tag } => write!(
+                formatter,
+                "the tag {tag:?} holds a `.`, so in a file name (`tag_in = \"name\"`) it could not \
+                 be told from the extension; set CACHEKILLER_TAG without dots, or use \
+                 `tag_in = \"query\"`"
             ),
             Error::NonUtf8Path { path } => write!(
                 formatter,

@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::{Config, ConfigValue, OptionPlace, TagMode};
+use crate::config::{Config, ConfigValue, OptionPlace, TagIn, TagMode};
 use crate::context::{cached_crate_context, CrateContext};
 use crate::error::{ConfigOrigin, Error, Result};
 use crate::file_stamp::FileStamp;
 use crate::hash::{cached_digest, content_tag, integrity_metadata, DigestAlgorithm};
 use crate::static_files::{static_file_relative_path, FilePurpose};
 use crate::tracking::{not_yet_tracked, Tracking};
-use crate::url::join_static_url;
+use crate::url::{is_absolute_url, join_static_url, join_static_url_tag_in_name, split_url};
 
 /// An option written in a macro call after the path, such as `tag_length = 8`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,8 +145,22 @@ pub fn expand_static_url_in(
             (tag, &context.file_tracking, Some(file))
         }
     };
+    let value = match config.tag_in {
+        TagIn::Query => join_static_url(&config.static_url, path, &config.param, &tag),
+        TagIn::Name => {
+            if is_absolute_url(split_url(path).location) {
+                return Err(Error::TagInNameOfAbsoluteUrl {
+                    url: path.to_owned(),
+                });
+            }
+            if tag.contains('.') {
+                return Err(Error::TagWithDotInName { tag });
+            }
+            join_static_url_tag_in_name(&config.static_url, path, &tag)
+        }
+    };
     Ok(Expansion {
-        value: join_static_url(&config.static_url, path, &config.param, &tag),
+        value,
         shared_tracking: Arc::clone(shared_tracking),
         own_file,
     })
@@ -184,6 +198,37 @@ pub fn expand_integrity_in(
         value: integrity_metadata(&digest, config.algorithm),
         shared_tracking: Arc::clone(&context.file_tracking),
         own_file: Some(file),
+    })
+}
+
+/// What `cdnsettings!()` expands to: the parts of a `service::SiteSettings`, and the tracking
+/// not yet emitted for the crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSettingsOutput {
+    /// The query parameter of the tags.
+    pub param: String,
+    /// The revision tag, as `cdntag!()` gives it.
+    pub revision_tag: String,
+    /// Hex characters of a content tag.
+    pub hash_length: usize,
+    /// What to track next to it.
+    pub tracking: Tracking,
+}
+
+/// Expands `cdnsettings!()` for the crate at `manifest_dir`: what a static file server needs
+/// to check the tags of the crate's URLs.
+///
+/// # Errors
+/// Any error of resolving the crate's context, its tag included.
+pub fn expand_site_settings(manifest_dir: &Path) -> Result<SiteSettingsOutput> {
+    let context = cached_crate_context(manifest_dir)?;
+    let config = &context.config.config;
+    let tag = context.tag.as_ref().map_err(Clone::clone)?;
+    Ok(SiteSettingsOutput {
+        param: config.param.clone(),
+        revision_tag: tag.cut(config.tag_length).to_owned(),
+        hash_length: config.hash_length,
+        tracking: not_yet_tracked(manifest_dir, &context.revision_tracking, None),
     })
 }
 
@@ -248,6 +293,7 @@ mod tests {
     use crate::config::Config;
     use crate::manifest::LoadedConfig;
     use crate::tag::{ResolvedTag, TagSource};
+    use crate::test_support::{openssl_integrity, sha1sum};
 
     /// A context as the git lookup would make it for a crate at `manifest_dir`; the revision
     /// here is an input, not an oracle.
@@ -383,20 +429,10 @@ mod tests {
         (dir, crate_context)
     }
 
-    fn shell(command: &str, directory: &Path) -> String {
-        let output = std::process::Command::new("sh")
-            .args(["-c", command])
-            .current_dir(directory)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{command}");
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
-
     #[test]
     fn content_mode_tags_with_the_files_sha1() {
         let (dir, context) = crate_with_static_files();
-        let sha1 = shell("sha1sum static/css/app.css | cut -c1-40", dir.path());
+        let sha1 = sha1sum(&dir.path().join("static/css/app.css"));
         let mode = option("mode", ConfigValue::String("content".into()));
         let expansion =
             expand_static_url_in(&context, "css/app.css?v=2#top", std::slice::from_ref(&mode))
@@ -430,7 +466,7 @@ mod tests {
             format!("/static/css/app.css?{}", &sha1[..12])
         );
 
-        let binary_sha1 = shell("sha1sum static/img/logo.png | cut -c1-40", dir.path());
+        let binary_sha1 = sha1sum(&dir.path().join("static/img/logo.png"));
         assert_eq!(
             expand_static_url_in(&context, "img/logo.png", std::slice::from_ref(&mode))
                 .unwrap()
@@ -479,28 +515,70 @@ mod tests {
     }
 
     #[test]
+    fn the_tag_in_the_file_name_from_either_source() {
+        let (dir, context) = crate_with_static_files();
+        let name = option("tag_in", ConfigValue::String("name".into()));
+        assert_eq!(
+            expand_static_url_in(&context, "css/app.css?v=2#top", std::slice::from_ref(&name))
+                .unwrap()
+                .value,
+            "/static/css/app.89abcdef012345.css?v=2#top"
+        );
+        let sha1 = &sha1sum(&dir.path().join("static/css/app.css"))[..6];
+        let named_by_content = [
+            name.clone(),
+            option("mode", ConfigValue::String("content".into())),
+        ];
+        assert_eq!(
+            expand_static_url_in(&context, "css/app.css", &named_by_content)
+                .unwrap()
+                .value,
+            format!("/static/css/app.{sha1}.css")
+        );
+        assert_eq!(
+            expand_static_url_in(
+                &context,
+                "https://cdn.example.com/x.js",
+                std::slice::from_ref(&name)
+            ),
+            Err(Error::TagInNameOfAbsoluteUrl {
+                url: "https://cdn.example.com/x.js".into()
+            })
+        );
+        let dotted = ResolvedTag {
+            value: "release-1.2".into(),
+            source: TagSource::EnvironmentVariable,
+            tracked_files: Vec::new(),
+            tracked_environment: vec!["CACHEKILLER_TAG"],
+            rebuild_always: false,
+        };
+        let released = context_in(dir.path(), "/static/", Ok(dotted));
+        assert_eq!(
+            expand_static_url_in(&released, "css/app.css", std::slice::from_ref(&name)),
+            Err(Error::TagWithDotInName {
+                tag: "release-1.2".into()
+            })
+        );
+        assert_eq!(
+            expand_static_url_in(&released, "css/app.css", &[])
+                .unwrap()
+                .value,
+            "/static/css/app.css?tag=release-1.2",
+            "the query form takes any unreserved tag"
+        );
+    }
+
+    #[test]
     fn integrity_of_a_static_file() {
         let (dir, context) = crate_with_static_files();
-        let expected = format!(
-            "sha384-{}",
-            shell(
-                "openssl dgst -sha384 -binary static/css/app.css | base64 -w0",
-                dir.path()
-            )
-        );
+        let expected = openssl_integrity(&dir.path().join("static/css/app.css"), "sha384");
         let expansion = expand_integrity_in(&context, "css/app.css", &[]).unwrap();
         assert_eq!(expansion.value, expected);
         assert_eq!(
             expansion.own_file,
             Some(dir.path().join("static/css/app.css"))
         );
-        let sha512 = format!(
-            "sha512-{}",
-            shell(
-                "openssl dgst -sha512 -binary static/css/app.css | base64 -w0",
-                dir.path()
-            )
-        );
+        let sha512 = openssl_integrity(&dir.path().join("static/css/app.css"), "sha512");
         let algorithm = [option("algorithm", ConfigValue::String("sha512".into()))];
         assert_eq!(
             expand_integrity_in(&context, "css/app.css", &algorithm)

@@ -185,19 +185,9 @@ pub fn integrity_metadata(digest: &[u8], algorithm: DigestAlgorithm) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{openssl_integrity, sha1sum};
     use std::io::Write;
     use std::path::PathBuf;
-    use std::process::Command;
-
-    fn oracle(shell_command: &str, file: &Path) -> String {
-        let output = Command::new("sh")
-            .args(["-c", shell_command, "sh"])
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{shell_command}");
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
 
     /// Text, binary, empty, and larger than any buffer (tens of MB, not a multiple of it).
     fn sample_files(directory: &Path) -> Vec<PathBuf> {
@@ -234,7 +224,7 @@ mod tests {
     fn sha1_tags_match_sha1sum() {
         let directory = tempfile::tempdir().unwrap();
         for file in sample_files(directory.path()) {
-            let sha1sum = oracle("sha1sum \"$1\" | cut -d' ' -f1", &file);
+            let sha1sum = sha1sum(&file);
             let digest = digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
             assert_eq!(content_tag(&digest, 40), sha1sum, "{}", file.display());
             assert_eq!(content_tag(&digest, 6), sha1sum[..6], "{}", file.display());
@@ -252,13 +242,7 @@ mod tests {
                 DigestAlgorithm::Sha512,
             ] {
                 let name = algorithm.name();
-                let expected = format!(
-                    "{name}-{}",
-                    oracle(
-                        &format!("openssl dgst -{name} -binary \"$1\" | base64 -w0"),
-                        &file
-                    )
-                );
+                let expected = openssl_integrity(&file, name);
                 let digest = digest_of_file(&file, algorithm).unwrap();
                 assert_eq!(
                     integrity_metadata(&digest, algorithm),
@@ -282,10 +266,7 @@ mod tests {
         );
         std::fs::write(&file, "two, longer").unwrap();
         let second = cached_digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
-        assert_eq!(
-            content_tag(&second, 40),
-            oracle("sha1sum \"$1\" | cut -d' ' -f1", &file)
-        );
+        assert_eq!(content_tag(&second, 40), sha1sum(&file));
         assert_ne!(first, second);
     }
 

@@ -40,13 +40,13 @@ pub mod error;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod expand;
-#[cfg(feature = "resolve")]
+#[cfg(any(feature = "resolve", feature = "service"))]
 #[doc(hidden)]
 pub mod file_stamp;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod git;
-#[cfg(feature = "resolve")]
+#[cfg(any(feature = "resolve", feature = "service"))]
 #[doc(hidden)]
 pub mod hash;
 #[cfg(feature = "resolve")]
@@ -60,6 +60,8 @@ mod per_crate;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod rebuild_marker;
+#[cfg(feature = "service")]
+pub mod service;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod static_files;

@@ -176,7 +176,7 @@ pub fn load_config(manifest_dir: &Path, environment: &BuildEnvironment) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::TagMode;
+    use crate::config::{TagIn, TagMode};
     use crate::hash::DigestAlgorithm;
     use std::fs;
 
@@ -201,6 +201,7 @@ mod tests {
                 static_dirs: vec!["static".into()],
                 check_files: true,
                 mode: TagMode::Vcs,
+                tag_in: TagIn::Query,
                 hash_length: 6,
                 algorithm: DigestAlgorithm::Sha384,
             }
@@ -392,7 +393,7 @@ mod tests {
             format!(
                 "unknown cachekiller option `static-url` in [package.metadata.cachekiller] of {}: \
                  did you mean `static_url`? (expected one of `static_url`, `param`, `tag_length`, \
-                 `static_dirs`, `check_files`, `mode`, `hash_length`)",
+                 `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`)",
                 manifest.display()
             )
         );

@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use crate::error::{Error, Result};
 use crate::file_stamp::FileStamp;
 use crate::suggest::closest;
-use crate::url::{is_absolute_url, is_plain_relative_path, split_url};
+use crate::url::{is_absolute_url, is_plain_relative_path, percent_decode, split_url};
 
 /// How many files the "did you mean" search looks at (nearest first) before giving up on a
 /// suggestion: the listing is made once per crate, so a large `node_modules` costs once.
@@ -66,29 +66,6 @@ pub fn static_file_relative_path(url_path: &str) -> Result<Option<Cow<'_, str>>>
         Cow::Borrowed(location) => Cow::Borrowed(location.trim_start_matches('/')),
         Cow::Owned(ref decoded) => Cow::Owned(decoded.trim_start_matches('/').to_owned()),
     }))
-}
-
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits stands for itself, as
-/// [`crate::url::join_static_url`] encodes it.
-fn percent_decode(text: &str) -> std::result::Result<String, String> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escape = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        if let Some(byte) = escape {
-            decoded.push(byte);
-            index += 3;
-        } else {
-            decoded.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8(decoded).map_err(|_| "its percent escapes do not decode to UTF-8".to_owned())
 }
 
 /// The static dirs of a crate: as configured, absolute, and resolved (symlinks followed), with

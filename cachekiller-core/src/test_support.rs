@@ -98,6 +98,26 @@ pub fn assert_git_at_least(major: u32, minor: u32, for_what: &str) {
     );
 }
 
+/// The full hex SHA-1 of `file`, from `sha1sum`.
+pub fn sha1sum(file: &Path) -> String {
+    let output = run(
+        "sha1sum",
+        Path::new("/"),
+        &[file.to_str().expect("a UTF-8 test path")],
+    );
+    output[..40].to_owned()
+}
+
+/// Subresource integrity metadata from openssl: `<algorithm>-<base64 of the digest>`.
+pub fn openssl_integrity(file: &Path, algorithm: &str) -> String {
+    let script = format!("openssl dgst -{algorithm} -binary \"$1\" | base64 -w0");
+    let file = file.to_str().expect("a UTF-8 test path");
+    format!(
+        "{algorithm}-{}",
+        run("sh", Path::new("/"), &["-c", &script, "sh", file])
+    )
+}
+
 /// `hg args…` with a fixed user name.
 pub fn hg(directory: &Path, args: &[&str]) -> String {
     let mut full = vec!["--config", "ui.username=Test <test@example.com>"];

@@ -200,39 +200,155 @@ pub fn join_static_url(static_url: &str, path: &str, param: &str, tag: &str) -> 
         return url;
     }
     let parts = split_url(path);
-    let mut url =
-        String::with_capacity(static_url.len() + path.len() + param.len() + tag.len() + 8);
+    compose(static_url, parts, parts.location, Some((param, tag)))
+}
 
-    if is_absolute_url(parts.location) {
-        percent_encode(parts.location, PATH_SAFE, &mut url);
+/// The URL of `path` with the tag in its file name, before the last extension:
+/// `css/app.css` gives `<static_url>css/app.<tag>.css`, `js/jquery.min.js` gives
+/// `…/jquery.min.<tag>.js`, a name without extension gets `.<tag>` at its end. A query and a
+/// fragment are kept. For CDNs and proxies that ignore the query string (`CloudFront` by
+/// default, many caching proxies), where `app.css?tag=new` would be answered with the bytes
+/// cached for `app.css?tag=old`.
+///
+/// `path` must be relative (an absolute URL's file name is not ours to change); the macros
+/// refuse absolute URLs in this form before calling it.
+///
+/// ```
+/// use cachekiller_core::url::join_static_url_tag_in_name;
+///
+/// assert_eq!(join_static_url_tag_in_name("/static/", "icons.svg#home", "4b400e"),
+///            "/static/icons.4b400e.svg#home");
+/// assert_eq!(join_static_url_tag_in_name("/static/", "js/jquery.min.js?v=2", "4b400e"),
+///            "/static/js/jquery.min.4b400e.js?v=2");
+/// ```
+#[must_use]
+pub fn join_static_url_tag_in_name(static_url: &str, path: &str, tag: &str) -> String {
+    let parts = split_url(path);
+    let location = tag_in_file_name(parts.location.trim_start_matches('/'), tag);
+    compose(static_url, parts, &location, None)
+}
+
+/// `location` with `tag` put in its file name (the part after the last `/`): before the last
+/// `.` that does not start the name, else at the end.
+#[must_use]
+pub fn tag_in_file_name(location: &str, tag: &str) -> String {
+    let name_start = location.rfind('/').map_or(0, |slash| slash + 1);
+    let name = &location[name_start..];
+    match name.rfind('.').filter(|&dot| dot > 0) {
+        Some(dot) => format!(
+            "{}{}.{tag}{}",
+            &location[..name_start],
+            &name[..dot],
+            &name[dot..]
+        ),
+        None => format!("{location}.{tag}"),
+    }
+}
+
+/// The ways `path` (a request path, as sent) can be read as a file-name-tagged path: each is
+/// the path without the tag, and the tag. `app.4b400e.css` gives `app.css` with `4b400e`;
+/// `LICENSE.4b400e` gives `LICENSE` with `4b400e`; `jquery.min.js` gives `jquery.js` with
+/// `min` too, which is why a server must prefer a file that exists under the name as sent. A tag is
+/// one non-empty run of URL-unreserved characters without a dot, and each reading is checked
+/// by putting the tag back with [`tag_in_file_name`].
+pub fn untag_file_name(path: &str) -> impl Iterator<Item = (String, &str)> {
+    let name_start = path.rfind('/').map_or(0, |slash| slash + 1);
+    let name = &path[name_start..];
+    let last_dot = name.rfind('.').filter(|&dot| dot > 0);
+    let before_extension = last_dot.and_then(|extension| {
+        let tag_start = name[..extension].rfind('.').filter(|&dot| dot > 0)? + 1;
+        let untagged = format!(
+            "{}{}{}",
+            &path[..name_start],
+            &name[..tag_start - 1],
+            &name[extension..]
+        );
+        Some((untagged, &name[tag_start..extension]))
+    });
+    let at_end = last_dot.map(|dot| (path[..name_start + dot].to_owned(), &name[dot + 1..]));
+    before_extension
+        .into_iter()
+        .chain(at_end)
+        .filter(move |(untagged, tag)| {
+            !tag.is_empty()
+                && !tag.contains('.')
+                && is_url_unreserved(tag)
+                && tag_in_file_name(untagged, tag) == path
+        })
+}
+
+/// The URL: `static_url` (unless the location is absolute), `location` encoded, the query kept
+/// and `param=tag` appended to it when given, the fragment last.
+fn compose(
+    static_url: &str,
+    parts: UrlParts<'_>,
+    location: &str,
+    query_tag: Option<(&str, &str)>,
+) -> String {
+    let mut url = String::with_capacity(static_url.len() + location.len() + 32);
+    if is_absolute_url(location) {
+        percent_encode(location, PATH_SAFE, &mut url);
     } else {
         percent_encode(static_url, PATH_SAFE, &mut url);
         if !static_url.ends_with('/') {
             url.push('/');
         }
-        percent_encode(parts.location.trim_start_matches('/'), PATH_SAFE, &mut url);
+        percent_encode(location.trim_start_matches('/'), PATH_SAFE, &mut url);
     }
 
-    url.push('?');
-    if let Some(query) = parts.query {
-        // `a.css?` and `a.css?v=2&` must not give `?&tag=` or `&&tag=`.
-        let query = query.trim_end_matches('&');
-        if !query.is_empty() {
-            percent_encode(query, QUERY_SAFE, &mut url);
+    // `a.css?` and `a.css?v=2&` must not give `?&tag=` or `&&tag=`.
+    let query = parts
+        .query
+        .map(|query| query.trim_end_matches('&'))
+        .filter(|query| !query.is_empty());
+    if query.is_some() || query_tag.is_some() {
+        url.push('?');
+    }
+    if let Some(query) = query {
+        percent_encode(query, QUERY_SAFE, &mut url);
+    }
+    if let Some((param, tag)) = query_tag {
+        if query.is_some() {
             url.push('&');
         }
+        if !param.is_empty() {
+            percent_encode(param, PATH_SAFE, &mut url);
+            url.push('=');
+        }
+        percent_encode(tag, PATH_SAFE, &mut url);
     }
-    if !param.is_empty() {
-        percent_encode(param, PATH_SAFE, &mut url);
-        url.push('=');
-    }
-    percent_encode(tag, PATH_SAFE, &mut url);
 
     if let Some(fragment) = parts.fragment {
         url.push('#');
         percent_encode(fragment, QUERY_SAFE, &mut url);
     }
     url
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stands for itself, as
+/// [`join_static_url`] encodes it.
+///
+/// # Errors
+/// A description if the decoded bytes are not UTF-8.
+pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escape = (bytes[index] == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escape {
+            decoded.push(byte);
+            index += 3;
+        } else {
+            decoded.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| "its percent escapes do not decode to UTF-8".to_owned())
 }
 
 /// True if `text` consists only of RFC 3986 unreserved characters, so that it can stand anywhere
@@ -248,6 +364,73 @@ mod tests {
     use super::*;
 
     const TAG: &str = "0123456789abcd";
+
+    #[test]
+    fn the_tag_in_the_file_name() {
+        // (path, URL with the tag in the name)
+        #[rustfmt::skip]
+        let cases: &[(&str, &str)] = &[
+            ("css/app.css", "/static/css/app.4b400e.css"),
+            ("js/jquery.min.js", "/static/js/jquery.min.4b400e.js"),
+            ("LICENSE", "/static/LICENSE.4b400e"),
+            (".htaccess", "/static/.htaccess.4b400e"),
+            ("dir.d/file", "/static/dir.d/file.4b400e"),
+            ("icons.svg#home", "/static/icons.4b400e.svg#home"),
+            ("a.css?v=2", "/static/a.4b400e.css?v=2"),
+            ("a.css?", "/static/a.4b400e.css"),
+            ("/a.css", "/static/a.4b400e.css"),
+            ("my file.css", "/static/my%20file.4b400e.css"),
+        ];
+        for &(path, expected) in cases {
+            assert_eq!(
+                join_static_url_tag_in_name("/static/", path, "4b400e"),
+                expected,
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tagged_file_name_read_back() {
+        // (request path, readings in order)
+        #[rustfmt::skip]
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("/css/app.4b400e.css", &[("/css/app.css", "4b400e")]),
+            ("/js/jquery.min.4b400e.js", &[("/js/jquery.min.js", "4b400e")]),
+            ("/js/jquery.min.js", &[("/js/jquery.js", "min")]),
+            ("/LICENSE.4b400e", &[("/LICENSE", "4b400e")]),
+            ("/.htaccess.4b400e", &[("/.htaccess", "4b400e")]),
+            ("/app.css", &[("/app", "css")]),
+            ("/app", &[]),
+            ("/.htaccess", &[]),
+            ("/app..css", &[]),
+            ("/dir.d/file", &[]),
+            ("/app.a%20b.css", &[]),
+        ];
+        for &(path, expected) in cases {
+            let readings: Vec<(String, &str)> = untag_file_name(path).collect();
+            let expected: Vec<(String, &str)> = expected
+                .iter()
+                .map(|&(untagged, tag)| (untagged.to_owned(), tag))
+                .collect();
+            assert_eq!(readings, expected, "{path}");
+        }
+        // Every name-form URL reads back to its path and tag.
+        for path in [
+            "css/app.css",
+            "js/jquery.min.js",
+            "LICENSE",
+            ".htaccess",
+            "a/b.c/d.e",
+        ] {
+            let tagged = tag_in_file_name(path, "0123abcd");
+            assert!(
+                untag_file_name(&tagged)
+                    .any(|(untagged, tag)| untagged == path && tag == "0123abcd"),
+                "{path}"
+            );
+        }
+    }
 
     #[test]
     fn plain_relative_paths() {

@@ -29,8 +29,10 @@ use std::path::PathBuf;
 
 use cachekiller_core::config::ConfigValue;
 use cachekiller_core::expand::{
-    expand_integrity, expand_static_url, expand_tag, CallOption, MacroOutput,
+    expand_integrity, expand_site_settings, expand_static_url, expand_tag, CallOption, MacroOutput,
+    SiteSettingsOutput,
 };
+use cachekiller_core::tracking::Tracking;
 use cachekiller_core::{ConfigOrigin, Error};
 use proc_macro::{TokenStream, TokenTree};
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -326,12 +328,17 @@ fn emit(
         return TokenTree::Literal(proc_macro::Literal::string(&output.value)).into();
     }
     let value = LitStr::new(&output.value, Span::call_site());
-    let tracked_files = match output.tracking.file_strings() {
-        Ok(files) => files,
-        Err(error) => return compile_error(&error, argument_span, options).into(),
-    };
-    let tracked_environment = &output.tracking.environment;
-    quote! {
+    with_tracking(&output.tracking, &quote!(#value))
+        .unwrap_or_else(|error| compile_error(&error, argument_span, options))
+        .into()
+}
+
+/// `{ <tracking items> <value> }`: the tracking makes cargo rebuild the crate when what the
+/// value was read from changes.
+fn with_tracking(tracking: &Tracking, value: &TokenStream2) -> Result<TokenStream2, Error> {
+    let tracked_files = tracking.file_strings()?;
+    let tracked_environment = &tracking.environment;
+    Ok(quote! {
         {
             // rustc records these in the crate's dep-info, so cargo rebuilds it when the
             // repository's HEAD moves, a hashed file or a manifest changes, or one of these
@@ -340,8 +347,50 @@ fn emit(
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#tracked_environment);)*
             #value
         }
+    })
+}
+
+/// The settings a static file server needs to check the tags of the URLs this crate's
+/// `cdnstatic!` calls make, as a `cachekiller_core::service::SiteSettings` (the crate must
+/// depend on `cachekiller-core` with its `service` feature): the query parameter, the
+/// revision tag, the content hash length, and whether this is a release build. Read from the
+/// same configuration and tag as `cdnstatic!`, so a change of `tag_in`, `mode` or `param` in
+/// the manifest needs no change in the server's code.
+///
+/// ```ignore
+/// let static_files = cachekiller_core::service::StaticFiles::new("static", cdnsettings!());
+/// ```
+#[proc_macro]
+pub fn cdnsettings(input: TokenStream) -> TokenStream {
+    if let Some(token) = input.into_iter().next() {
+        return syn::Error::new(
+            token.span().into(),
+            "cdnsettings! takes no arguments: it reads the crate's configuration",
+        )
+        .to_compile_error()
+        .into();
     }
-    .into()
+    let output = match manifest_dir().and_then(|manifest_dir| expand_site_settings(&manifest_dir)) {
+        Ok(output) => output,
+        Err(error) => return compile_error(&error, Span::call_site(), &[]).into(),
+    };
+    let SiteSettingsOutput {
+        param,
+        revision_tag,
+        hash_length,
+        tracking,
+    } = output;
+    let settings = quote! {
+        ::cachekiller_core::service::SiteSettings::new(
+            #param,
+            #revision_tag,
+            #hash_length,
+            !::core::cfg!(debug_assertions),
+        )
+    };
+    with_tracking(&tracking, &settings)
+        .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))
+        .into()
 }
 
 fn compile_error(error: &Error, argument_span: Span, options: &[MacroOption]) -> TokenStream2 {

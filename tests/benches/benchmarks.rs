@@ -19,6 +19,9 @@
 //!   the same crate with a plain `include_bytes!` of it;
 //! - `cold`: building `cachekiller-macros` and its dependencies from scratch vs `syn` +
 //!   `quote` + `proc-macro2` alone (and `git2` alone, and the macros without libgit2);
+//! - `serving`: requests per second of cachekiller's `StaticFiles` vs bare tower-http
+//!   `ServeDir` on the same files (a tagged stylesheet, a tagged 1 MB image, an untagged file,
+//!   a conditional request answered 304), release builds under axum, loaded with `wrk`;
 //! - `typos`: a crate with 20,000 files in `static/node_modules` and 50 calls, of which 0, 1
 //!   or 50 name a missing file (each a compile error with a "did you mean" search).
 #![allow(missing_docs, clippy::cast_precision_loss)]
@@ -908,6 +911,198 @@ fn compile_memory(report: &mut Report) {
 }
 
 // ---------------------------------------------------------------------------------------
+// serving
+
+/// The server both services run in: axum, one worker thread, the service mounted at
+/// `/static`; `ours` or `servedir` as the first argument.
+const SERVING_MAIN: &str = r#"use cachekiller_core::service::{SiteSettings, StaticFiles};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() {
+    let arguments: Vec<String> = std::env::args().collect();
+    let (service, port, dir) = (&arguments[1], &arguments[2], &arguments[3]);
+    let app = if service == "ours" {
+        let settings = SiteSettings::new("tag", "0123456789abcd", 6, true);
+        axum::Router::new().nest_service("/static", StaticFiles::new(dir, settings))
+    } else {
+        axum::Router::new().nest_service("/static", tower_http::services::ServeDir::new(dir))
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap()))
+        .await
+        .unwrap();
+    println!("listening");
+    axum::serve(listener, app).await.unwrap();
+}
+"#;
+
+/// Requests per second `wrk` measures against `url` for `seconds`, one thread, 8 connections.
+fn wrk_requests_per_second(url: &str, headers: &[String], seconds: u32) -> f64 {
+    let mut command = Command::new("wrk");
+    command.args(["-t1", "-c8", &format!("-d{seconds}s"), "--timeout", "5s"]);
+    for header in headers {
+        command.args(["-H", header]);
+    }
+    let output = run_checked(command.arg(url));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !report.contains("Non-2xx or 3xx responses"),
+        "errors in the run:\n{report}"
+    );
+    report
+        .lines()
+        .find_map(|line| line.strip_prefix("Requests/sec:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in:\n{report}"))
+}
+
+/// Generates and builds the bench server; returns it and the dir of the files it serves.
+fn build_serving_bench() -> (PathBuf, PathBuf) {
+    let root = work_dir("serving");
+    let _ = fs::remove_dir_all(&root);
+    let core = toml_path(&workspace_root().join("cachekiller-core"));
+    write(
+        &root.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"serving-bench\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+             [dependencies]\ncachekiller-core = {{ path = {core}, default-features = false, features = [\"service\"] }}\n\
+             axum = {{ version = \"0.8\", default-features = false, features = [\"http1\", \"tokio\"] }}\n\
+             tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\", \"net\"] }}\n\
+             tower-http = {{ version = \"0.7\", features = [\"fs\"] }}\n[workspace]\n"
+        ),
+    );
+    write(&root.join("src/main.rs"), SERVING_MAIN);
+    fs::copy(
+        workspace_root().join("tests/fixtures/axum-site/Cargo.lock"),
+        root.join("Cargo.lock"),
+    )
+    .unwrap();
+    let files = root.join("files");
+    write(
+        &files.join("css/app.css"),
+        &"body { margin: 0 }\n".repeat(100),
+    );
+    write_pseudo_random_file(&files.join("img/photo.jpg"), 1);
+    run_checked(
+        cargo()
+            .args(["build", "--release", "-q"])
+            .current_dir(&root),
+    );
+    (root.join("target/release/serving-bench"), files)
+}
+
+/// The HTTP date of `file`'s mtime, as `Last-Modified` gives it.
+fn http_date_of_mtime(file: &Path) -> String {
+    let modified = fs::metadata(file).unwrap().modified().unwrap();
+    let seconds = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let output = run_checked(Command::new("date").args([
+        "-u",
+        "-d",
+        &format!("@{seconds}"),
+        "+%a, %d %b %Y %H:%M:%S GMT",
+    ]));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn serving(report: &mut Report, rounds: usize) {
+    let (binary, files) = build_serving_bench();
+    let content_tag = |file: &str| {
+        let digest = cachekiller_core::hash::digest_of_file(
+            &files.join(file),
+            cachekiller_core::hash::DigestAlgorithm::Sha1,
+        )
+        .unwrap();
+        cachekiller_core::hash::content_tag(&digest, 6)
+    };
+    let (css_tag, image_tag) = (content_tag("css/app.css"), content_tag("img/photo.jpg"));
+    let last_modified = http_date_of_mtime(&files.join("css/app.css"));
+    // (case, path for ours, path for ServeDir, extra headers): the same file and answer for
+    // both; ServeDir ignores the tag.
+    let cases = [
+        (
+            "tagged stylesheet",
+            format!("/static/css/app.{css_tag}.css"),
+            format!("/static/css/app.css?tag={css_tag}"),
+            Vec::new(),
+        ),
+        (
+            "tagged 1 MB image",
+            format!("/static/img/photo.{image_tag}.jpg"),
+            format!("/static/img/photo.jpg?tag={image_tag}"),
+            Vec::new(),
+        ),
+        (
+            "untagged file",
+            "/static/css/app.css".to_owned(),
+            "/static/css/app.css".to_owned(),
+            Vec::new(),
+        ),
+        (
+            "conditional request answered 304",
+            format!("/static/css/app.{css_tag}.css"),
+            format!("/static/css/app.css?tag={css_tag}"),
+            vec![format!("If-Modified-Since: {last_modified}")],
+        ),
+    ];
+    let seconds = 4;
+    let mut samples = vec![(Vec::new(), Vec::new()); cases.len()];
+    for _ in 0..rounds.min(3) {
+        for service in ["ours", "servedir"] {
+            let port = {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                listener.local_addr().unwrap().port()
+            };
+            let mut child = Command::new(&binary)
+                .args([service, &port.to_string(), files.to_str().unwrap()])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+                &mut line,
+            )
+            .unwrap();
+            for (index, (_, ours_path, servedir_path, headers)) in cases.iter().enumerate() {
+                let path = if service == "ours" {
+                    ours_path
+                } else {
+                    servedir_path
+                };
+                let rate = wrk_requests_per_second(
+                    &format!("http://127.0.0.1:{port}{path}"),
+                    headers,
+                    seconds,
+                );
+                if service == "ours" {
+                    samples[index].0.push(rate);
+                } else {
+                    samples[index].1.push(rate);
+                }
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+    let median_rate = |mut rates: Vec<f64>| {
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    };
+    println!("serving, wrk -t1 -c8 -d{seconds}s, release builds:");
+    for ((case, _, _, _), (ours, servedir)) in cases.iter().zip(samples) {
+        let (ours, servedir) = (median_rate(ours), median_rate(servedir));
+        report.row(
+            &format!("serving a {case}: `StaticFiles` requests/s"),
+            format!("{ours:.0}"),
+            format!("`ServeDir` {servedir:.0}"),
+            format!("{:.2} of `ServeDir`", ours / servedir),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // typos
 
 fn typos(report: &mut Report, rounds: usize) {
@@ -1095,6 +1290,9 @@ fn main() {
     }
     if wanted("memory") {
         compile_memory(&mut report);
+    }
+    if wanted("serving") {
+        serving(&mut report, rounds);
     }
     if wanted("typos") {
         typos(&mut report, rounds);

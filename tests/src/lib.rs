@@ -7,3 +7,4 @@
 
 pub mod oracle;
 pub mod scratch;
+pub mod serving;

@@ -52,6 +52,8 @@ pub struct ScratchCrate {
     pub workspace_dir: PathBuf,
     /// The cargo target directory: [`shared_target_dir`] unless the test needs its own.
     pub target_dir: PathBuf,
+    /// Whether it is built with `--release`.
+    pub release: bool,
 }
 
 /// What a `cargo build` did.
@@ -125,7 +127,49 @@ impl ScratchCrate {
             name: name.to_owned(),
             workspace_dir: workspace_dir.to_owned(),
             target_dir: shared_target_dir(),
+            release: false,
         }
+    }
+
+    /// A copy at `destination` of the fixture `tests/fixtures/<fixture>` (a crate with its own
+    /// `[workspace]`, whose package is named `fixture`), renamed `name`: tests that build
+    /// copies of one fixture at once in the shared target dir must not overwrite each other's
+    /// binary.
+    #[must_use]
+    pub fn fixture_copy(fixture: &str, destination: &Path, name: &str) -> Self {
+        copy_fixture(
+            &workspace_root().join("tests/fixtures").join(fixture),
+            destination,
+        );
+        let manifest_path = destination.join("Cargo.toml");
+        let manifest = std::fs::read_to_string(&manifest_path).expect("read Cargo.toml");
+        let renamed = manifest.replacen(
+            &format!("name = \"{fixture}\""),
+            &format!("name = \"{name}\""),
+            1,
+        );
+        std::fs::write(&manifest_path, renamed).expect("write Cargo.toml");
+        ScratchCrate {
+            dir: destination.to_owned(),
+            name: name.to_owned(),
+            workspace_dir: destination.to_owned(),
+            target_dir: shared_target_dir(),
+            release: false,
+        }
+    }
+
+    /// Built with `--release`: a server whose revision tags may be trusted.
+    #[must_use]
+    pub fn in_release(mut self) -> Self {
+        self.release = true;
+        self
+    }
+
+    /// The built binary.
+    #[must_use]
+    pub fn binary(&self) -> PathBuf {
+        let profile = if self.release { "release" } else { "debug" };
+        self.target_dir.join(profile).join(&self.name)
     }
 
     /// The same crate at another place (a worktree or submodule checkout of it).
@@ -181,6 +225,9 @@ impl ScratchCrate {
                 &self.name,
             ])
             .current_dir(&self.workspace_dir);
+        if self.release {
+            command.arg("--release");
+        }
         for variable in CLEARED_VARIABLES {
             command.env_remove(variable);
         }
@@ -232,7 +279,7 @@ impl ScratchCrate {
     /// Runs the built binary and returns its standard output lines.
     #[must_use]
     pub fn run(&self) -> Vec<String> {
-        let binary = self.target_dir.join("debug").join(&self.name);
+        let binary = self.binary();
         let output = Command::new(&binary)
             .output()
             .expect("the scratch binary runs");

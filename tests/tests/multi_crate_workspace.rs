@@ -22,6 +22,7 @@ fn members_share_the_workspace_settings_and_one_overrides_a_key() {
         name: name.to_owned(),
         workspace_dir: workspace.clone(),
         target_dir: shared_target_dir(),
+        release: false,
     };
     let (web, mail) = (member("web"), member("mail"));
     let head = git_head(repo.path());

@@ -1,0 +1,589 @@
+//! A static file service that checks the tag: tower-http's `ServeDir` (ranges, `HEAD`,
+//! conditional requests, content types, precompressed siblings) behind a check that decides,
+//! per request, whether the bytes about to be sent are the ones the URL's tag names.
+//!
+//! `immutable` (a year, public) is sent only when the tag is provably the tag of the bytes
+//! being served: a content tag that equals the start of the served file's SHA-1 (computed by
+//! the same function as `cdnstatic!`'s content mode, cached by path, size and mtime), or a
+//! revision tag that equals the revision the server was built from, in a release build (a
+//! debug build serves a working tree that may hold uncommitted edits). Any other tag (an older
+//! or newer deploy's, a typo) is answered with the current bytes and `no-cache`: a page of the
+//! previous deploy still gets its stylesheet, and no cache keeps wrong bytes under that URL
+//! for a year. Untagged requests get `no-cache` too. A path outside the directory, or through a
+//! symbolic link that leads out of it, is a 404.
+//!
+//! Both URL forms of the macros are accepted whatever the settings: the query form
+//! (`app.css?tag=<tag>`, or the bare `app.css?<tag>` when `param` is empty) and the file-name
+//! form (`app.<tag>.css`). A file whose real name looks tagged (`app.abc123.css` on disk) is
+//! served as itself, untagged.
+//!
+//! With axum:
+//!
+//! ```ignore
+//! use cachekiller_core::service::StaticFiles;
+//! use cachekiller_macros::cdnsettings;
+//!
+//! let app = axum::Router::new()
+//!     .nest_service("/static", StaticFiles::new("static", cdnsettings!()));
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{HeaderValue, CACHE_CONTROL};
+use http::uri::PathAndQuery;
+use http::{Request, Response, StatusCode, Uri};
+use tower_http::services::fs::ServeFileSystemResponseBody;
+use tower_http::services::ServeDir;
+use tower_service::Service;
+
+use crate::cache_policy::{query_tag, TagVerdict};
+use crate::file_stamp::FileStamp;
+use crate::hash::{cached_digest, to_hex, DigestAlgorithm};
+use crate::url::{percent_decode, untag_file_name};
+
+/// How the site's URLs carry tags, as the server was built: made by `cdnsettings!()` of
+/// `cachekiller-macros` from the same configuration and tag as the pages' `cdnstatic!` calls,
+/// so that a change of `tag_in`, `mode` or `param` in the manifest needs no change here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSettings {
+    /// The query parameter of the query form (`""` for the bare `a.css?<tag>` form).
+    pub param: &'static str,
+    /// The revision tag the pages were built with, as `cdntag!()` gives it.
+    pub revision_tag: &'static str,
+    /// Hex characters of a content tag.
+    pub hash_length: usize,
+    /// Whether the server is a release build. Only then is a revision tag trusted: a debug
+    /// build serves a working tree that may hold uncommitted edits under the last commit's tag.
+    pub release_build: bool,
+}
+
+impl SiteSettings {
+    /// Settings from their parts (what `cdnsettings!()` expands to).
+    #[must_use]
+    pub const fn new(
+        param: &'static str,
+        revision_tag: &'static str,
+        hash_length: usize,
+        release_build: bool,
+    ) -> Self {
+        SiteSettings {
+            param,
+            revision_tag,
+            hash_length,
+            release_build,
+        }
+    }
+}
+
+/// The static file service: a tower `Service` for `axum::Router::nest_service` and any other
+/// tower-based server, composable with tower-http's layers (`CompressionLayer`, `TraceLayer`).
+#[derive(Debug, Clone)]
+pub struct StaticFiles {
+    serve_dir: ServeDir,
+    checker: Arc<TagChecker>,
+}
+
+impl StaticFiles {
+    /// Serves the files below `dir` for a site built with `settings`.
+    pub fn new(dir: impl Into<PathBuf>, settings: SiteSettings) -> Self {
+        let dir = dir.into();
+        // Resolved once: a file is served only if its real path lies below this one.
+        let real_dir = std::fs::canonicalize(&dir).ok();
+        StaticFiles {
+            serve_dir: ServeDir::new(&dir),
+            checker: Arc::new(TagChecker {
+                dir,
+                real_dir,
+                settings,
+            }),
+        }
+    }
+
+    /// Serves `<file>.br` in place of a file to clients that accept Brotli, where it exists.
+    #[must_use]
+    pub fn precompressed_br(mut self) -> Self {
+        self.serve_dir = self.serve_dir.precompressed_br();
+        self
+    }
+
+    /// Serves `<file>.gz` in place of a file to clients that accept gzip, where it exists.
+    #[must_use]
+    pub fn precompressed_gzip(mut self) -> Self {
+        self.serve_dir = self.serve_dir.precompressed_gzip();
+        self
+    }
+
+    /// What the service decides for a request to `uri` (the path below the mount point), as
+    /// it decides it in [`Service::call`]: for tests and for servers of their own.
+    #[must_use]
+    pub fn decide(&self, uri: &Uri) -> Decision {
+        self.checker.decide(uri)
+    }
+}
+
+/// What the service does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Answer 404: the path leaves the directory (`..`, a symbolic link out of it) or cannot
+    /// name a file.
+    NotFound,
+    /// Let `ServeDir` answer as it does (a missing file, a directory's `index.html`), with no
+    /// cache header of ours.
+    PassThrough,
+    /// Serve a file with the cache policy of `verdict`; `untagged_path` is the request path
+    /// without a tag in the file name, when there was one.
+    Serve {
+        /// The path to serve instead, for a tag in the file name.
+        untagged_path: Option<String>,
+        /// What the tag says of the file's bytes.
+        verdict: TagVerdict,
+    },
+}
+
+#[derive(Debug)]
+struct TagChecker {
+    dir: PathBuf,
+    real_dir: Option<PathBuf>,
+    settings: SiteSettings,
+}
+
+/// What is below the directory at a path.
+enum Found {
+    /// A regular file inside the directory, with its size and mtime.
+    File(PathBuf, FileStamp),
+    /// Something inside that is not a regular file (a directory, for `ServeDir`).
+    Other,
+    /// Nothing.
+    Missing,
+    /// A path whose real path lies outside the directory.
+    Outside,
+}
+
+impl TagChecker {
+    fn decide(&self, uri: &Uri) -> Decision {
+        let path = uri.path();
+        let query = uri.query().unwrap_or_default();
+        match self.find(path) {
+            Found::File(file, stamp) => {
+                let tag = query_tag(query, self.settings.param);
+                Decision::Serve {
+                    untagged_path: None,
+                    verdict: self.verdict(tag, &file, stamp),
+                }
+            }
+            Found::Outside => Decision::NotFound,
+            Found::Other => Decision::PassThrough,
+            Found::Missing => {
+                // The file-name form: `app.<tag>.css` for `app.css`.
+                for (untagged, tag) in untag_file_name(path) {
+                    match self.find(&untagged) {
+                        Found::File(file, stamp) => {
+                            let verdict = self.verdict(Some(tag), &file, stamp);
+                            return Decision::Serve {
+                                untagged_path: Some(untagged),
+                                verdict,
+                            };
+                        }
+                        Found::Outside => return Decision::NotFound,
+                        Found::Other | Found::Missing => {}
+                    }
+                }
+                Decision::PassThrough
+            }
+        }
+    }
+
+    /// The file at the request path `path` (percent-encoded, below the mount point).
+    fn find(&self, path: &str) -> Found {
+        let Ok(decoded) = percent_decode(path) else {
+            return Found::Outside;
+        };
+        let relative = decoded.trim_start_matches('/');
+        let leaves = relative.contains('\0')
+            || relative
+                .split(['/', '\\'])
+                .any(|component| component == "..");
+        if leaves {
+            return Found::Outside;
+        }
+        let candidate = self.dir.join(relative);
+        if std::fs::symlink_metadata(&candidate).is_err() {
+            return Found::Missing;
+        }
+        let (Ok(real), Some(real_dir)) = (std::fs::canonicalize(&candidate), &self.real_dir) else {
+            // A dangling link, or a directory that did not exist when the service was made.
+            return Found::Missing;
+        };
+        if !real.starts_with(real_dir) {
+            return Found::Outside;
+        }
+        match std::fs::metadata(&real) {
+            Ok(metadata) if metadata.is_file() => {
+                let stamp = metadata
+                    .modified()
+                    .ok()
+                    .map(|modified| (metadata.len(), modified));
+                Found::File(candidate, stamp)
+            }
+            Ok(_) => Found::Other,
+            Err(_) => Found::Missing,
+        }
+    }
+
+    /// [`TagVerdict::Current`] only for a tag that is provably the tag of the file's bytes.
+    fn verdict(&self, tag: Option<&str>, file: &Path, stamp: FileStamp) -> TagVerdict {
+        let Some(tag) = tag else {
+            return TagVerdict::Untagged;
+        };
+        let settings = &self.settings;
+        if settings.release_build && tag == settings.revision_tag {
+            return TagVerdict::Current;
+        }
+        let is_content_tag = tag.len() == settings.hash_length
+            && tag
+                .bytes()
+                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+        // The same digest, through the same cache, as `cdnstatic!`'s content mode.
+        if is_content_tag
+            && cached_digest(file, stamp, DigestAlgorithm::Sha1)
+                .is_ok_and(|digest| to_hex(&digest).starts_with(tag))
+        {
+            return TagVerdict::Current;
+        }
+        TagVerdict::Other
+    }
+}
+
+fn not_found() -> Response<ServeFileSystemResponseBody> {
+    let mut response = Response::new(ServeFileSystemResponseBody::default());
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+/// `uri` with its path replaced by `path` (already percent-encoded), the query kept.
+fn with_path(uri: &Uri, path: &str) -> Option<Uri> {
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(PathAndQuery::try_from(path_and_query).ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+impl<ReqBody> Service<Request<ReqBody>> for StaticFiles
+where
+    ReqBody: Send + 'static,
+{
+    type Response = Response<ServeFileSystemResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        <ServeDir as Service<Request<ReqBody>>>::poll_ready(&mut self.serve_dir, context)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let verdict = match self.checker.decide(request.uri()) {
+            Decision::NotFound => return Box::pin(std::future::ready(Ok(not_found()))),
+            Decision::PassThrough => None,
+            Decision::Serve {
+                untagged_path,
+                verdict,
+            } => {
+                if let Some(path) = untagged_path {
+                    match with_path(request.uri(), &path) {
+                        Some(uri) => *request.uri_mut() = uri,
+                        None => return Box::pin(std::future::ready(Ok(not_found()))),
+                    }
+                }
+                Some(verdict)
+            }
+        };
+        let response = self.serve_dir.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            let status = response.status();
+            if let Some(verdict) = verdict {
+                if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                    response.headers_mut().insert(
+                        CACHE_CONTROL,
+                        HeaderValue::from_static(verdict.cache_control()),
+                    );
+                }
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(all(test, feature = "resolve"))]
+mod tests {
+    use super::*;
+    use crate::test_support::sha1sum;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    const REVISION: &str = "4b400e3aeb0426";
+
+    /// `static/` with a stylesheet, an image with a space in its name, a real file whose name
+    /// looks tagged, a link inside and links out, and a secret beside it.
+    fn site() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let static_dir = root.path().join("static");
+        std::fs::create_dir_all(static_dir.join("css")).unwrap();
+        std::fs::create_dir_all(static_dir.join("img")).unwrap();
+        std::fs::write(static_dir.join("css/app.css"), "body { color: red }\n").unwrap();
+        std::fs::write(
+            static_dir.join("css/app.abc123.css"),
+            "/* a file of its own */\n",
+        )
+        .unwrap();
+        std::fs::write(
+            static_dir.join("img/team photo.png"),
+            [0x89, b'P', b'N', b'G', 0, 7],
+        )
+        .unwrap();
+        std::fs::write(static_dir.join("LICENSE"), "MIT\n").unwrap();
+        std::fs::write(root.path().join("secret.txt"), "secret\n").unwrap();
+        std::os::unix::fs::symlink("css/app.css", static_dir.join("alias.css")).unwrap();
+        std::os::unix::fs::symlink("../secret.txt", static_dir.join("leak.css")).unwrap();
+        std::os::unix::fs::symlink("/etc", static_dir.join("etc")).unwrap();
+        root
+    }
+
+    fn service(root: &Path, release_build: bool) -> StaticFiles {
+        StaticFiles::new(
+            root.join("static"),
+            SiteSettings::new("tag", REVISION, 6, release_build),
+        )
+    }
+
+    struct Answer {
+        status: StatusCode,
+        cache_control: Option<String>,
+        body: Vec<u8>,
+    }
+
+    async fn get(service: &StaticFiles, uri: &str) -> Answer {
+        let request = Request::get(uri).body(String::new()).unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        Answer {
+            status: response.status(),
+            cache_control: response
+                .headers()
+                .get(CACHE_CONTROL)
+                .map(|value| value.to_str().unwrap().to_owned()),
+            body: response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    const IMMUTABLE: Option<&str> = Some("public, max-age=31536000, immutable");
+    const NO_CACHE: Option<&str> = Some("no-cache");
+
+    #[test]
+    fn only_the_tag_of_the_bytes_served_is_immutable() {
+        let root = site();
+        let css = root.path().join("static/css/app.css");
+        let css_bytes = std::fs::read(&css).unwrap();
+        let content = sha1sum(&css)[..6].to_owned();
+        let image = root.path().join("static/img/team photo.png");
+        let image_content = sha1sum(&image)[..6].to_owned();
+        let old = if content == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        let release = service(root.path(), true);
+        // (uri, cache-control, body)
+        let cases: Vec<(String, Option<&str>, &[u8])> = vec![
+            (format!("/css/app.css?tag={content}"), IMMUTABLE, &css_bytes),
+            (format!("/css/app.{content}.css"), IMMUTABLE, &css_bytes),
+            (
+                format!("/css/app.css?v=2&tag={content}"),
+                IMMUTABLE,
+                &css_bytes,
+            ),
+            (
+                format!("/css/app.css?tag={REVISION}"),
+                IMMUTABLE,
+                &css_bytes,
+            ),
+            (format!("/css/app.{REVISION}.css"), IMMUTABLE, &css_bytes),
+            (format!("/LICENSE.{REVISION}"), IMMUTABLE, b"MIT\n"),
+            // An older or a newer deploy's tag, or a typo: the current bytes, revalidated.
+            (format!("/css/app.css?tag={old}"), NO_CACHE, &css_bytes),
+            (format!("/css/app.{old}.css"), NO_CACHE, &css_bytes),
+            (
+                "/css/app.css?tag=0000000000deadbeef".into(),
+                NO_CACHE,
+                &css_bytes,
+            ),
+            ("/css/app.css?tag=nextdeploy".into(), NO_CACHE, &css_bytes),
+            ("/css/app.nextdeploy.css".into(), NO_CACHE, &css_bytes),
+            (
+                format!("/css/app.css?tag={}", &content[..5]),
+                NO_CACHE,
+                &css_bytes,
+            ),
+            // Malformed tags count as none; no tag: revalidated.
+            ("/css/app.css?tag=a%20b".into(), NO_CACHE, &css_bytes),
+            ("/css/app.css?tag=".into(), NO_CACHE, &css_bytes),
+            ("/css/app.css".into(), NO_CACHE, &css_bytes),
+            // A real file whose name looks tagged is itself, untagged.
+            (
+                "/css/app.abc123.css".into(),
+                NO_CACHE,
+                b"/* a file of its own */\n",
+            ),
+            // Percent-encoded names, in both forms.
+            (
+                format!("/img/team%20photo.png?tag={image_content}"),
+                IMMUTABLE,
+                &[0x89, b'P', b'N', b'G', 0, 7],
+            ),
+            (
+                format!("/img/team%20photo.{image_content}.png"),
+                IMMUTABLE,
+                &[0x89, b'P', b'N', b'G', 0, 7],
+            ),
+            // A link that stays inside is served.
+            (format!("/alias.css?tag={content}"), IMMUTABLE, &css_bytes),
+        ];
+        runtime().block_on(async {
+            for (uri, cache_control, body) in &cases {
+                let answer = get(&release, uri).await;
+                assert_eq!(answer.status, StatusCode::OK, "{uri}");
+                assert_eq!(answer.cache_control.as_deref(), *cache_control, "{uri}");
+                assert_eq!(answer.body, *body, "{uri}");
+            }
+        });
+    }
+
+    #[test]
+    fn a_debug_build_never_trusts_a_revision_tag() {
+        let root = site();
+        let content = sha1sum(&root.path().join("static/css/app.css"))[..6].to_owned();
+        let debug = service(root.path(), false);
+        runtime().block_on(async {
+            for uri in [
+                format!("/css/app.css?tag={REVISION}"),
+                format!("/css/app.{REVISION}.css"),
+            ] {
+                assert_eq!(
+                    get(&debug, &uri).await.cache_control.as_deref(),
+                    NO_CACHE,
+                    "{uri}"
+                );
+            }
+            // A content tag is proven by the bytes themselves, in any build.
+            let uri = format!("/css/app.{content}.css");
+            assert_eq!(get(&debug, &uri).await.cache_control.as_deref(), IMMUTABLE);
+        });
+    }
+
+    #[test]
+    fn paths_out_of_the_directory_are_not_found() {
+        let root = site();
+        let release = service(root.path(), true);
+        runtime().block_on(async {
+            for uri in [
+                "/../secret.txt",
+                "/css/../../secret.txt",
+                "/%2e%2e/secret.txt",
+                "/css/%2E%2E/%2E%2E/secret.txt",
+                "/leak.css",
+                &format!("/leak.{REVISION}.css"),
+                "/etc/passwd",
+                "/etc/hostname?tag=4b400e3aeb0426",
+                "/a%00.css",
+            ] {
+                let answer = get(&release, uri).await;
+                assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+                assert!(answer.body.is_empty(), "{uri}");
+            }
+            let missing = get(&release, "/css/missing.css?tag=4b400e3aeb0426").await;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            assert_eq!(missing.cache_control, None);
+        });
+    }
+
+    #[test]
+    fn ranges_head_and_conditional_requests_keep_working() {
+        let root = site();
+        let release = service(root.path(), true);
+        let content = sha1sum(&root.path().join("static/css/app.css"))[..6].to_owned();
+        runtime().block_on(async {
+            let uri = format!("/css/app.{content}.css");
+            let first = release
+                .clone()
+                .oneshot(Request::get(&uri).body(String::new()).unwrap())
+                .await
+                .unwrap();
+            let last_modified = first.headers()["last-modified"].clone();
+            assert_eq!(first.headers()["content-type"], "text/css");
+
+            let conditional = Request::get(&uri)
+                .header("if-modified-since", last_modified)
+                .body(String::new())
+                .unwrap();
+            let not_modified = release.clone().oneshot(conditional).await.unwrap();
+            assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+            assert_eq!(not_modified.headers()[CACHE_CONTROL], IMMUTABLE.unwrap());
+
+            let range = Request::get(&uri)
+                .header("range", "bytes=0-3")
+                .body(String::new())
+                .unwrap();
+            let partial = release.clone().oneshot(range).await.unwrap();
+            assert_eq!(partial.status(), StatusCode::PARTIAL_CONTENT);
+            let body = partial.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"body");
+
+            let head = Request::head(&uri).body(String::new()).unwrap();
+            let head = release.clone().oneshot(head).await.unwrap();
+            assert_eq!(head.status(), StatusCode::OK);
+            assert_eq!(head.headers()[CACHE_CONTROL], IMMUTABLE.unwrap());
+        });
+    }
+
+    #[test]
+    fn composes_with_compression_and_trace_layers() {
+        let root = site();
+        // CompressionLayer leaves bodies under 32 bytes alone.
+        let big = root.path().join("static/css/big.css");
+        std::fs::write(&big, ".rule { color: blue }\n".repeat(200)).unwrap();
+        let content = sha1sum(&big)[..6].to_owned();
+        let layered = tower::ServiceBuilder::new()
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .layer(tower_http::compression::CompressionLayer::new())
+            .service(service(root.path(), true));
+        runtime().block_on(async {
+            let request = Request::get(format!("/css/big.{content}.css"))
+                .header("accept-encoding", "gzip")
+                .body(String::new())
+                .unwrap();
+            let response = layered.oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.headers()["content-encoding"], "gzip");
+            assert_eq!(response.headers()[CACHE_CONTROL], IMMUTABLE.unwrap());
+        });
+    }
+}
