@@ -121,21 +121,32 @@ pub fn cached_digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<
 /// # Errors
 /// As [`digest_of_file`].
 pub fn cached_digest(path: &Path, stamp: FileStamp, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
+    with_cached_digest(path, stamp, algorithm, <[u8]>::to_vec)
+}
+
+/// Calls `use_digest` with the digest of `path`, as [`cached_digest`] finds or computes it,
+/// without copying it out of the cache (a server checks a tag against it on every request).
+///
+/// # Errors
+/// As [`digest_of_file`].
+pub fn with_cached_digest<T>(
+    path: &Path,
+    stamp: FileStamp,
+    algorithm: DigestAlgorithm,
+    use_digest: impl FnOnce(&[u8]) -> T,
+) -> Result<T> {
     {
         let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
         let cached = guard
             .get_or_insert_with(HashMap::new)
             .get(path.as_os_str())
             .and_then(|digests| {
-                digests
-                    .iter()
-                    .find(|(cached_algorithm, cached_stamp, _)| {
-                        *cached_algorithm == algorithm && stamp.is_some() && *cached_stamp == stamp
-                    })
-                    .map(|(_, _, digest)| digest.clone())
+                digests.iter().find(|(cached_algorithm, cached_stamp, _)| {
+                    *cached_algorithm == algorithm && stamp.is_some() && *cached_stamp == stamp
+                })
             });
-        if let Some(digest) = cached {
-            return Ok(digest);
+        if let Some((_, _, digest)) = cached {
+            return Ok(use_digest(digest));
         }
     }
     // Hash without holding the lock: other crates' expansions need not wait for a big file.
@@ -146,8 +157,33 @@ pub fn cached_digest(path: &Path, stamp: FileStamp, algorithm: DigestAlgorithm) 
         .entry(path.as_os_str().to_owned())
         .or_default();
     digests.retain(|(cached_algorithm, _, _)| *cached_algorithm != algorithm);
-    digests.push((algorithm, stamp, digest.clone()));
-    Ok(digest)
+    let result = use_digest(&digest);
+    digests.push((algorithm, stamp, digest));
+    Ok(result)
+}
+
+/// True if `hex` (lower-case hex digits) is a prefix of the hex of `digest`, compared nibble
+/// by nibble without formatting the digest.
+#[must_use]
+pub fn hex_prefix_matches(digest: &[u8], hex: &str) -> bool {
+    let nibble = |index: usize| {
+        digest.get(index / 2).map(|byte| {
+            if index.is_multiple_of(2) {
+                byte >> 4
+            } else {
+                byte & 0x0F
+            }
+        })
+    };
+    hex.len() <= digest.len() * 2
+        && hex.bytes().enumerate().all(|(index, character)| {
+            let value = match character {
+                b'0'..=b'9' => character - b'0',
+                b'a'..=b'f' => character - b'a' + 10,
+                _ => return false,
+            };
+            nibble(index) == Some(value)
+        })
 }
 
 /// Lower-case hex of `bytes` (a table lookup per nibble: `write!` per byte is slow in the
@@ -268,6 +304,28 @@ mod tests {
         let second = cached_digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
         assert_eq!(content_tag(&second, 40), sha1sum(&file));
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn hex_prefixes() {
+        let digest = [0x4b, 0x40, 0x0e];
+        for (hex, matches) in [
+            ("", true),
+            ("4", true),
+            ("4b40", true),
+            ("4b400e", true),
+            ("4b400e0", false),
+            ("4b401", false),
+            ("4B40", false),
+            ("zz", false),
+        ] {
+            assert_eq!(hex_prefix_matches(&digest, hex), matches, "{hex}");
+            assert_eq!(
+                to_hex(&digest).starts_with(hex) && hex.len() <= 6 && !hex.contains('B'),
+                matches,
+                "{hex}"
+            );
+        }
     }
 
     #[test]

@@ -27,12 +27,14 @@
 //!     .nest_service("/static", StaticFiles::new("static", cdnsettings!()));
 //! ```
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use http::header::{HeaderValue, CACHE_CONTROL};
 use http::uri::PathAndQuery;
@@ -43,7 +45,7 @@ use tower_service::Service;
 
 use crate::cache_policy::{query_tag, TagVerdict};
 use crate::file_stamp::FileStamp;
-use crate::hash::{cached_digest, to_hex, DigestAlgorithm};
+use crate::hash::{hex_prefix_matches, with_cached_digest, DigestAlgorithm};
 use crate::url::{percent_decode, untag_file_name};
 
 /// How the site's URLs carry tags, as the server was built: made by `cdnsettings!()` of
@@ -92,14 +94,12 @@ impl StaticFiles {
     /// Serves the files below `dir` for a site built with `settings`.
     pub fn new(dir: impl Into<PathBuf>, settings: SiteSettings) -> Self {
         let dir = dir.into();
-        // Resolved once: a file is served only if its real path lies below this one.
-        let real_dir = std::fs::canonicalize(&dir).ok();
         StaticFiles {
             serve_dir: ServeDir::new(&dir),
             checker: Arc::new(TagChecker {
                 dir,
-                real_dir,
                 settings,
+                real_directories: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -148,9 +148,16 @@ pub enum Decision {
 #[derive(Debug)]
 struct TagChecker {
     dir: PathBuf,
-    real_dir: Option<PathBuf>,
     settings: SiteSettings,
+    /// Real paths of the served directory and of the directories files were found in, with
+    /// when they were resolved: resolving every component of every request's path would cost
+    /// a tenth of `ServeDir`'s own work on a 304. Trusted for [`REAL_PATH_LIFETIME`], so that a
+    /// deploy that swaps a symbolic link (`current -> releases/42`) is followed within it.
+    real_directories: Mutex<HashMap<PathBuf, (Option<PathBuf>, Instant)>>,
 }
+
+/// How long a resolved directory is trusted.
+const REAL_PATH_LIFETIME: Duration = Duration::from_secs(1);
 
 /// What is below the directory at a path.
 enum Found {
@@ -212,27 +219,61 @@ impl TagChecker {
             return Found::Outside;
         }
         let candidate = self.dir.join(relative);
-        if std::fs::symlink_metadata(&candidate).is_err() {
-            return Found::Missing;
-        }
-        let (Ok(real), Some(real_dir)) = (std::fs::canonicalize(&candidate), &self.real_dir) else {
-            // A dangling link, or a directory that did not exist when the service was made.
+        let Ok(link_metadata) = std::fs::symlink_metadata(&candidate) else {
             return Found::Missing;
         };
-        if !real.starts_with(real_dir) {
+        let Some(real_dir) = self.real_directory(&self.dir) else {
+            return Found::Missing;
+        };
+        // The real path: the file's own if it is a link, else its directory's joined with
+        // its name.
+        let real = if link_metadata.is_symlink() {
+            std::fs::canonicalize(&candidate).ok()
+        } else {
+            let (Some(parent), Some(name)) = (candidate.parent(), candidate.file_name()) else {
+                return Found::Outside;
+            };
+            self.real_directory(parent).map(|parent| parent.join(name))
+        };
+        let Some(real) = real else {
+            // A dangling link.
+            return Found::Missing;
+        };
+        if !real.starts_with(&real_dir) {
             return Found::Outside;
         }
-        match std::fs::metadata(&real) {
-            Ok(metadata) if metadata.is_file() => {
-                let stamp = metadata
-                    .modified()
-                    .ok()
-                    .map(|modified| (metadata.len(), modified));
-                Found::File(candidate, stamp)
+        let metadata = if link_metadata.is_symlink() {
+            match std::fs::metadata(&real) {
+                Ok(metadata) => metadata,
+                Err(_) => return Found::Missing,
             }
-            Ok(_) => Found::Other,
-            Err(_) => Found::Missing,
+        } else {
+            link_metadata
+        };
+        if !metadata.is_file() {
+            return Found::Other;
         }
+        let stamp = metadata
+            .modified()
+            .ok()
+            .map(|modified| (metadata.len(), modified));
+        Found::File(candidate, stamp)
+    }
+
+    /// The real path of the directory `directory`, from the cache while it is fresh.
+    fn real_directory(&self, directory: &Path) -> Option<PathBuf> {
+        let mut cache = self
+            .real_directories
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((real, resolved_at)) = cache.get(directory) {
+            if resolved_at.elapsed() < REAL_PATH_LIFETIME {
+                return real.clone();
+            }
+        }
+        let real = std::fs::canonicalize(directory).ok();
+        cache.insert(directory.to_owned(), (real.clone(), Instant::now()));
+        real
     }
 
     /// [`TagVerdict::Current`] only for a tag that is provably the tag of the file's bytes.
@@ -244,14 +285,12 @@ impl TagChecker {
         if settings.release_build && tag == settings.revision_tag {
             return TagVerdict::Current;
         }
-        let is_content_tag = tag.len() == settings.hash_length
-            && tag
-                .bytes()
-                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
         // The same digest, through the same cache, as `cdnstatic!`'s content mode.
-        if is_content_tag
-            && cached_digest(file, stamp, DigestAlgorithm::Sha1)
-                .is_ok_and(|digest| to_hex(&digest).starts_with(tag))
+        if tag.len() == settings.hash_length
+            && with_cached_digest(file, stamp, DigestAlgorithm::Sha1, |digest| {
+                hex_prefix_matches(digest, tag)
+            })
+            .unwrap_or(false)
         {
             return TagVerdict::Current;
         }
@@ -522,6 +561,33 @@ mod tests {
             let missing = get(&release, "/css/missing.css?tag=4b400e3aeb0426").await;
             assert_eq!(missing.status, StatusCode::NOT_FOUND);
             assert_eq!(missing.cache_control, None);
+        });
+    }
+
+    #[test]
+    fn a_deploy_that_swaps_a_symbolic_link_is_followed() {
+        let root = tempfile::tempdir().unwrap();
+        for (release, css) in [("1", "one {}\n"), ("2", "two {}\n")] {
+            let dir = root.path().join(format!("releases/{release}/static"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("app.css"), css).unwrap();
+        }
+        let current = root.path().join("current");
+        std::os::unix::fs::symlink("releases/1", &current).unwrap();
+        let served = StaticFiles::new(
+            current.join("static"),
+            SiteSettings::new("tag", REVISION, 6, true),
+        );
+        runtime().block_on(async {
+            assert_eq!(get(&served, "/app.css").await.body, b"one {}\n");
+            // The deploy: `current` now points to the next release.
+            let next = root.path().join("current.next");
+            std::os::unix::fs::symlink("releases/2", &next).unwrap();
+            std::fs::rename(&next, &current).unwrap();
+            std::thread::sleep(REAL_PATH_LIFETIME + Duration::from_millis(100));
+            let answer = get(&served, "/app.css").await;
+            assert_eq!(answer.status, StatusCode::OK);
+            assert_eq!(answer.body, b"two {}\n");
         });
     }
 

@@ -915,7 +915,8 @@ fn compile_memory(report: &mut Report) {
 
 /// The server both services run in: axum, one worker thread, the service mounted at
 /// `/static`; `ours` or `servedir` as the first argument.
-const SERVING_MAIN: &str = r#"use cachekiller_core::service::{SiteSettings, StaticFiles};
+const SERVING_MAIN: &str = r#"use axum::serve::ListenerExt as _;
+use cachekiller_core::service::{SiteSettings, StaticFiles};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
@@ -927,9 +928,14 @@ async fn main() {
     } else {
         axum::Router::new().nest_service("/static", tower_http::services::ServeDir::new(dir))
     };
+    // Small bodies would otherwise wait for the client's delayed ACK (40 ms): the run would
+    // measure that timer, not the services.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap()))
         .await
-        .unwrap();
+        .unwrap()
+        .tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
     println!("listening");
     axum::serve(listener, app).await.unwrap();
 }
