@@ -31,16 +31,10 @@ pub fn static_file_relative_path(url_path: &str) -> Result<Option<Cow<'_, str>>>
     if is_absolute_url(location) {
         return Ok(None);
     }
-    let decoded = if location.contains('%') {
-        Cow::Owned(
-            percent_decode(location).map_err(|reason| Error::InvalidStaticPath {
-                path: url_path.to_owned(),
-                reason,
-            })?,
-        )
-    } else {
-        Cow::Borrowed(location)
-    };
+    let decoded = percent_decode(location).map_err(|reason| Error::InvalidStaticPath {
+        path: url_path.to_owned(),
+        reason,
+    })?;
     let relative = decoded.trim_start_matches('/');
     if relative.is_empty() {
         return Err(Error::EmptyStaticPath);

@@ -5,6 +5,8 @@
 //! what a compile-time macro can promise on top: the result is already percent-encoded, so it is
 //! a valid URL and safe inside a quoted HTML attribute before any template engine escapes it.
 
+use std::borrow::Cow;
+
 /// Characters kept as they are in the path of the URL: ASCII letters and digits, the rest of the
 /// RFC 3986 unreserved characters, `/`, and the sub-delimiters and `:`/`@` that carry no risk in
 /// HTML. `&` and `'` are left out on purpose: `&` could start a character reference and `'`
@@ -326,11 +328,14 @@ fn compose(
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stands for itself, as
-/// [`join_static_url`] encodes it.
+/// [`join_static_url`] encodes it. Borrowed when there is nothing to decode.
 ///
 /// # Errors
 /// A description if the decoded bytes are not UTF-8.
-pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
+pub(crate) fn percent_decode(text: &str) -> Result<Cow<'_, str>, String> {
+    if !text.contains('%') {
+        return Ok(Cow::Borrowed(text));
+    }
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -348,7 +353,9 @@ pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
             index += 1;
         }
     }
-    String::from_utf8(decoded).map_err(|_| "its percent escapes do not decode to UTF-8".to_owned())
+    String::from_utf8(decoded)
+        .map(Cow::Owned)
+        .map_err(|_| "its percent escapes do not decode to UTF-8".to_owned())
 }
 
 /// True if `text` consists only of RFC 3986 unreserved characters, so that it can stand anywhere

@@ -1054,7 +1054,7 @@ fn serving(report: &mut Report, rounds: usize) {
     ];
     let seconds = 4;
     let mut samples = vec![(Vec::new(), Vec::new()); cases.len()];
-    for _ in 0..rounds.min(3) {
+    for _ in 0..rounds {
         for service in ["ours", "servedir"] {
             let port = {
                 let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
