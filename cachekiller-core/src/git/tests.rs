@@ -271,6 +271,31 @@ fn reftable_and_sha256_repositories_read_like_git_rev_parse() {
 }
 
 #[test]
+fn a_reftable_repository_without_commits_rebuilds_until_the_first() {
+    assert_git_makes_git3_formats();
+    let repo = tempfile::tempdir().unwrap();
+    init(
+        repo.path(),
+        &["--ref-format=reftable", "--object-format=sha256"],
+    );
+    let lookup = read_git_revision(repo.path(), &GitEnvironment::default()).unwrap();
+    assert_eq!(
+        lookup,
+        VcsLookup::NoRevision {
+            watch: RevisionWatch {
+                files: vec![repo.path().join(".git/reftable/tables.list")],
+                rebuild_always: true,
+            }
+        }
+    );
+    commit(repo.path(), "first");
+    assert_eq!(
+        read(repo.path()).id_hex,
+        git(repo.path(), &["rev-parse", "HEAD"])
+    );
+}
+
+#[test]
 fn a_reftable_worktree_tracks_its_own_table_list_too() {
     assert_git_makes_git3_formats();
     let repo = tempfile::tempdir().unwrap();
