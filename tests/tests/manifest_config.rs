@@ -84,7 +84,7 @@ fn a_bad_value_names_the_key_and_the_manifest() {
     );
     assert!(message.contains("did you mean `tag_length`?"), "{message}");
     assert!(
-        message.contains("expected one of `static_url`, `param`, `tag_length`, `static_dirs`, `check_files`, `mode`, `hash_length`"),
+        message.contains("expected one of `static_url`, `param`, `tag_length`, `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`"),
         "{message}"
     );
 }
