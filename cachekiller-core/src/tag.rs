@@ -227,18 +227,17 @@ mod tests {
         );
     }
 
+    /// Asserts that the tag of `directory` is its Mercurial working parent (`hg id`).
+    fn assert_mercurial_tag(directory: &Path) {
+        let tag = resolve_tag(directory, &BuildEnvironment::default(), SystemTime::now()).unwrap();
+        let expected = run("hg", directory, &["id", "-i", "--debug"]);
+        assert_eq!(tag.value, expected.trim_end_matches('+'));
+        assert_eq!(tag.source, TagSource::Mercurial);
+    }
+
     #[test]
     fn mercurial_when_there_is_no_git() {
-        let directory = mercurial_repository_with_a_commit();
-        let tag = resolve_tag(
-            directory.path(),
-            &BuildEnvironment::default(),
-            SystemTime::now(),
-        )
-        .unwrap();
-        let expected = run("hg", directory.path(), &["id", "-i", "--debug"]);
-        assert_eq!(tag.value, expected.trim_end_matches('+'));
-        assert!(tag.source == TagSource::Mercurial);
+        assert_mercurial_tag(mercurial_repository_with_a_commit().path());
     }
 
     #[test]
@@ -302,13 +301,6 @@ mod tests {
     fn an_empty_git_directory_inside_a_mercurial_repository_is_not_a_repository() {
         let directory = mercurial_repository_with_a_commit();
         std::fs::create_dir(directory.path().join(".git")).unwrap();
-        let tag = resolve_tag(
-            directory.path(),
-            &BuildEnvironment::default(),
-            SystemTime::now(),
-        )
-        .unwrap();
-        let expected = run("hg", directory.path(), &["id", "-i", "--debug"]);
-        assert_eq!(tag.value, expected.trim_end_matches('+'));
+        assert_mercurial_tag(directory.path());
     }
 }

@@ -5,8 +5,11 @@
 //! `"1f3a9c0d2b7e4a"`. The tag is `CACHEKILLER_TAG` if set, else the checked-out git commit,
 //! else the Mercurial working parent, else the build date (`YYYYMMDDHHMMSS`, UTC).
 //!
-//! With `mode = "content"` the tag is the start of the file's SHA-1 instead, and
-//! `cdnintegrity!("js/app.js")` gives its subresource integrity metadata (`"sha384-…"`).
+//! With `mode = "content"` the tag is the start of the file's SHA-1 instead, with
+//! `tag_in = "name"` it goes in the file name (`app.<tag>.css`), `cdnintegrity!("js/app.js")`
+//! gives a file's subresource integrity metadata (`"sha384-…"`), and `cdnsettings!()` gives
+//! a static file server (`cachekiller_core::service::StaticFiles`) the settings to check the
+//! tags of these URLs with.
 //!
 //! The expansion is a string literal. The first call of a crate wraps it in a block that also
 //! makes cargo watch what the value was read from (`include_bytes!` of the VCS files, manifests

@@ -158,6 +158,13 @@ impl ScratchCrate {
         }
     }
 
+    /// Appends `text` to the crate's `Cargo.toml` (a `[package.metadata.cachekiller]` table).
+    pub fn append_to_manifest(&self, text: &str) {
+        let manifest = self.dir.join("Cargo.toml");
+        let existing = std::fs::read_to_string(&manifest).expect("read Cargo.toml");
+        std::fs::write(&manifest, format!("{existing}\n{text}")).expect("write Cargo.toml");
+    }
+
     /// Built with `--release`: a server whose revision tags may be trusted.
     #[must_use]
     pub fn in_release(mut self) -> Self {

@@ -33,13 +33,7 @@ fn assets_are_cached_until_a_commit_changes_the_tag(name: &str, tag_in_name: boo
     let site = repo.path().join("site");
     let scratch = ScratchCrate::fixture_copy("axum-site", &site, name).in_release();
     if tag_in_name {
-        let manifest = site.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(
-            &manifest,
-            format!("{text}\n[package.metadata.cachekiller]\ntag_in = \"name\"\n"),
-        )
-        .unwrap();
+        scratch.append_to_manifest("[package.metadata.cachekiller]\ntag_in = \"name\"\n");
     }
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-q", "-m", "the site"]);

@@ -40,13 +40,7 @@ fn site_repository(root: &Path, name: &str, tag_in_name: bool) -> ScratchCrate {
     let scratch = ScratchCrate::fixture_copy("axum-site", &site, name).in_release();
     std::fs::write(site.join("static/css/site.css"), OLD_CSS).unwrap();
     if tag_in_name {
-        let manifest = site.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(
-            &manifest,
-            format!("{text}\n[package.metadata.cachekiller]\ntag_in = \"name\"\n"),
-        )
-        .unwrap();
+        scratch.append_to_manifest("[package.metadata.cachekiller]\ntag_in = \"name\"\n");
     }
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "the site"]);
