@@ -5,6 +5,7 @@
 use crate::error::{ConfigOrigin, Error, Result};
 use crate::hash::DigestAlgorithm;
 use crate::url::is_url_unreserved;
+pub use crate::url::{TagIn, TagMode};
 
 /// `static_url` when none is configured, Django's `STATIC_URL` convention.
 pub const DEFAULT_STATIC_URL: &str = "/static/";
@@ -24,50 +25,6 @@ pub const DEFAULT_HASH_LENGTH: usize = 6;
 pub const MIN_HASH_LENGTH: usize = 3;
 /// `hash_length` above this acts as this: a SHA-1 has 40 hex characters.
 pub const MAX_HASH_LENGTH: usize = 40;
-
-/// What the tag of `cdnstatic!` is made from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagMode {
-    /// The revision (or `CACHEKILLER_TAG`, or the build date): every asset changes URL on
-    /// every commit.
-    Vcs,
-    /// The SHA-1 of the file: an asset changes URL only when its bytes change.
-    Content,
-}
-
-impl TagMode {
-    /// The mode named `name` in the configuration (`"vcs"`, `"content"`).
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "vcs" => Some(TagMode::Vcs),
-            "content" => Some(TagMode::Content),
-            _ => None,
-        }
-    }
-}
-
-/// Where `cdnstatic!` puts the tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagIn {
-    /// In the query: `app.css?tag=<tag>`, as django-cachekiller.
-    Query,
-    /// In the file name, before the last extension: `app.<tag>.css`, for CDNs and proxies
-    /// that ignore the query string.
-    Name,
-}
-
-impl TagIn {
-    /// The placement named `name` in the configuration (`"query"`, `"name"`).
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "query" => Some(TagIn::Query),
-            "name" => Some(TagIn::Name),
-            _ => None,
-        }
-    }
-}
 
 /// The effective settings for one macro call.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ use crate::file_stamp::{file_stamp, FileStamp};
 use crate::manifest::{load_config, LoadedConfig};
 use crate::per_crate::PerCrate;
 use crate::static_files::StaticDirs;
+use crate::stylesheet::StylesheetCache;
 use crate::tag::{resolve_tag, ResolvedTag};
 use crate::tracking::Tracking;
 
@@ -46,6 +47,9 @@ pub struct CrateContext {
     /// What every expansion whose value depends on a file must track, besides the file: the
     /// manifests and `CACHEKILLER_STATIC_URL`.
     pub file_tracking: Arc<Tracking>,
+    /// The crate's stylesheets as rewritten: every call naming one, and those that
+    /// `@import` it, share one rewrite.
+    pub stylesheets: StylesheetCache,
 }
 
 impl CrateContext {
@@ -72,6 +76,7 @@ impl CrateContext {
             static_dirs,
             revision_tracking: Arc::new(revision_tracking),
             file_tracking: Arc::new(file_tracking),
+            stylesheets: StylesheetCache::default(),
         }
     }
 

@@ -138,6 +138,24 @@ pub enum Error {
         /// Where the link leads (the real path).
         target: PathBuf,
     },
+    /// A stylesheet references a file that cannot be used (missing, a link out of the static
+    /// dirs, not a regular file): the error about that file, with where the reference is.
+    StylesheetReference {
+        /// The stylesheet's path, relative to the static dirs.
+        stylesheet: String,
+        /// The line of the reference, from 1.
+        line: usize,
+        /// The URL as the stylesheet gives it (escapes decoded).
+        url: String,
+        /// What is wrong with the file it names.
+        cause: Box<Error>,
+    },
+    /// Stylesheets that reference each other in a cycle, so none of them has a content tag.
+    StylesheetCycle {
+        /// The stylesheets of the cycle, relative to the static dirs, the first one repeated
+        /// at the end.
+        cycle: Vec<String>,
+    },
     /// A static path that names something other than a regular file (a FIFO, a device, a
     /// directory, a socket).
     StaticFileNotRegular {
@@ -311,6 +329,26 @@ impl fmt::Display for Error {
                  read other files; if that directory is meant to be served, list it in \
                  `static_dirs`",
                 target.display()
+            ),
+            Error::StylesheetReference {
+                stylesheet,
+                line,
+                url,
+                cause,
+            } => write!(
+                formatter,
+                "stylesheet {stylesheet:?}, line {line}: `url({url})`: {cause}"
+            ),
+            Error::StylesheetCycle { cycle } => write!(
+                formatter,
+                "stylesheets reference each other in a cycle: {}; a stylesheet's tag is the \
+                 hash of its rewritten bytes, which hold the tags of the files it references, \
+                 so a cycle has no tag: remove one of these references",
+                cycle
+                    .iter()
+                    .map(|stylesheet| format!("{stylesheet:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
             ),
             Error::StaticFileNotRegular { path, kind } => write!(
                 formatter,

@@ -11,6 +11,7 @@ use crate::error::{ConfigOrigin, Error, Result};
 use crate::file_stamp::FileStamp;
 use crate::hash::{cached_digest, content_tag, integrity_metadata, DigestAlgorithm};
 use crate::static_files::{static_file_relative_path, FilePurpose};
+use crate::stylesheet::{is_stylesheet, ReferenceTags, RewrittenStylesheet};
 use crate::tracking::{not_yet_tracked, Tracking};
 use crate::url::{is_absolute_url, join_static_url, join_static_url_tag_in_name, split_url};
 
@@ -30,8 +31,8 @@ pub struct Expansion {
     pub value: String,
     /// What the value depends on that every call of its kind in the crate shares.
     pub shared_tracking: Arc<Tracking>,
-    /// The file this call read (hashed), if any.
-    pub own_file: Option<PathBuf>,
+    /// The files this call read: a hashed file, or a stylesheet and what it references.
+    pub own_files: Vec<PathBuf>,
 }
 
 impl Expansion {
@@ -39,7 +40,7 @@ impl Expansion {
     #[must_use]
     pub fn tracking(&self) -> Tracking {
         let mut tracking = Tracking::clone(&self.shared_tracking);
-        tracking.files.extend(self.own_file.clone());
+        tracking.files.extend(self.own_files.iter().cloned());
         tracking
     }
 }
@@ -119,6 +120,72 @@ fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Res
     Ok(())
 }
 
+/// How the crate's stylesheets tag their references: by the crate's configuration, not a
+/// call's options, as the service does (a call's options change only the call's own URL).
+fn site_reference_tags(context: &CrateContext) -> ReferenceTags<'_> {
+    let config = &context.config.config;
+    ReferenceTags {
+        tag_in: config.tag_in,
+        param: &config.param,
+        mode: config.mode,
+        revision_tag: context.tag.as_ref().map(|tag| tag.cut(config.tag_length)),
+        hash_length: config.hash_length,
+    }
+}
+
+/// The stylesheet at `path` (the file `file`) as the service sends it; with file checks on,
+/// a reference to a file that cannot be served is an error naming the stylesheet and line.
+fn rewritten_stylesheet(
+    context: &CrateContext,
+    config: &Config,
+    path: &str,
+    file: &Path,
+    stamp: FileStamp,
+) -> Result<Arc<RewrittenStylesheet>> {
+    let relative = static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
+        url: path.to_owned(),
+    })?;
+    let tags = site_reference_tags(context);
+    let rewritten =
+        context
+            .stylesheets
+            .rewritten(&context.static_dirs, &relative, file, stamp, tags)?;
+    if config.check_files {
+        if let Some(error) = rewritten.unresolved.first() {
+            return Err(error.clone());
+        }
+    }
+    Ok(rewritten)
+}
+
+/// Checks the references of the stylesheet at `path` (with `@import`ed ones), when checks
+/// are on and a static dir exists; the stylesheets read, to track.
+fn checked_stylesheets(
+    context: &CrateContext,
+    config: &Config,
+    path: &str,
+) -> Result<Vec<PathBuf>> {
+    check_static_file(context, config, path)?;
+    if !config.check_files || !context.static_dirs.any_exists() {
+        return Ok(Vec::new());
+    }
+    let Ok((file, stamp)) = required_static_file(context, path) else {
+        // An absolute URL: not a file of ours.
+        return Ok(Vec::new());
+    };
+    let rewritten = rewritten_stylesheet(context, config, path, &file, stamp)?;
+    Ok(rewritten.stylesheets.clone())
+}
+
+/// The paths of every file a rewritten stylesheet was made from.
+fn file_paths(rewritten: &RewrittenStylesheet) -> Vec<PathBuf> {
+    rewritten
+        .files
+        .iter()
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 /// Expands `cdnstatic!(path, options…)` in the given context.
 ///
 /// # Errors
@@ -130,19 +197,31 @@ pub fn expand_static_url_in(
     options: &[CallOption],
 ) -> Result<Expansion> {
     let config = path_call_config(context, path, options, OptionPlace::StaticUrlMacro)?;
-    let (tag, shared_tracking, own_file) = match config.mode {
+    let (tag, shared_tracking, own_files) = match config.mode {
         TagMode::Vcs => {
-            // The file is not tracked: its content cannot change a revision tag.
-            check_static_file(context, &config, path)?;
             let tag = context.tag.as_ref().map_err(Clone::clone)?;
             let tag = tag.cut(config.tag_length).to_owned();
-            (tag, &context.revision_tracking, None)
+            // A file is not tracked: its content cannot change a revision tag. A stylesheet
+            // is, so that the references it gains are checked.
+            let stylesheets = if is_stylesheet(path) {
+                checked_stylesheets(context, &config, path)?
+            } else {
+                check_static_file(context, &config, path)?;
+                Vec::new()
+            };
+            (tag, &context.revision_tracking, stylesheets)
         }
         TagMode::Content => {
             let (file, stamp) = required_static_file(context, path)?;
-            let digest = cached_digest(&file, stamp, DigestAlgorithm::Sha1)?;
-            let tag = content_tag(&digest, config.hash_length);
-            (tag, &context.file_tracking, Some(file))
+            if is_stylesheet(path) {
+                let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
+                let tag = rewritten.content_tag(config.hash_length);
+                (tag, &context.file_tracking, file_paths(&rewritten))
+            } else {
+                let digest = cached_digest(&file, stamp, DigestAlgorithm::Sha1)?;
+                let tag = content_tag(&digest, config.hash_length);
+                (tag, &context.file_tracking, vec![file])
+            }
         }
     };
     let value = match config.tag_in {
@@ -162,7 +241,7 @@ pub fn expand_static_url_in(
     Ok(Expansion {
         value,
         shared_tracking: Arc::clone(shared_tracking),
-        own_file,
+        own_files,
     })
 }
 
@@ -176,7 +255,7 @@ pub fn expand_tag_in(context: &CrateContext, options: &[CallOption]) -> Result<E
     Ok(Expansion {
         value: tag.cut(config.tag_length).to_owned(),
         shared_tracking: Arc::clone(&context.revision_tracking),
-        own_file: None,
+        own_files: Vec::new(),
     })
 }
 
@@ -193,11 +272,17 @@ pub fn expand_integrity_in(
 ) -> Result<Expansion> {
     let config = path_call_config(context, path, options, OptionPlace::IntegrityMacro)?;
     let (file, stamp) = required_static_file(context, path)?;
-    let digest = cached_digest(&file, stamp, config.algorithm)?;
+    // A stylesheet's integrity is that of the bytes the service sends: the rewritten ones.
+    let (digest, own_files) = if is_stylesheet(path) {
+        let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
+        (rewritten.digest(config.algorithm), file_paths(&rewritten))
+    } else {
+        (cached_digest(&file, stamp, config.algorithm)?, vec![file])
+    };
     Ok(Expansion {
         value: integrity_metadata(&digest, config.algorithm),
         shared_tracking: Arc::clone(&context.file_tracking),
-        own_file: Some(file),
+        own_files,
     })
 }
 
@@ -211,6 +296,10 @@ pub struct SiteSettingsOutput {
     pub revision_tag: String,
     /// Hex characters of a content tag.
     pub hash_length: usize,
+    /// Where the crate's URLs put their tags.
+    pub tag_in: TagIn,
+    /// What the crate's tags are made from.
+    pub mode: TagMode,
     /// What to track next to it.
     pub tracking: Tracking,
 }
@@ -228,7 +317,9 @@ pub fn expand_site_settings(manifest_dir: &Path) -> Result<SiteSettingsOutput> {
         param: config.param.clone(),
         revision_tag: tag.cut(config.tag_length).to_owned(),
         hash_length: config.hash_length,
-        tracking: not_yet_tracked(manifest_dir, &context.revision_tracking, None),
+        tag_in: config.tag_in,
+        mode: config.mode,
+        tracking: not_yet_tracked(manifest_dir, &context.revision_tracking, &[]),
     })
 }
 
@@ -242,7 +333,7 @@ fn expand_for_crate(
     let tracking = not_yet_tracked(
         manifest_dir,
         &expansion.shared_tracking,
-        expansion.own_file.as_deref(),
+        &expansion.own_files,
     );
     Ok(MacroOutput {
         value: expansion.value,
@@ -568,6 +659,88 @@ mod tests {
         );
     }
 
+    /// `static/css/site.css`, which imports `base.css` and uses `fonts/inter.woff2`.
+    fn crate_with_a_stylesheet(base: &str) -> (tempfile::TempDir, CrateContext) {
+        let (dir, _) = crate_with_static_files();
+        let css = dir.path().join("static/css");
+        std::fs::write(
+            css.join("site.css"),
+            "@import 'base.css';\n@font-face { src: url(../fonts/inter.woff2) }\n",
+        )
+        .unwrap();
+        std::fs::write(css.join("base.css"), base).unwrap();
+        std::fs::create_dir_all(dir.path().join("static/fonts")).unwrap();
+        std::fs::write(dir.path().join("static/fonts/inter.woff2"), "wOF2").unwrap();
+        let context = context_in(dir.path(), "/static/", Ok(git_tag()));
+        (dir, context)
+    }
+
+    #[test]
+    fn a_stylesheets_tag_and_integrity_are_those_of_its_rewritten_bytes() {
+        let (dir, context) = crate_with_a_stylesheet("body { background: url(../img/logo.png) }");
+        let mode = [option("mode", ConfigValue::String("content".into()))];
+        let url = expand_static_url_in(&context, "css/site.css", &mode).unwrap();
+        // The crate is in vcs mode: the stylesheet's references carry the revision.
+        let served = dir.path().join("served.css");
+        std::fs::write(
+            &served,
+            "@import 'base.css?tag=89abcdef012345';\n\
+             @font-face { src: url(../fonts/inter.woff2?tag=89abcdef012345) }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            url.value,
+            format!("/static/css/site.css?tag={}", &sha1sum(&served)[..6])
+        );
+        let integrity = expand_integrity_in(&context, "css/site.css", &[]).unwrap();
+        assert_eq!(integrity.value, openssl_integrity(&served, "sha384"));
+        // Both track the stylesheets they read; the revision tags need no other file.
+        let static_dir = dir.path().join("static");
+        let stylesheets = vec![
+            static_dir.join("css/site.css"),
+            static_dir.join("css/base.css"),
+        ];
+        assert_eq!(url.own_files, stylesheets);
+        assert_eq!(integrity.own_files, stylesheets);
+        // A vcs-mode call tracks them too, so that the references they gain are checked.
+        let vcs = expand_static_url_in(&context, "css/site.css", &[]).unwrap();
+        assert_eq!(vcs.value, "/static/css/site.css?tag=89abcdef012345");
+        assert_eq!(vcs.own_files, stylesheets);
+    }
+
+    #[test]
+    fn a_missing_reference_fails_the_call_naming_the_stylesheet_and_line() {
+        let (_dir, context) =
+            crate_with_a_stylesheet("a { color: red }\nbody { background: url(../img/logo.pgn) }");
+        let expected = Error::StylesheetReference {
+            stylesheet: "css/base.css".into(),
+            line: 2,
+            url: "../img/logo.pgn".into(),
+            cause: Box::new(Error::StaticFileNotFound {
+                path: "img/logo.pgn".into(),
+                searched: vec!["static".into()],
+                suggestion: Some("img/logo.png".into()),
+                hashed: false,
+            }),
+        };
+        let content_mode = option("mode", ConfigValue::String("content".into()));
+        for options in [vec![], vec![content_mode.clone()]] {
+            assert_eq!(
+                expand_static_url_in(&context, "css/site.css", &options),
+                Err(expected.clone())
+            );
+        }
+        assert_eq!(
+            expand_integrity_in(&context, "css/site.css", &[]),
+            Err(expected)
+        );
+        // `check_files = false` leaves the reference as written.
+        let unchecked = option("check_files", ConfigValue::Boolean(false));
+        for options in [vec![unchecked.clone()], vec![unchecked, content_mode]] {
+            assert!(expand_static_url_in(&context, "css/site.css", &options).is_ok());
+        }
+    }
+
     #[test]
     fn integrity_of_a_static_file() {
         let (dir, context) = crate_with_static_files();
@@ -575,8 +748,8 @@ mod tests {
         let expansion = expand_integrity_in(&context, "css/app.css", &[]).unwrap();
         assert_eq!(expansion.value, expected);
         assert_eq!(
-            expansion.own_file,
-            Some(dir.path().join("static/css/app.css"))
+            expansion.own_files,
+            vec![dir.path().join("static/css/app.css")]
         );
         let sha512 = openssl_integrity(&dir.path().join("static/css/app.css"), "sha512");
         let algorithm = [option("algorithm", ConfigValue::String("sha512".into()))];

@@ -86,6 +86,17 @@ pub fn digest_of_reader(reader: impl Read, algorithm: DigestAlgorithm) -> io::Re
     }
 }
 
+/// The digest of `bytes` (a stylesheet's rewritten bytes, say).
+#[must_use]
+pub fn digest_of_bytes(bytes: &[u8], algorithm: DigestAlgorithm) -> Vec<u8> {
+    match algorithm {
+        DigestAlgorithm::Sha1 => sha1::Sha1::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha384 => sha2::Sha384::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha512 => sha2::Sha512::digest(bytes).to_vec(),
+    }
+}
+
 /// The digest of the file at `path`, uncached.
 ///
 /// # Errors

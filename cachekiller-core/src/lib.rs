@@ -31,6 +31,7 @@ pub mod config;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod context;
+pub mod css;
 #[doc(hidden)]
 pub mod date;
 #[cfg(feature = "resolve")]
@@ -65,6 +66,8 @@ pub mod service;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod static_files;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod stylesheet;
 #[cfg(feature = "resolve")]
 mod suggest;
 #[cfg(feature = "resolve")]

@@ -17,6 +17,13 @@
 //! form (`app.<tag>.css`). A file whose real name looks tagged (`app.abc123.css` on disk) is
 //! served as itself, untagged.
 //!
+//! Stylesheets (`.css`) are served with their references tagged (see [`crate::stylesheet`]):
+//! the body is the rewritten bytes, computed once per version of the stylesheet and of the
+//! files it references, with a strong `ETag` for conditional requests; their content tag is
+//! checked against the rewritten bytes, which are what `cdnstatic!` and `cdnintegrity!` hash.
+//! Precompressed siblings of a stylesheet are not used (they hold the bytes before the
+//! rewrite); tower-http's `CompressionLayer` compresses the rewritten bytes instead.
+//!
 //! With axum:
 //!
 //! ```ignore
@@ -36,17 +43,29 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::header::{HeaderValue, CACHE_CONTROL};
+use bytes::Bytes;
+use http::header::{
+    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+};
 use http::uri::PathAndQuery;
-use http::{Request, Response, StatusCode, Uri};
+use http::{Method, Request, Response, StatusCode, Uri};
+use http_body_util::{Either, Full};
 use tower_http::services::fs::ServeFileSystemResponseBody;
 use tower_http::services::ServeDir;
 use tower_service::Service;
 
 use crate::cache_policy::{query_tag, TagVerdict};
-use crate::file_stamp::FileStamp;
-use crate::hash::{hex_prefix_matches, with_cached_digest, DigestAlgorithm};
-use crate::url::{percent_decode, untag_file_name};
+use crate::error::{Error, Result};
+use crate::file_stamp::{stamp_of, FileStamp};
+use crate::hash::{hex_prefix_matches, to_hex, with_cached_digest, DigestAlgorithm};
+use crate::stylesheet::{
+    is_stylesheet, ReferenceTags, RewrittenStylesheet, StaticLookup, StylesheetCache,
+};
+use crate::url::{percent_decode, untag_file_name, TagIn, TagMode};
+
+/// The body of the service's responses: a file as `ServeDir` streams it, or the rewritten
+/// bytes of a stylesheet.
+pub type StaticBody = Either<ServeFileSystemResponseBody, Full<Bytes>>;
 
 /// How the site's URLs carry tags, as the server was built: made by `cdnsettings!()` of
 /// `cachekiller-macros` from the same configuration and tag as the pages' `cdnstatic!` calls,
@@ -62,10 +81,16 @@ pub struct SiteSettings {
     /// Whether the server is a release build. Only then is a revision tag trusted: a debug
     /// build serves a working tree that may hold uncommitted edits under the last commit's tag.
     pub release_build: bool,
+    /// Where the tags of the references in stylesheets go (as `cdnstatic!` puts them).
+    pub tag_in: TagIn,
+    /// What the tags of the references in stylesheets are made from.
+    pub mode: TagMode,
 }
 
 impl SiteSettings {
-    /// Settings from their parts (what `cdnsettings!()` expands to).
+    /// Settings from their parts (what `cdnsettings!()` expands to), for a site whose
+    /// stylesheets reference files in the query form with revision tags (the defaults);
+    /// [`SiteSettings::tag_in`] and [`SiteSettings::mode`] set the others.
     #[must_use]
     pub const fn new(
         param: &'static str,
@@ -78,6 +103,32 @@ impl SiteSettings {
             revision_tag,
             hash_length,
             release_build,
+            tag_in: TagIn::Query,
+            mode: TagMode::Vcs,
+        }
+    }
+
+    /// These settings with the references in stylesheets tagged in the form `tag_in`.
+    #[must_use]
+    pub const fn tag_in(mut self, tag_in: TagIn) -> Self {
+        self.tag_in = tag_in;
+        self
+    }
+
+    /// These settings with the references in stylesheets tagged by `mode`.
+    #[must_use]
+    pub const fn mode(mut self, mode: TagMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    fn reference_tags(&self) -> ReferenceTags<'static> {
+        ReferenceTags {
+            tag_in: self.tag_in,
+            param: self.param,
+            mode: self.mode,
+            revision_tag: Ok(self.revision_tag),
+            hash_length: self.hash_length,
         }
     }
 }
@@ -100,6 +151,7 @@ impl StaticFiles {
                 dir,
                 settings,
                 real_directories: Mutex::new(HashMap::new()),
+                stylesheets: StylesheetCache::default(),
             }),
         }
     }
@@ -143,6 +195,13 @@ pub enum Decision {
         /// What the tag says of the file's bytes.
         verdict: TagVerdict,
     },
+    /// Serve a stylesheet's rewritten bytes with the cache policy of `verdict`.
+    ServeStylesheet {
+        /// The bytes to send.
+        rewritten: Arc<RewrittenStylesheet>,
+        /// What the tag says of those bytes.
+        verdict: TagVerdict,
+    },
 }
 
 #[derive(Debug)]
@@ -154,6 +213,8 @@ struct TagChecker {
     /// a tenth of `ServeDir`'s own work on a 304. Trusted for [`REAL_PATH_LIFETIME`], so that a
     /// deploy that swaps a symbolic link (`current -> releases/42`) is followed within it.
     real_directories: Mutex<HashMap<PathBuf, (Option<PathBuf>, Instant)>>,
+    /// Stylesheets as rewritten, by file.
+    stylesheets: StylesheetCache,
 }
 
 /// How long a resolved directory is trusted.
@@ -178,10 +239,7 @@ impl TagChecker {
         match self.find(path) {
             Found::File(file, stamp) => {
                 let tag = query_tag(query, self.settings.param);
-                Decision::Serve {
-                    untagged_path: None,
-                    verdict: self.verdict(tag, &file, stamp),
-                }
+                self.serve(path, None, tag, &file, stamp)
             }
             Found::Outside => Decision::NotFound,
             Found::Other => Decision::PassThrough,
@@ -190,11 +248,7 @@ impl TagChecker {
                 for (untagged, tag) in untag_file_name(path) {
                     match self.find(&untagged) {
                         Found::File(file, stamp) => {
-                            let verdict = self.verdict(Some(tag), &file, stamp);
-                            return Decision::Serve {
-                                untagged_path: Some(untagged),
-                                verdict,
-                            };
+                            return self.serve(&untagged, Some(&untagged), Some(tag), &file, stamp);
                         }
                         Found::Outside => return Decision::NotFound,
                         Found::Other | Found::Missing => {}
@@ -205,12 +259,53 @@ impl TagChecker {
         }
     }
 
+    /// How to serve the file `file` found at the request path `path` (without a tag in the
+    /// name), asked for with `tag`.
+    fn serve(
+        &self,
+        path: &str,
+        untagged_path: Option<&str>,
+        tag: Option<&str>,
+        file: &Path,
+        stamp: FileStamp,
+    ) -> Decision {
+        if is_stylesheet(path) {
+            if let Ok(decoded) = percent_decode(path) {
+                let relative = decoded.trim_start_matches('/');
+                let tags = self.settings.reference_tags();
+                // A stylesheet that cannot be rewritten (a cycle) is served as it is.
+                if let Ok(rewritten) = self
+                    .stylesheets
+                    .rewritten(self, relative, file, stamp, tags)
+                {
+                    let verdict = self.verdict(tag, |tag| hex_prefix_matches(&rewritten.sha1, tag));
+                    return Decision::ServeStylesheet { rewritten, verdict };
+                }
+            }
+        }
+        let verdict = self.verdict(tag, |tag| {
+            // The same digest, through the same cache, as `cdnstatic!`'s content mode.
+            with_cached_digest(file, stamp, DigestAlgorithm::Sha1, |digest| {
+                hex_prefix_matches(digest, tag)
+            })
+            .unwrap_or(false)
+        });
+        Decision::Serve {
+            untagged_path: untagged_path.map(str::to_owned),
+            verdict,
+        }
+    }
+
     /// The file at the request path `path` (percent-encoded, below the mount point).
     fn find(&self, path: &str) -> Found {
         let Ok(decoded) = percent_decode(path) else {
             return Found::Outside;
         };
-        let relative = decoded.trim_start_matches('/');
+        self.find_decoded(decoded.trim_start_matches('/'))
+    }
+
+    /// The file at the static path `relative` (decoded).
+    fn find_decoded(&self, relative: &str) -> Found {
         let leaves = relative.contains('\0')
             || relative
                 .split(['/', '\\'])
@@ -253,10 +348,7 @@ impl TagChecker {
         if !metadata.is_file() {
             return Found::Other;
         }
-        let stamp = metadata
-            .modified()
-            .ok()
-            .map(|modified| (metadata.len(), modified));
+        let stamp = stamp_of(&metadata);
         Found::File(candidate, stamp)
     }
 
@@ -276,8 +368,9 @@ impl TagChecker {
         real
     }
 
-    /// [`TagVerdict::Current`] only for a tag that is provably the tag of the file's bytes.
-    fn verdict(&self, tag: Option<&str>, file: &Path, stamp: FileStamp) -> TagVerdict {
+    /// [`TagVerdict::Current`] only for a tag that is provably the tag of the bytes served: the
+    /// revision in a release build, or a content tag that `is_content_tag` confirms.
+    fn verdict(&self, tag: Option<&str>, is_content_tag: impl FnOnce(&str) -> bool) -> TagVerdict {
         let Some(tag) = tag else {
             return TagVerdict::Untagged;
         };
@@ -285,21 +378,86 @@ impl TagChecker {
         if settings.release_build && tag == settings.revision_tag {
             return TagVerdict::Current;
         }
-        // The same digest, through the same cache, as `cdnstatic!`'s content mode.
-        if tag.len() == settings.hash_length
-            && with_cached_digest(file, stamp, DigestAlgorithm::Sha1, |digest| {
-                hex_prefix_matches(digest, tag)
-            })
-            .unwrap_or(false)
-        {
+        if tag.len() == settings.hash_length && is_content_tag(tag) {
             return TagVerdict::Current;
         }
         TagVerdict::Other
     }
 }
 
-fn not_found() -> Response<ServeFileSystemResponseBody> {
-    let mut response = Response::new(ServeFileSystemResponseBody::default());
+/// The files a stylesheet references are found as requests find them: inside the directory.
+impl StaticLookup for TagChecker {
+    fn static_file(&self, relative: &str) -> Result<(PathBuf, FileStamp)> {
+        match self.find_decoded(relative) {
+            Found::File(file, stamp) => Ok((file, stamp)),
+            Found::Other | Found::Missing | Found::Outside => Err(Error::StaticFileNotFound {
+                path: relative.to_owned(),
+                searched: vec![self.dir.display().to_string()],
+                suggestion: None,
+                hashed: false,
+            }),
+        }
+    }
+}
+
+/// The response for a stylesheet's rewritten bytes: `ETag` and conditional requests, `HEAD`,
+/// and the cache policy of `verdict`.
+fn stylesheet_response(
+    method: &Method,
+    if_none_match: Option<&HeaderValue>,
+    rewritten: Arc<RewrittenStylesheet>,
+    verdict: TagVerdict,
+) -> Response<StaticBody> {
+    let mut response = Response::new(Either::Right(Full::default()));
+    if method != Method::GET && method != Method::HEAD {
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return response;
+    }
+    let etag = format!("\"{}\"", to_hex(&rewritten.sha1));
+    let matches = if_none_match
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.split(',').any(|candidate| {
+                let candidate = candidate.trim();
+                candidate == "*" || candidate.trim_start_matches("W/") == etag
+            })
+        });
+    let headers = response.headers_mut();
+    headers.insert(
+        ETAG,
+        HeaderValue::from_str(&etag).expect("hex is a header value"),
+    );
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static(verdict.cache_control()),
+    );
+    if matches {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return response;
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/css"));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(rewritten.bytes.len()));
+    if method == Method::GET {
+        // Shared with the cache, not copied: a big stylesheet costs no copy per request.
+        *response.body_mut() = Either::Right(Full::new(Bytes::from_owner(SharedBytes(rewritten))));
+    }
+    response
+}
+
+/// A rewritten stylesheet as the bytes of a body.
+struct SharedBytes(Arc<RewrittenStylesheet>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.bytes
+    }
+}
+
+fn not_found() -> Response<StaticBody> {
+    let mut response = Response::new(Either::Left(ServeFileSystemResponseBody::default()));
     *response.status_mut() = StatusCode::NOT_FOUND;
     response
 }
@@ -319,7 +477,7 @@ impl<ReqBody> Service<Request<ReqBody>> for StaticFiles
 where
     ReqBody: Send + 'static,
 {
-    type Response = Response<ServeFileSystemResponseBody>;
+    type Response = Response<StaticBody>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
@@ -331,6 +489,15 @@ where
         let verdict = match self.checker.decide(request.uri()) {
             Decision::NotFound => return Box::pin(std::future::ready(Ok(not_found()))),
             Decision::PassThrough => None,
+            Decision::ServeStylesheet { rewritten, verdict } => {
+                let response = stylesheet_response(
+                    request.method(),
+                    request.headers().get(IF_NONE_MATCH),
+                    rewritten,
+                    verdict,
+                );
+                return Box::pin(std::future::ready(Ok(response)));
+            }
             Decision::Serve {
                 untagged_path,
                 verdict,
@@ -346,7 +513,7 @@ where
         };
         let response = self.serve_dir.call(request);
         Box::pin(async move {
-            let mut response = response.await?;
+            let mut response = response.await?.map(Either::Left);
             let status = response.status();
             if let Some(verdict) = verdict {
                 if status.is_success() || status == StatusCode::NOT_MODIFIED {
@@ -389,6 +556,8 @@ mod tests {
         )
         .unwrap();
         std::fs::write(static_dir.join("LICENSE"), "MIT\n").unwrap();
+        std::fs::create_dir_all(static_dir.join("js")).unwrap();
+        std::fs::write(static_dir.join("js/app.js"), "document.title = 'app';\n").unwrap();
         std::fs::write(root.path().join("secret.txt"), "secret\n").unwrap();
         std::os::unix::fs::symlink("css/app.css", static_dir.join("alias.css")).unwrap();
         std::os::unix::fs::symlink("../secret.txt", static_dir.join("leak.css")).unwrap();
@@ -595,16 +764,16 @@ mod tests {
     fn ranges_head_and_conditional_requests_keep_working() {
         let root = site();
         let release = service(root.path(), true);
-        let content = sha1sum(&root.path().join("static/css/app.css"))[..6].to_owned();
+        let content = sha1sum(&root.path().join("static/js/app.js"))[..6].to_owned();
         runtime().block_on(async {
-            let uri = format!("/css/app.{content}.css");
+            let uri = format!("/js/app.{content}.js");
             let first = release
                 .clone()
                 .oneshot(Request::get(&uri).body(String::new()).unwrap())
                 .await
                 .unwrap();
             let last_modified = first.headers()["last-modified"].clone();
-            assert_eq!(first.headers()["content-type"], "text/css");
+            assert_eq!(first.headers()["content-type"], "text/javascript");
 
             let conditional = Request::get(&uri)
                 .header("if-modified-since", last_modified)
@@ -621,12 +790,99 @@ mod tests {
             let partial = release.clone().oneshot(range).await.unwrap();
             assert_eq!(partial.status(), StatusCode::PARTIAL_CONTENT);
             let body = partial.into_body().collect().await.unwrap().to_bytes();
-            assert_eq!(&body[..], b"body");
+            assert_eq!(&body[..], b"docu");
 
             let head = Request::head(&uri).body(String::new()).unwrap();
             let head = release.clone().oneshot(head).await.unwrap();
             assert_eq!(head.status(), StatusCode::OK);
             assert_eq!(head.headers()[CACHE_CONTROL], IMMUTABLE.unwrap());
+        });
+    }
+
+    /// The body and headers of a GET of `uri`, with `if_none_match` when given.
+    async fn get_with(
+        service: &StaticFiles,
+        method: Method,
+        uri: &str,
+        if_none_match: Option<&str>,
+    ) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(etag) = if_none_match {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let response = service
+            .clone()
+            .oneshot(request.body(String::new()).unwrap())
+            .await
+            .unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes().to_vec();
+        (parts.status, parts.headers, body)
+    }
+
+    #[test]
+    fn stylesheets_are_served_with_tagged_references_and_checked_against_those_bytes() {
+        let root = tempfile::tempdir().unwrap();
+        let static_dir = root.path().join("static");
+        std::fs::create_dir_all(static_dir.join("css")).unwrap();
+        std::fs::create_dir_all(static_dir.join("fonts")).unwrap();
+        let source =
+            "@font-face { src: url(../fonts/inter.woff2) }\n/* url(../fonts/inter.woff2) */\n";
+        std::fs::write(static_dir.join("css/app.css"), source).unwrap();
+        std::fs::write(static_dir.join("fonts/inter.woff2"), "wOF2 one").unwrap();
+        let font = sha1sum(&static_dir.join("fonts/inter.woff2"))[..6].to_owned();
+        let source_tag = sha1sum(&static_dir.join("css/app.css"))[..6].to_owned();
+        let served = StaticFiles::new(
+            &static_dir,
+            SiteSettings::new("tag", REVISION, 6, true)
+                .tag_in(TagIn::Name)
+                .mode(TagMode::Content),
+        );
+        runtime().block_on(async {
+            let (status, headers, body) =
+                get_with(&served, Method::GET, "/css/app.css", None).await;
+            assert_eq!(status, StatusCode::OK);
+            let expected = format!(
+                "@font-face {{ src: url(../fonts/inter.{font}.woff2) }}\n/* url(../fonts/inter.woff2) */\n"
+            );
+            assert_eq!(String::from_utf8(body.clone()).unwrap(), expected);
+            assert_eq!(headers[CONTENT_TYPE], "text/css");
+            assert_eq!(headers[CACHE_CONTROL], NO_CACHE.unwrap());
+            // The content tag is the hash of the bytes served, not of the file.
+            let written = root.path().join("served.css");
+            std::fs::write(&written, &body).unwrap();
+            let served_tag = sha1sum(&written)[..6].to_owned();
+            let etag = format!("\"{}\"", sha1sum(&written));
+            assert_eq!(headers[ETAG], etag.as_str());
+            let (_, headers, _) =
+                get_with(&served, Method::GET, &format!("/css/app.{served_tag}.css"), None).await;
+            assert_eq!(headers[CACHE_CONTROL], IMMUTABLE.unwrap());
+            if source_tag != served_tag {
+                let uri = format!("/css/app.{source_tag}.css");
+                let (_, headers, _) = get_with(&served, Method::GET, &uri, None).await;
+                assert_eq!(headers[CACHE_CONTROL], NO_CACHE.unwrap());
+            }
+            // Conditional requests and HEAD.
+            let uri = format!("/css/app.{served_tag}.css");
+            let (status, headers, body) =
+                get_with(&served, Method::GET, &uri, Some(&etag)).await;
+            assert_eq!(status, StatusCode::NOT_MODIFIED);
+            assert_eq!(headers[CACHE_CONTROL], IMMUTABLE.unwrap());
+            assert!(body.is_empty());
+            let (status, headers, body) = get_with(&served, Method::HEAD, &uri, None).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(headers[CONTENT_LENGTH], expected.len().to_string().as_str());
+            assert!(body.is_empty());
+            let (status, ..) = get_with(&served, Method::POST, &uri, None).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+
+            // A new font: a new stylesheet, whose old tag is no longer immutable.
+            std::fs::write(static_dir.join("fonts/inter.woff2"), "wOF2 two, longer").unwrap();
+            let new_font = sha1sum(&static_dir.join("fonts/inter.woff2"))[..6].to_owned();
+            let (status, headers, body) = get_with(&served, Method::GET, &uri, Some(&etag)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(headers[CACHE_CONTROL], NO_CACHE.unwrap());
+            assert!(String::from_utf8(body).unwrap().contains(&format!("inter.{new_font}.woff2")));
         });
     }
 

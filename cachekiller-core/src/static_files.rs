@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::{Error, Result};
-use crate::file_stamp::FileStamp;
+use crate::file_stamp::{stamp_of, FileStamp};
+use crate::stylesheet::StaticLookup;
 use crate::suggest::closest;
 use crate::url::{is_absolute_url, is_plain_relative_path, percent_decode, split_url};
 
@@ -164,10 +165,7 @@ impl StaticDirs {
                     kind,
                 });
             }
-            let stamp = metadata
-                .modified()
-                .ok()
-                .map(|modified| (metadata.len(), modified));
+            let stamp = stamp_of(&metadata);
             return Ok((candidate, stamp));
         }
         Err(Error::StaticFileNotFound {
@@ -222,6 +220,13 @@ impl StaticDirs {
             files
         });
         closest(relative, listing.iter().map(String::as_str)).map(str::to_owned)
+    }
+}
+
+/// A stylesheet's references are found as `cdnstatic!`'s paths are, with their errors.
+impl StaticLookup for StaticDirs {
+    fn static_file(&self, relative: &str) -> Result<(PathBuf, FileStamp)> {
+        self.find_with_stamp(relative, FilePurpose::Check)
     }
 }
 

@@ -73,12 +73,12 @@ struct Emitted {
 static EMITTED: Mutex<PerCrate<Emitted>> = Mutex::new(PerCrate::new());
 
 /// What an expansion for the crate at `manifest_dir` must still emit: of `shared` and
-/// `own_file`, what no earlier expansion for the crate emitted in this process. Records it as
+/// `own_files`, what no earlier expansion for the crate emitted in this process. Records it as
 /// emitted.
 pub fn not_yet_tracked(
     manifest_dir: &Path,
     shared: &Arc<Tracking>,
-    own_file: Option<&Path>,
+    own_files: &[PathBuf],
 ) -> Tracking {
     let mut ledger = EMITTED.lock().unwrap_or_else(PoisonError::into_inner);
     let emitted = ledger.get_or_insert_with(manifest_dir, Emitted::default);
@@ -99,7 +99,7 @@ pub fn not_yet_tracked(
             }
         }
     }
-    if let Some(file) = own_file {
+    for file in own_files {
         if emitted
             .files
             .insert(file.as_os_str().as_encoded_bytes().to_vec())
@@ -151,25 +151,25 @@ mod tests {
         let files = Arc::new(tracking(&["/r/Cargo.toml"], &["CACHEKILLER_STATIC_URL"]));
 
         assert_eq!(
-            not_yet_tracked(crate_a, &revision, None),
+            not_yet_tracked(crate_a, &revision, &[]),
             *revision,
             "the first call emits all"
         );
         assert_eq!(
-            not_yet_tracked(crate_a, &revision, None),
+            not_yet_tracked(crate_a, &revision, &[]),
             Tracking::default()
         );
         assert_eq!(
-            not_yet_tracked(crate_a, &files, Some(Path::new("/r/static/a.css"))),
+            not_yet_tracked(crate_a, &files, &[PathBuf::from("/r/static/a.css")]),
             tracking(&["/r/static/a.css"], &[]),
             "only what is new: the hashed file"
         );
         assert_eq!(
-            not_yet_tracked(crate_a, &files, Some(Path::new("/r/static/a.css"))),
+            not_yet_tracked(crate_a, &files, &[PathBuf::from("/r/static/a.css")]),
             Tracking::default()
         );
         assert_eq!(
-            not_yet_tracked(crate_a, &files, Some(Path::new("/r/static/b.css"))),
+            not_yet_tracked(crate_a, &files, &[PathBuf::from("/r/static/b.css")]),
             tracking(&["/r/static/b.css"], &[])
         );
 
@@ -179,12 +179,12 @@ mod tests {
             &["CACHEKILLER_TAG", "CACHEKILLER_STATIC_URL"],
         ));
         assert_eq!(
-            not_yet_tracked(crate_a, &re_resolved, None),
+            not_yet_tracked(crate_a, &re_resolved, &[]),
             tracking(&["/r/.git/packed-refs"], &[])
         );
 
         assert_eq!(
-            not_yet_tracked(crate_b, &revision, None),
+            not_yet_tracked(crate_b, &revision, &[]),
             *revision,
             "another crate starts empty"
         );

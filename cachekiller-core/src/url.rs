@@ -7,6 +7,50 @@
 
 use std::borrow::Cow;
 
+/// What the tag of `cdnstatic!` is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagMode {
+    /// The revision (or `CACHEKILLER_TAG`, or the build date): every asset changes URL on
+    /// every commit.
+    Vcs,
+    /// The SHA-1 of the file: an asset changes URL only when its bytes change.
+    Content,
+}
+
+impl TagMode {
+    /// The mode named `name` in the configuration (`"vcs"`, `"content"`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "vcs" => Some(TagMode::Vcs),
+            "content" => Some(TagMode::Content),
+            _ => None,
+        }
+    }
+}
+
+/// Where `cdnstatic!` puts the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagIn {
+    /// In the query: `app.css?tag=<tag>`, as django-cachekiller.
+    Query,
+    /// In the file name, before the last extension: `app.<tag>.css`, for CDNs and proxies
+    /// that ignore the query string.
+    Name,
+}
+
+impl TagIn {
+    /// The placement named `name` in the configuration (`"query"`, `"name"`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "query" => Some(TagIn::Query),
+            "name" => Some(TagIn::Name),
+            _ => None,
+        }
+    }
+}
+
 /// Characters kept as they are in the path of the URL: ASCII letters and digits, the rest of the
 /// RFC 3986 unreserved characters, `/`, and the sub-delimiters and `:`/`@` that carry no risk in
 /// HTML. `&` and `'` are left out on purpose: `&` could start a character reference and `'`
@@ -247,6 +291,72 @@ pub fn tag_in_file_name(location: &str, tag: &str) -> String {
     }
 }
 
+/// A relative URL as an author wrote it (in a stylesheet), with `tag` added in the form
+/// `tag_in`: `../img/logo.svg#mark` gives `../img/logo.svg?tag=<tag>#mark` or
+/// `../img/logo.<tag>.svg#mark`. Unlike [`join_static_url`], nothing is prefixed or encoded:
+/// the URL is already one, relative to the stylesheet. An existing query is kept.
+///
+/// ```
+/// use cachekiller_core::url::{tag_relative_url, TagIn};
+///
+/// assert_eq!(tag_relative_url("../fonts/a.woff2?v=2#x", TagIn::Query, "tag", "4b400e"),
+///            "../fonts/a.woff2?v=2&tag=4b400e#x");
+/// assert_eq!(tag_relative_url("../img/logo.svg#mark", TagIn::Name, "tag", "4b400e"),
+///            "../img/logo.4b400e.svg#mark");
+/// ```
+#[must_use]
+pub fn tag_relative_url(url: &str, tag_in: TagIn, param: &str, tag: &str) -> String {
+    let parts = split_url(url);
+    let mut tagged = String::with_capacity(url.len() + param.len() + tag.len() + 2);
+    let query = parts
+        .query
+        .map(|query| query.trim_end_matches('&'))
+        .filter(|query| !query.is_empty());
+    match tag_in {
+        TagIn::Name => {
+            tagged.push_str(&tag_in_file_name(parts.location, tag));
+            if let Some(query) = query {
+                tagged.push('?');
+                tagged.push_str(query);
+            }
+        }
+        TagIn::Query => {
+            tagged.push_str(parts.location);
+            tagged.push('?');
+            if let Some(query) = query {
+                tagged.push_str(query);
+                tagged.push('&');
+            }
+            if !param.is_empty() {
+                tagged.push_str(param);
+                tagged.push('=');
+            }
+            tagged.push_str(tag);
+        }
+    }
+    if let Some(fragment) = parts.fragment {
+        tagged.push('#');
+        tagged.push_str(fragment);
+    }
+    tagged
+}
+
+/// True for a URL with a scheme (`data:`, `https:`, `mailto:`): RFC 3986's
+/// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"` before any `/`, `?` or `#`. A relative
+/// reference cannot start so (a browser would read the scheme).
+#[must_use]
+pub fn has_scheme(url: &str) -> bool {
+    let Some(colon) = url.find(':') else {
+        return false;
+    };
+    let scheme = &url[..colon];
+    let mut characters = scheme.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && characters.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
 /// The ways `path` (a request path, as sent) can be read as a file-name-tagged path: each is
 /// the path without the tag, and the tag. `app.4b400e.css` gives `app.css` with `4b400e`;
 /// `LICENSE.4b400e` gives `LICENSE` with `4b400e`; `jquery.min.js` gives `jquery.js` with
@@ -332,6 +442,7 @@ fn compose(
 ///
 /// # Errors
 /// A description if the decoded bytes are not UTF-8.
+#[cfg_attr(not(any(feature = "resolve", feature = "service")), allow(dead_code))]
 pub(crate) fn percent_decode(text: &str) -> Result<Cow<'_, str>, String> {
     if !text.contains('%') {
         return Ok(Cow::Borrowed(text));

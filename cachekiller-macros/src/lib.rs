@@ -36,6 +36,7 @@ use cachekiller_core::expand::{
     SiteSettingsOutput,
 };
 use cachekiller_core::tracking::Tracking;
+use cachekiller_core::url::{TagIn, TagMode};
 use cachekiller_core::{ConfigOrigin, Error};
 use proc_macro::{TokenStream, TokenTree};
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -381,8 +382,18 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         param,
         revision_tag,
         hash_length,
+        tag_in,
+        mode,
         tracking,
     } = output;
+    let tag_in = match tag_in {
+        TagIn::Query => quote!(::cachekiller_core::url::TagIn::Query),
+        TagIn::Name => quote!(::cachekiller_core::url::TagIn::Name),
+    };
+    let mode = match mode {
+        TagMode::Vcs => quote!(::cachekiller_core::url::TagMode::Vcs),
+        TagMode::Content => quote!(::cachekiller_core::url::TagMode::Content),
+    };
     let settings = quote! {
         ::cachekiller_core::service::SiteSettings::new(
             #param,
@@ -390,6 +401,8 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
             #hash_length,
             !::core::cfg!(debug_assertions),
         )
+        .tag_in(#tag_in)
+        .mode(#mode)
     };
     with_tracking(&tracking, &settings)
         .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))
