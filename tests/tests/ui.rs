@@ -5,7 +5,7 @@ use std::path::Path;
 /// trybuild compiles the cases in a crate of its own at `<target>/tests/trybuild/<package>`,
 /// which is the `CARGO_MANIFEST_DIR` the macros see. The file checks need a `static/` dir
 /// there: `css/app.css` and `js/app.js`, so that the typos `css/ap.css` and `js/ap.js` have a
-/// suggestion; links in and out of it and a FIFO for `links_and_special_files.rs` (made here:
+/// suggestion; stylesheets with a mistyped reference and a cycle; links in and out of it and a FIFO for `links_and_special_files.rs` (made here:
 /// git keeps neither a FIFO nor a link to `/etc`).
 fn create_static_dir_for_trybuild() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -15,10 +15,29 @@ fn create_static_dir_for_trybuild() {
         .join("tests/trybuild")
         .join(env!("CARGO_PKG_NAME"))
         .join("static");
-    for file in ["css/app.css", "js/app.js"] {
+    let stylesheets = [
+        (
+            "css/site.css",
+            "@import \"base.css\";\n@font-face { src: url(../type/face.otf) }\n",
+        ),
+        (
+            "css/base.css",
+            "/* The reset. */\nbody { margin: 0 }\n.logo { background: url(../media/mark.sgv) }\n",
+        ),
+        ("css/loop-a.css", "@import 'loop-b.css';\n"),
+        ("css/loop-b.css", "@import url(loop-a.css);\n"),
+        ("type/face.otf", "OTTO"),
+        ("media/mark.svg", "<svg/>"),
+    ];
+    let placeholders = ["css/app.css", "js/app.js"].map(|file| (file, format!("/* {file} */\n")));
+    for (file, text) in placeholders
+        .iter()
+        .map(|(file, text)| (*file, text.as_str()))
+        .chain(stylesheets)
+    {
         let path = static_dir.join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, format!("/* {file} */\n")).unwrap();
+        std::fs::write(&path, text).unwrap();
     }
     for (target, link) in [
         ("/etc/passwd", "leak.css"),
