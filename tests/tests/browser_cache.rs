@@ -8,14 +8,18 @@
 //! 3. after an edit of the CSS, a commit, a rebuild and a restart, the page references the new
 //!    tag and the browser requests the new CSS.
 //!
+//! And with content tags in file names, the stylesheet's font: fetched once under its tagged
+//! URL; after an edit of the font alone and a commit, the stylesheet's URL changes (its
+//! rewritten bytes hold the font's new tag) and the browser fetches the new font.
+//!
 //! Chromium must be installed (`apt-get install -y chromium`, done by `.ci/run`): without it
 //! this test fails, it does not skip.
 
 use std::time::Duration;
 
-use cachekiller_tests::oracle::{git, git_head};
-use cachekiller_tests::scratch::ScratchCrate;
-use cachekiller_tests::serving::{free_port, wait_until, Chromium, Server};
+use cachekiller_tests::oracle::{git, git_head, sha1sum};
+use cachekiller_tests::scratch::{workspace_root, ScratchCrate};
+use cachekiller_tests::serving::{free_port, http_get, wait_until, Chromium, Server};
 
 /// The request line of the example's asset `path` (`css/site.css`) tagged with `tag`.
 fn asset_request(path: &str, tag: &str, tag_in_name: bool) -> String {
@@ -106,4 +110,97 @@ fn tag_in_the_query_cached_until_a_commit() {
 #[test]
 fn tag_in_the_file_name_cached_until_a_commit() {
     assets_are_cached_until_a_commit_changes_the_tag("browser_name_site", true);
+}
+
+/// The stylesheet as the running site serves it (fetched untagged), and its content tag
+/// (`sha1sum` of those bytes).
+fn served_stylesheet(port: u16, scratch_dir: &std::path::Path) -> (String, String) {
+    let response = http_get(port, "/static/css/site.css");
+    assert_eq!(response.status, 200);
+    let file = scratch_dir.join("served-site.css");
+    std::fs::write(&file, &response.body).unwrap();
+    (String::from_utf8(response.body).unwrap(), sha1sum(&file, 6))
+}
+
+#[test]
+fn a_font_edit_changes_the_stylesheet_url_and_the_font_is_fetched_anew() {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let site = repo.path().join("site");
+    let scratch = ScratchCrate::fixture_copy("axum-site", &site, "browser_font_site").in_release();
+    scratch.append_to_manifest(
+        "[package.metadata.cachekiller]\ntag_in = \"name\"\nmode = \"content\"\n",
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "the site"]);
+    let _ = scratch.build();
+    let port = free_port();
+    let page = format!("http://127.0.0.1:{port}/");
+    let profile = tempfile::tempdir().unwrap();
+    let chromium = Chromium::start(profile.path());
+    let font_file = site.join("static/fonts/blocks.woff2");
+
+    // 1. The page links the stylesheet by the hash of its served bytes, which name the font
+    //    by its hash; the browser fetches the font once, under that name.
+    let server = Server::start(&scratch.binary(), port);
+    let (stylesheet, css_tag) = served_stylesheet(port, repo.path());
+    let font_tag = sha1sum(&font_file, 6);
+    assert!(
+        stylesheet.contains(&format!("url(../fonts/blocks.{font_tag}.woff2)")),
+        "{stylesheet}"
+    );
+    let home = String::from_utf8(http_get(port, "/").body).unwrap();
+    assert!(
+        home.contains(&format!("/static/css/site.{css_tag}.css")),
+        "{home}"
+    );
+    let css = format!("GET /static/css/site.{css_tag}.css");
+    let font = format!("GET /static/fonts/blocks.{font_tag}.woff2");
+    chromium.open(&page);
+    wait_until(&font, Duration::from_secs(30), || server.count(&font) == 1);
+    assert!(
+        server
+            .lines()
+            .contains(&format!("{font} 200 public, max-age=31536000, immutable")),
+        "the font was not served as immutable:\n{:#?}",
+        server.lines()
+    );
+    // A second load fetches neither again.
+    chromium.open(&page);
+    wait_until("the second page load", Duration::from_secs(30), || {
+        server.count("GET /") == 3
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(server.count(&font), 1, "{:#?}", server.lines());
+    assert_eq!(server.count(&css), 1, "{:#?}", server.lines());
+    drop(server);
+
+    // 2. Only the font changes: the stylesheet's bytes and URL change with it.
+    let wide = workspace_root().join("tests/fixtures/fonts/blocks-wide.woff2");
+    std::fs::copy(&wide, &font_file).unwrap();
+    git(repo.path(), &["commit", "-q", "-am", "a wider font"]);
+    assert!(
+        !scratch.build().fresh,
+        "the font edit must rebuild the site"
+    );
+    let server = Server::start(&scratch.binary(), port);
+    let (stylesheet, new_css_tag) = served_stylesheet(port, repo.path());
+    let new_font_tag = sha1sum(&font_file, 6);
+    assert_ne!(new_font_tag, font_tag);
+    assert_ne!(
+        new_css_tag, css_tag,
+        "the stylesheet's URL must change with its font"
+    );
+    assert!(
+        stylesheet.contains(&format!("blocks.{new_font_tag}.woff2")),
+        "{stylesheet}"
+    );
+    let new_css = format!("GET /static/css/site.{new_css_tag}.css");
+    let new_font = format!("GET /static/fonts/blocks.{new_font_tag}.woff2");
+    chromium.open(&page);
+    wait_until(&new_font, Duration::from_secs(30), || {
+        server.count(&new_font) == 1
+    });
+    assert_eq!(server.count(&new_css), 1, "{:#?}", server.lines());
+    assert_eq!(server.count(&font), 0, "{:#?}", server.lines());
 }
