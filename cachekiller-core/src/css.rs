@@ -101,6 +101,21 @@ fn is_ident_char(byte: u8) -> bool {
     is_ident_start(byte) || byte.is_ascii_digit() || byte == b'-'
 }
 
+/// [`is_ident_char`] as a table, for the loop over names.
+const IDENT_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte: u8 = 0;
+    loop {
+        table[byte as usize] =
+            byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' || byte >= 0x80;
+        if byte == u8::MAX {
+            break;
+        }
+        byte += 1;
+    }
+    table
+};
+
 fn is_non_printable(byte: u8) -> bool {
     matches!(byte, 0x00..=0x08 | 0x0B | 0x0E..=0x1F | 0x7F)
 }
@@ -176,7 +191,7 @@ impl Scanner<'_> {
                 }
             } else if byte == b'@' && self.starts_ident(self.at + 1) {
                 self.at += 1;
-                after_import = self.consume_name().eq_ignore_ascii_case(b"import");
+                after_import = self.consume_name().is(b"import");
             } else if byte == b'#'
                 && (self.byte(self.at + 1).is_some_and(is_ident_char)
                     || self.is_valid_escape(self.at + 1))
@@ -194,7 +209,7 @@ impl Scanner<'_> {
                 let name = self.consume_name();
                 if self.byte(self.at) == Some(b'(') {
                     self.at += 1;
-                    if name.eq_ignore_ascii_case(b"url") {
+                    if name.is(b"url") {
                         self.consume_url();
                     }
                 }
@@ -294,21 +309,31 @@ impl Scanner<'_> {
         push_char(value, character);
     }
 
-    /// Consumes an ident sequence (name characters and escapes), returning its decoded value.
-    fn consume_name(&mut self) -> Vec<u8> {
-        let mut name = Vec::new();
-        while let Some(byte) = self.byte(self.at) {
-            if is_ident_char(byte) {
-                name.push(byte);
+    /// Consumes an ident sequence (name characters and escapes). Only its start is kept, to
+    /// compare with `url` and `import`: a stylesheet has a name every few bytes, and one
+    /// allocation for each would be most of the work.
+    fn consume_name(&mut self) -> ShortName {
+        let mut name = ShortName::default();
+        let mut escaped = Vec::new();
+        loop {
+            // A run of plain name characters, then an escape or the end.
+            let run_start = self.at;
+            while self
+                .css
+                .get(self.at)
+                .is_some_and(|&byte| IDENT_CHARS[usize::from(byte)])
+            {
                 self.at += 1;
-            } else if self.is_valid_escape(self.at) {
-                self.at += 1;
-                self.consume_escape(&mut name);
-            } else {
-                break;
             }
+            name.extend(&self.css[run_start..self.at]);
+            if !self.is_valid_escape(self.at) {
+                return name;
+            }
+            self.at += 1;
+            escaped.clear();
+            self.consume_escape(&mut escaped);
+            name.extend(&escaped);
         }
-        name
     }
 
     fn consume_number(&mut self) {
@@ -413,6 +438,30 @@ impl Scanner<'_> {
                 self.at += 1;
             }
         }
+    }
+}
+
+/// The first bytes of a decoded name, and its whole length.
+#[derive(Default)]
+struct ShortName {
+    start: [u8; 8],
+    length: usize,
+}
+
+impl ShortName {
+    fn extend(&mut self, bytes: &[u8]) {
+        let kept = self
+            .start
+            .len()
+            .saturating_sub(self.length)
+            .min(bytes.len());
+        self.start[self.length.min(8)..self.length.min(8) + kept].copy_from_slice(&bytes[..kept]);
+        self.length += bytes.len();
+    }
+
+    /// True if the name is `word` (ASCII letters), in any case.
+    fn is(&self, word: &[u8]) -> bool {
+        self.length == word.len() && self.start[..self.length].eq_ignore_ascii_case(word)
     }
 }
 
