@@ -7,8 +7,10 @@
 //! `/static/app.css?tag=1f3a9c0d2b7e4a`.
 //!
 //! What a program calls at run time is public and documented: [`url::join_static_url`] makes
-//! the same URLs with a tag of its own, and [`cache_policy::cache_control_for`] decides how long
-//! a static response may be cached. The rest is the macros' support, public so that they can
+//! the same URLs with a tag of its own, [`cache_policy::query_tag`] and
+//! [`cache_policy::TagVerdict`] decide how long a static response may be cached, [`css`] finds
+//! the URLs a stylesheet references, and `service::StaticFiles` (feature `service`) serves
+//! static files and stylesheets with tags checked. The rest is the macros' support, public so that they can
 //! call it but hidden from the docs and not covered by semantic versioning; the macros pin
 //! this crate exactly.
 //!
