@@ -156,6 +156,13 @@ pub enum Error {
         /// at the end.
         cycle: Vec<String>,
     },
+    /// Stylesheets nested by `@import` (or other references to stylesheets) deeper than
+    /// [`crate::stylesheet::MAX_STYLESHEET_DEPTH`]: refused rather than followed, so that a
+    /// generated or hostile chain cannot exhaust the compiler's or the server's stack.
+    StylesheetTooDeep {
+        /// The chain of stylesheets, outermost first, relative to the static dirs.
+        chain: Vec<String>,
+    },
     /// A static path that names something other than a regular file (a FIFO, a device, a
     /// directory, a socket).
     StaticFileNotRegular {
@@ -339,6 +346,24 @@ impl fmt::Display for Error {
                 formatter,
                 "stylesheet {stylesheet:?}, line {line}: `url({url})`: {cause}"
             ),
+            Error::StylesheetTooDeep { chain } => {
+                let shown: Vec<String> = if chain.len() > 8 {
+                    chain[..4]
+                        .iter()
+                        .map(|stylesheet| format!("{stylesheet:?}"))
+                        .chain(std::iter::once(format!("… {} more …", chain.len() - 8)))
+                        .chain(chain[chain.len() - 4..].iter().map(|s| format!("{s:?}")))
+                        .collect()
+                } else {
+                    chain.iter().map(|stylesheet| format!("{stylesheet:?}")).collect()
+                };
+                write!(
+                    formatter,
+                    "stylesheets nested more than {} deep: {}; flatten the `@import` chain",
+                    crate::stylesheet::MAX_STYLESHEET_DEPTH,
+                    shown.join(" -> ")
+                )
+            }
             Error::StylesheetCycle { cycle } => write!(
                 formatter,
                 "stylesheets reference each other in a cycle: {}; a stylesheet's tag is the \

@@ -24,6 +24,11 @@ use crate::file_stamp::{file_stamp, FileStamp};
 use crate::hash::{digest_of_bytes, to_hex, with_cached_digest, DigestAlgorithm};
 use crate::url::{has_scheme, percent_decode, split_url, tag_relative_url, TagIn, TagMode};
 
+/// How deep stylesheets may nest (`a.css` imports `b.css`, which imports `c.css`, …): each
+/// level is a frame of the rewriter, so a chain of thousands of generated `@import`s would
+/// overflow the stack of rustc or of a server thread. Real sites nest two or three levels.
+pub const MAX_STYLESHEET_DEPTH: usize = 32;
+
 /// How the references of a stylesheet are tagged: the site's settings, as its pages' URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReferenceTags<'a> {
@@ -56,8 +61,10 @@ pub trait StaticLookup {
 /// ends with `.css`, in any case.
 #[must_use]
 pub fn is_stylesheet(path: &str) -> bool {
-    let location = split_url(path).location;
-    location.len() >= 4 && location[location.len() - 4..].eq_ignore_ascii_case(".css")
+    // Compared as bytes: a name ending in a multi-byte character (`img/日本`) has no
+    // character boundary four bytes from its end.
+    let location = split_url(path).location.as_bytes();
+    location.len() >= 4 && location[location.len() - 4..].eq_ignore_ascii_case(b".css")
 }
 
 /// A stylesheet with its references tagged.
@@ -264,6 +271,11 @@ impl Rewriter<'_> {
             cycle.push(relative.to_owned());
             return Err(Error::StylesheetCycle { cycle });
         }
+        if self.in_progress.len() >= MAX_STYLESHEET_DEPTH {
+            let mut chain = self.in_progress.clone();
+            chain.push(relative.to_owned());
+            return Err(Error::StylesheetTooDeep { chain });
+        }
         let source = std::fs::read(file).map_err(|error| Error::FileUnreadable {
             path: file.to_owned(),
             reason: error.to_string(),
@@ -310,7 +322,10 @@ impl Rewriter<'_> {
                     } else {
                         let tag = match self.resolve(&target) {
                             // No stylesheet of the cycle can be made: the whole run fails.
-                            Err(cycle @ Error::StylesheetCycle { .. }) => return Err(cycle),
+                            Err(
+                                whole @ (Error::StylesheetCycle { .. }
+                                | Error::StylesheetTooDeep { .. }),
+                            ) => return Err(whole),
                             resolved => resolved.map(|resolved| {
                                 merge(&mut rewritten, &resolved);
                                 resolved.tag
@@ -608,6 +623,58 @@ mod tests {
                     ]
                 }
             );
+        }
+    }
+
+    #[test]
+    fn a_chain_deeper_than_the_limit_is_an_error_naming_it_not_a_stack_overflow() {
+        // 5,000 levels: recursion would overflow the test thread's stack long before.
+        let depth = 5_000;
+        let files: Vec<(String, String)> = (0..depth)
+            .map(|level| {
+                (
+                    format!("s{level}.css"),
+                    format!("@import 's{}.css';", level + 1),
+                )
+            })
+            .chain(std::iter::once((
+                format!("s{depth}.css"),
+                "a {}".to_owned(),
+            )))
+            .collect();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.as_str()))
+            .collect();
+        let root = site(&borrowed);
+        for mode in [TagMode::Vcs, TagMode::Content] {
+            let error = rewrite(root.path(), "s0.css", tags(TagIn::Query, mode)).unwrap_err();
+            let Error::StylesheetTooDeep { chain } = &error else {
+                panic!("{error:?}");
+            };
+            assert_eq!(chain.len(), MAX_STYLESHEET_DEPTH + 1);
+            assert_eq!(chain[0], "s0.css");
+            assert!(
+                error.to_string().contains("nested more than 32 deep"),
+                "{error}"
+            );
+        }
+        // At the limit it is fine.
+        let start = format!("s{}.css", depth - MAX_STYLESHEET_DEPTH + 1);
+        rewrite(root.path(), &start, tags(TagIn::Query, TagMode::Content)).unwrap();
+    }
+
+    #[test]
+    fn names_ending_in_any_character_are_classified_without_panicking() {
+        for (name, stylesheet) in [
+            ("img/日本", false),
+            ("img/€€", false),
+            ("日本.css", true),
+            ("a.CSS", true),
+            ("css", false),
+            ("€.cs€", false),
+        ] {
+            assert_eq!(is_stylesheet(name), stylesheet, "{name}");
         }
     }
 
