@@ -22,9 +22,9 @@ pub const MAX_TAG_LENGTH: usize = 64;
 /// `hash_length` when none is configured, as the seed's `STATICFILES_HASH_ACCURACY`.
 pub const DEFAULT_HASH_LENGTH: usize = 6;
 /// The shortest `hash_length`: the seed warns that 1 or 2 characters collide.
-pub const MIN_HASH_LENGTH: usize = 3;
+pub const MIN_HASH_LENGTH: usize = crate::hash::MIN_CONTENT_TAG_LENGTH;
 /// `hash_length` above this acts as this: a SHA-1 has 40 hex characters.
-pub const MAX_HASH_LENGTH: usize = 40;
+pub const MAX_HASH_LENGTH: usize = crate::hash::MAX_CONTENT_TAG_LENGTH;
 
 /// The effective settings for one macro call.
 #[derive(Debug, Clone, PartialEq, Eq)]

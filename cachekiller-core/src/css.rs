@@ -11,6 +11,11 @@
 //! the author's bytes) belong in a proc macro's build. Its output is checked against
 //! Python's `tinycss2` in `tests/tests/stylesheets.rs`.
 
+/// How deep stylesheets may nest (`a.css` imports `b.css`, which imports `c.css`, …): each
+/// level is a frame of the rewriter, so a chain of thousands of generated `@import`s would
+/// overflow the stack of rustc or of a server thread. Real sites nest two or three levels.
+pub const MAX_STYLESHEET_DEPTH: usize = 32;
+
 use std::ops::Range;
 
 /// A URL a stylesheet references.

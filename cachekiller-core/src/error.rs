@@ -37,6 +37,7 @@ impl fmt::Display for ConfigOrigin {
 /// was expected and, where it helps, how to fix it. The macros crate shows that text as a
 /// compile error and never writes messages of its own that belong here.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// A configuration key has a value of the wrong type or out of range.
     InvalidConfigValue {
@@ -157,7 +158,7 @@ pub enum Error {
         cycle: Vec<String>,
     },
     /// Stylesheets nested by `@import` (or other references to stylesheets) deeper than
-    /// [`crate::stylesheet::MAX_STYLESHEET_DEPTH`]: refused rather than followed, so that a
+    /// [`crate::css::MAX_STYLESHEET_DEPTH`]: refused rather than followed, so that a
     /// generated or hostile chain cannot exhaust the compiler's or the server's stack.
     StylesheetTooDeep {
         /// The chain of stylesheets, outermost first, relative to the static dirs.
@@ -210,6 +211,20 @@ pub enum Error {
     NonUtf8Path {
         /// The path.
         path: PathBuf,
+    },
+    /// A directory given to the static file service that is missing or not a directory.
+    StaticDirUnusable {
+        /// The directory, made absolute against the working directory.
+        path: PathBuf,
+        /// The process's working directory, which a relative path was taken from.
+        working_directory: Option<PathBuf>,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Settings naming several static dirs given to a service of one directory.
+    SeveralStaticDirs {
+        /// The static dirs of the settings, in order.
+        static_dirs: Vec<String>,
     },
 }
 
@@ -360,7 +375,7 @@ impl fmt::Display for Error {
                 write!(
                     formatter,
                     "stylesheets nested more than {} deep: {}; flatten the `@import` chain",
-                    crate::stylesheet::MAX_STYLESHEET_DEPTH,
+                    crate::css::MAX_STYLESHEET_DEPTH,
                     shown.join(" -> ")
                 )
             }
@@ -387,6 +402,31 @@ impl fmt::Display for Error {
             Error::InvalidStaticPath { path, reason } => {
                 write!(formatter, "invalid static path {path:?}: {reason}")
             }
+            Error::StaticDirUnusable {
+                path,
+                working_directory,
+                reason,
+            } => {
+                write!(formatter, "static dir {} {reason}", path.display())?;
+                if let Some(working_directory) = working_directory {
+                    write!(
+                        formatter,
+                        " (a relative path is taken from the working directory, {})",
+                        working_directory.display()
+                    )?;
+                }
+                write!(
+                    formatter,
+                    "; give the directory the deployment copies the static files to, or \
+                     `concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/static\")` in development"
+                )
+            }
+            Error::SeveralStaticDirs { static_dirs } => write!(
+                formatter,
+                "the site's static_dirs are {static_dirs:?}, searched in order: serve them all \
+                 with `StaticFiles::in_root(<the directory that holds them>, cdnsettings!())`, \
+                 so that stylesheet references resolve to the same files as at compile time"
+            ),
             Error::FileUnreadable { path, reason } => write!(
                 formatter,
                 "cachekiller could not read {}: {reason}",

@@ -300,6 +300,11 @@ pub struct SiteSettingsOutput {
     pub tag_in: TagIn,
     /// What the crate's tags are made from.
     pub mode: TagMode,
+    /// Whether the revision tag names one version of the files (a git or Mercurial revision,
+    /// `CACHEKILLER_TAG`), not a build date.
+    pub revision_names_files: bool,
+    /// The static dirs as configured, in search order.
+    pub static_dirs: Vec<String>,
     /// What to track next to it.
     pub tracking: Tracking,
 }
@@ -319,6 +324,8 @@ pub fn expand_site_settings(manifest_dir: &Path) -> Result<SiteSettingsOutput> {
         hash_length: config.hash_length,
         tag_in: config.tag_in,
         mode: config.mode,
+        revision_names_files: tag.source != crate::tag::TagSource::BuildDate,
+        static_dirs: config.static_dirs.clone(),
         tracking: not_yet_tracked(manifest_dir, &context.revision_tracking, &[]),
     })
 }

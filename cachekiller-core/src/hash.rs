@@ -3,7 +3,8 @@
 //!
 //! Files are read as bytes (the seed's `open(path, 'r')` broke on images until a commenter
 //! switched to `'rb'`) and streamed, so memory does not grow with the file. A file is hashed
-//! once per compiler process and algorithm, and again only if its size or mtime changes.
+//! once per compiler process and algorithm, and again only when its version (device, inode,
+//! size, mtime, ctime) changes or it was written too close to the read to tell.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -11,6 +12,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use sha1::Digest;
@@ -55,6 +57,12 @@ impl DigestAlgorithm {
         }
     }
 }
+
+/// The shortest content tag: the seed warns that 1 or 2 hex characters collide, and a server
+/// must not call a guess of a few characters the tag of a file's bytes.
+pub const MIN_CONTENT_TAG_LENGTH: usize = 3;
+/// The longest content tag: a SHA-1 has 40 hex characters.
+pub const MAX_CONTENT_TAG_LENGTH: usize = 40;
 
 /// The size of the read buffer: large enough that the system call cost vanishes next to the
 /// hashing, small enough to stay in cache.
@@ -114,11 +122,19 @@ pub fn digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>
 /// components, which in the unoptimized builds proc macros usually get costs more than the
 /// rest of a call. Each path holds its digests, one per algorithm, with the stamp they were
 /// computed at.
-type DigestCache = HashMap<OsString, Vec<(DigestAlgorithm, FileStamp, Vec<u8>)>>;
+type DigestCache = HashMap<OsString, Vec<CachedDigest>>;
+
+/// A digest with the version of the file it was computed from and when the read started.
+struct CachedDigest {
+    algorithm: DigestAlgorithm,
+    stamp: FileStamp,
+    read_at: SystemTime,
+    digest: Vec<u8>,
+}
 static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
 
 /// [`digest_of_file`] through this process's cache: a file used by many macro calls is read
-/// once, and again only after its size or mtime changed.
+/// once, and again only after it changed (see [`crate::file_stamp::FileVersion`]).
 ///
 /// # Errors
 /// As [`digest_of_file`].
@@ -152,24 +168,34 @@ pub fn with_cached_digest<T>(
             .get_or_insert_with(HashMap::new)
             .get(path.as_os_str())
             .and_then(|digests| {
-                digests.iter().find(|(cached_algorithm, cached_stamp, _)| {
-                    *cached_algorithm == algorithm && stamp.is_some() && *cached_stamp == stamp
+                digests.iter().find(|cached| {
+                    cached.algorithm == algorithm
+                        && cached.stamp == stamp
+                        // A write in the same timestamp granule as the read that made the
+                        // digest would leave the stamp as it is: hash such a file again.
+                        && stamp.is_some_and(|version| version.settled_before(cached.read_at))
                 })
             });
-        if let Some((_, _, digest)) = cached {
-            return Ok(use_digest(digest));
+        if let Some(cached) = cached {
+            return Ok(use_digest(&cached.digest));
         }
     }
     // Hash without holding the lock: other crates' expansions need not wait for a big file.
+    let read_at = SystemTime::now();
     let digest = digest_of_file(path, algorithm)?;
     let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
     let digests = guard
         .get_or_insert_with(HashMap::new)
         .entry(path.as_os_str().to_owned())
         .or_default();
-    digests.retain(|(cached_algorithm, _, _)| *cached_algorithm != algorithm);
+    digests.retain(|cached| cached.algorithm != algorithm);
     let result = use_digest(&digest);
-    digests.push((algorithm, stamp, digest));
+    digests.push(CachedDigest {
+        algorithm,
+        stamp,
+        read_at,
+        digest,
+    });
     Ok(result)
 }
 

@@ -24,10 +24,7 @@ use crate::file_stamp::{file_stamp, FileStamp};
 use crate::hash::{digest_of_bytes, to_hex, with_cached_digest, DigestAlgorithm};
 use crate::url::{has_scheme, percent_decode, split_url, tag_relative_url, TagIn, TagMode};
 
-/// How deep stylesheets may nest (`a.css` imports `b.css`, which imports `c.css`, …): each
-/// level is a frame of the rewriter, so a chain of thousands of generated `@import`s would
-/// overflow the stack of rustc or of a server thread. Real sites nest two or three levels.
-pub const MAX_STYLESHEET_DEPTH: usize = 32;
+pub use crate::css::MAX_STYLESHEET_DEPTH;
 
 /// How the references of a stylesheet are tagged: the site's settings, as its pages' URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,13 +104,30 @@ impl RewrittenStylesheet {
     /// True if every file it was made from is unchanged and every unresolved reference still
     /// has no file.
     fn is_current(&self, lookup: &dyn StaticLookup) -> bool {
+        self.files_unchanged(0) && self.unresolved_still_missing(lookup)
+    }
+
+    /// True if every file it was made from, after the first `skip` (the service checks the
+    /// stylesheet itself on the file it opened), still has the stamp it was read at.
+    #[cfg_attr(not(feature = "service"), allow(dead_code))]
+    pub(crate) fn files_unchanged(&self, skip: usize) -> bool {
         self.files
             .iter()
+            .skip(skip)
             .all(|(path, stamp)| stamp.is_some() && file_stamp(path) == *stamp)
-            && self
-                .unresolved_paths
-                .iter()
-                .all(|relative| lookup.static_file(relative).is_err())
+    }
+
+    /// True if no file has appeared where a reference was left as written for want of one.
+    pub(crate) fn unresolved_still_missing(&self, lookup: &dyn StaticLookup) -> bool {
+        self.unresolved_paths
+            .iter()
+            .all(|relative| lookup.static_file(relative).is_err())
+    }
+
+    /// True if some reference was left as written because its file was missing.
+    #[cfg_attr(not(feature = "service"), allow(dead_code))]
+    pub(crate) fn has_unresolved_paths(&self) -> bool {
+        !self.unresolved_paths.is_empty()
     }
 }
 
@@ -140,6 +154,30 @@ pub fn rewrite_stylesheet(
     rewriter
         .rewrite(relative, file, stamp)
         .map(Arc::unwrap_or_clone)
+}
+
+/// [`rewrite_stylesheet`] for a stylesheet whose bytes the caller has read (the service reads
+/// them from the one file it opened for the request); the stylesheets it references are read
+/// through `lookup`.
+///
+/// # Errors
+/// As [`rewrite_stylesheet`].
+#[cfg_attr(not(feature = "service"), allow(dead_code))]
+pub(crate) fn rewrite_stylesheet_source(
+    lookup: &dyn StaticLookup,
+    relative: &str,
+    file: &Path,
+    stamp: FileStamp,
+    source: &[u8],
+    tags: ReferenceTags<'_>,
+) -> Result<RewrittenStylesheet> {
+    let mut rewriter = Rewriter {
+        lookup,
+        tags,
+        in_progress: vec![relative.to_owned()],
+        done: HashMap::new(),
+    };
+    rewriter.rewrite_source(relative, file, stamp, source)
 }
 
 /// Rewritten stylesheets by path, each used while the files it was made from are unchanged:

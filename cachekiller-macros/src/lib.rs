@@ -357,12 +357,16 @@ fn with_tracking(tracking: &Tracking, value: &TokenStream2) -> Result<TokenStrea
 /// The settings a static file server needs to check the tags of the URLs this crate's
 /// `cdnstatic!` calls make, as a `cachekiller_core::service::SiteSettings` (the crate must
 /// depend on `cachekiller-core` with its `service` feature): the query parameter, the
-/// revision tag, the content hash length, and whether this is a release build. Read from the
-/// same configuration and tag as `cdnstatic!`, so a change of `tag_in`, `mode` or `param` in
-/// the manifest needs no change in the server's code.
+/// revision tag and whether it names a version of the files (not a build date), the content
+/// hash length, the static dirs in order, and whether this is a release build. Read from the
+/// same configuration and tag as `cdnstatic!`, so a change of `tag_in`, `mode`, `param` or
+/// `static_dirs` in the manifest needs no change in the server's code.
 ///
 /// ```ignore
-/// let static_files = cachekiller_core::service::StaticFiles::new("static", cdnsettings!());
+/// let static_files = cachekiller_core::service::StaticFiles::new(
+///     concat!(env!("CARGO_MANIFEST_DIR"), "/static"),
+///     cdnsettings!(),
+/// )?;
 /// ```
 #[proc_macro]
 pub fn cdnsettings(input: TokenStream) -> TokenStream {
@@ -384,6 +388,8 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         hash_length,
         tag_in,
         mode,
+        revision_names_files,
+        static_dirs,
         tracking,
     } = output;
     let tag_in = match tag_in {
@@ -403,6 +409,8 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         )
         .tag_in(#tag_in)
         .mode(#mode)
+        .revision_names_files(#revision_names_files)
+        .static_dirs(&[#(#static_dirs),*])
     };
     with_tracking(&tracking, &settings)
         .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))

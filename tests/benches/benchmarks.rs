@@ -21,7 +21,9 @@
 //!   `quote` + `proc-macro2` alone (and `git2` alone, and the macros without libgit2);
 //! - `serving`: requests per second of cachekiller's `StaticFiles` vs bare tower-http
 //!   `ServeDir` on the same files (a tagged stylesheet, a tagged 1 MB image, an untagged file,
-//!   a conditional request answered 304), release builds under axum, loaded with `wrk`;
+//!   a conditional request answered 304), and for a 100 KB stylesheet sent compressed vs
+//!   `ServeDir` + `CompressionLayer` and vs `ServeDir` with fresh `.br`/`.gz` siblings; the
+//!   memory of the cached versions; release builds under axum, loaded with `wrk`;
 //! - `stylesheets`: rewriting a 1 MiB stylesheet with 1,000 references (to 100 files) to
 //!   their tagged form, uncached and through the cache, vs reading and hashing the same file;
 //! - `typos`: a crate with 20,000 files in `static/node_modules` and 50 calls, of which 0, 1
@@ -915,20 +917,43 @@ fn compile_memory(report: &mut Report) {
 // ---------------------------------------------------------------------------------------
 // serving
 
-/// The server both services run in: axum, one worker thread, the service mounted at
-/// `/static`; `ours` or `servedir` as the first argument.
+/// The server every service runs in: axum, one worker thread, the service mounted at
+/// `/static`. The first argument names it: `ours` (`StaticFiles`, which compresses from the
+/// checked bytes), `servedir`, `servedir-compression` (`ServeDir` + `CompressionLayer`, which
+/// compresses every response) or `servedir-precompressed` (`ServeDir` with `.br`/`.gz`
+/// siblings). `ours` also answers `/usage` with its cache's bytes and entries.
 const SERVING_MAIN: &str = r#"use axum::serve::ListenerExt as _;
 use cachekiller_core::service::{SiteSettings, StaticFiles};
+use tower_http::services::ServeDir;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let arguments: Vec<String> = std::env::args().collect();
     let (service, port, dir) = (&arguments[1], &arguments[2], &arguments[3]);
-    let app = if service == "ours" {
-        let settings = SiteSettings::new("tag", "0123456789abcd", 6, true);
-        axum::Router::new().nest_service("/static", StaticFiles::new(dir, settings))
-    } else {
-        axum::Router::new().nest_service("/static", tower_http::services::ServeDir::new(dir))
+    let app = match service.as_str() {
+        "ours" => {
+            let settings = SiteSettings::new("tag", "0123456789abcd", 6, true);
+            let static_files = StaticFiles::new(dir, settings).unwrap();
+            let usage = static_files.clone();
+            axum::Router::new()
+                .route(
+                    "/usage",
+                    axum::routing::get(move || {
+                        let usage = usage.cache_usage();
+                        async move { format!("{} {}", usage.bytes, usage.entries) }
+                    }),
+                )
+                .nest_service("/static", static_files)
+        }
+        "servedir" => axum::Router::new().nest_service("/static", ServeDir::new(dir)),
+        "servedir-compression" => axum::Router::new()
+            .nest_service("/static", ServeDir::new(dir))
+            .layer(tower_http::compression::CompressionLayer::new()),
+        "servedir-precompressed" => axum::Router::new().nest_service(
+            "/static",
+            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        ),
+        other => panic!("no service {other}"),
     };
     // Small bodies would otherwise wait for the client's delayed ACK (40 ms): the run would
     // measure that timer, not the services.
@@ -963,6 +988,25 @@ fn wrk_requests_per_second(url: &str, headers: &[String], seconds: u32) -> f64 {
         .unwrap_or_else(|| panic!("no Requests/sec in:\n{report}"))
 }
 
+/// A stylesheet of about `kilobytes` KiB that compresses as real ones do (about 5:1), not as
+/// one repeated line does.
+fn realistic_stylesheet(kilobytes: usize) -> String {
+    let mut css = String::new();
+    let mut index = 0_usize;
+    while css.len() < kilobytes * 1024 {
+        let _ = writeln!(
+            css,
+            ".c{index:x} > .item-{} {{ margin: {}px {}px; color: #{:06x}; }}",
+            index * 7 % 1000,
+            index % 17,
+            index * 3 % 29,
+            index.wrapping_mul(2_654_435_761) % 0x0100_0000
+        );
+        index += 1;
+    }
+    css
+}
+
 /// Generates and builds the bench server; returns it and the dir of the files it serves.
 fn build_serving_bench() -> (PathBuf, PathBuf) {
     let root = work_dir("serving");
@@ -975,7 +1019,7 @@ fn build_serving_bench() -> (PathBuf, PathBuf) {
              [dependencies]\ncachekiller-core = {{ path = {core}, default-features = false, features = [\"service\"] }}\n\
              axum = {{ version = \"0.8\", default-features = false, features = [\"http1\", \"tokio\"] }}\n\
              tokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\", \"net\"] }}\n\
-             tower-http = {{ version = \"0.7\", features = [\"fs\"] }}\n[workspace]\n"
+             tower-http = {{ version = \"0.7\", features = [\"fs\", \"compression-br\", \"compression-gzip\"] }}\n[workspace]\n"
         ),
     );
     write(&root.join("src/main.rs"), SERVING_MAIN);
@@ -989,6 +1033,19 @@ fn build_serving_bench() -> (PathBuf, PathBuf) {
         &files.join("css/app.css"),
         &"body { margin: 0 }\n".repeat(100),
     );
+    write(&files.join("css/big.css"), &realistic_stylesheet(100));
+    // Fresh siblings for `ServeDir`'s precompressed case, made by the reference tools.
+    let big = files.join("css/big.css");
+    run_checked(
+        Command::new("gzip")
+            .args(["-9", "-k", "-f", "-n"])
+            .arg(&big),
+    );
+    run_checked(
+        Command::new("brotli")
+            .args(["-q", "11", "-k", "-f"])
+            .arg(&big),
+    );
     write_pseudo_random_file(&files.join("img/photo.jpg"), 1);
     run_checked(
         cargo()
@@ -996,6 +1053,13 @@ fn build_serving_bench() -> (PathBuf, PathBuf) {
             .current_dir(&root),
     );
     (root.join("target/release/serving-bench"), files)
+}
+
+/// The `ETag` `StaticFiles` sends for `file`: the quoted hex SHA-1 of its bytes, from
+/// `sha1sum`.
+fn content_etag(file: &Path) -> String {
+    let output = run_checked(Command::new("sha1sum").arg(file));
+    format!("\"{}\"", &String::from_utf8(output.stdout).unwrap()[..40])
 }
 
 /// The HTTP date of `file`'s mtime, as `Last-Modified` gives it.
@@ -1014,81 +1078,131 @@ fn http_date_of_mtime(file: &Path) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
+/// One measured case: `StaticFiles` at `ours` against `baseline` (a service of
+/// [`SERVING_MAIN`]) at `theirs`, each with its headers.
+struct ServingCase {
+    name: &'static str,
+    ours: (String, Vec<String>),
+    baseline: &'static str,
+    theirs: (String, Vec<String>),
+}
+
+/// Starts a service of the bench server; returns it and its port.
+fn start_serving(binary: &Path, service: &str, files: &Path) -> (std::process::Child, u16) {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(binary)
+        .args([service, &port.to_string(), files.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (child, port)
+}
+
+/// The cases of the serving section, for the files at `files`.
+fn serving_cases(files: &Path) -> Vec<ServingCase> {
+    let content_tag = |file: &str| content_etag(&files.join(file))[1..7].to_owned();
+    let (css_tag, image_tag, big_tag) = (
+        content_tag("css/app.css"),
+        content_tag("img/photo.jpg"),
+        content_tag("css/big.css"),
+    );
+    let last_modified = http_date_of_mtime(&files.join("css/app.css"));
+    let stylesheet_etag = content_etag(&files.join("css/app.css"));
+    let compressed = vec!["Accept-Encoding: br, gzip".to_owned()];
+    // The same file and answer for both sides; `ServeDir` ignores the tag. Each side is sent
+    // the validator it issues (ours: the content `ETag`; `ServeDir`: its `Last-Modified`).
+    let tagged = |path: &str, tag: &str| {
+        let (stem, extension) = path.rsplit_once('.').unwrap();
+        (
+            format!("/static/{stem}.{tag}.{extension}"),
+            format!("/static/{path}?tag={tag}"),
+        )
+    };
+    let (css_ours, css_theirs) = tagged("css/app.css", &css_tag);
+    let (image_ours, image_theirs) = tagged("img/photo.jpg", &image_tag);
+    let (big_ours, big_theirs) = tagged("css/big.css", &big_tag);
+    vec![
+        ServingCase {
+            name: "a tagged stylesheet",
+            ours: (css_ours.clone(), Vec::new()),
+            baseline: "servedir",
+            theirs: (css_theirs.clone(), Vec::new()),
+        },
+        ServingCase {
+            name: "a tagged 1 MB image",
+            ours: (image_ours, Vec::new()),
+            baseline: "servedir",
+            theirs: (image_theirs, Vec::new()),
+        },
+        ServingCase {
+            name: "an untagged file",
+            ours: ("/static/css/app.css".to_owned(), Vec::new()),
+            baseline: "servedir",
+            theirs: ("/static/css/app.css".to_owned(), Vec::new()),
+        },
+        ServingCase {
+            name: "a conditional request answered 304",
+            ours: (css_ours, vec![format!("If-None-Match: {stylesheet_etag}")]),
+            baseline: "servedir",
+            theirs: (
+                css_theirs,
+                vec![format!("If-Modified-Since: {last_modified}")],
+            ),
+        },
+        ServingCase {
+            name: "a tagged 100 KB stylesheet, br or gzip",
+            ours: (big_ours.clone(), compressed.clone()),
+            baseline: "servedir-compression",
+            theirs: (big_theirs.clone(), compressed.clone()),
+        },
+        ServingCase {
+            name: "a tagged 100 KB stylesheet, br or gzip, against fresh siblings",
+            ours: (big_ours, compressed.clone()),
+            baseline: "servedir-precompressed",
+            theirs: (big_theirs, compressed),
+        },
+    ]
+}
+
 fn serving(report: &mut Report, rounds: usize) {
     let (binary, files) = build_serving_bench();
-    let content_tag = |file: &str| {
-        let digest = cachekiller_core::hash::digest_of_file(
-            &files.join(file),
-            cachekiller_core::hash::DigestAlgorithm::Sha1,
-        )
-        .unwrap();
-        cachekiller_core::hash::content_tag(&digest, 6)
-    };
-    let (css_tag, image_tag) = (content_tag("css/app.css"), content_tag("img/photo.jpg"));
-    let last_modified = http_date_of_mtime(&files.join("css/app.css"));
-    // (case, path for ours, path for ServeDir, extra headers): the same file and answer for
-    // both; ServeDir ignores the tag.
-    let cases = [
-        (
-            "tagged stylesheet",
-            format!("/static/css/app.{css_tag}.css"),
-            format!("/static/css/app.css?tag={css_tag}"),
-            Vec::new(),
-        ),
-        (
-            "tagged 1 MB image",
-            format!("/static/img/photo.{image_tag}.jpg"),
-            format!("/static/img/photo.jpg?tag={image_tag}"),
-            Vec::new(),
-        ),
-        (
-            "untagged file",
-            "/static/css/app.css".to_owned(),
-            "/static/css/app.css".to_owned(),
-            Vec::new(),
-        ),
-        (
-            "conditional request answered 304",
-            format!("/static/css/app.{css_tag}.css"),
-            format!("/static/css/app.css?tag={css_tag}"),
-            vec![format!("If-Modified-Since: {last_modified}")],
-        ),
-    ];
+    let cases = serving_cases(&files);
     let seconds = 4;
     let mut samples = vec![(Vec::new(), Vec::new()); cases.len()];
+    let mut usage = String::new();
     for _ in 0..rounds {
-        for service in ["ours", "servedir"] {
-            let port = {
-                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                listener.local_addr().unwrap().port()
-            };
-            let mut child = Command::new(&binary)
-                .args([service, &port.to_string(), files.to_str().unwrap()])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            std::io::BufRead::read_line(
-                &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-                &mut line,
-            )
-            .unwrap();
-            for (index, (_, ours_path, servedir_path, headers)) in cases.iter().enumerate() {
-                let path = if service == "ours" {
-                    ours_path
+        for service in [
+            "ours",
+            "servedir",
+            "servedir-compression",
+            "servedir-precompressed",
+        ] {
+            let (mut child, port) = start_serving(&binary, service, &files);
+            for (index, case) in cases.iter().enumerate() {
+                let ((path, headers), side) = if service == "ours" {
+                    (&case.ours, &mut samples[index].0)
+                } else if service == case.baseline {
+                    (&case.theirs, &mut samples[index].1)
                 } else {
-                    servedir_path
+                    continue;
                 };
-                let rate = wrk_requests_per_second(
-                    &format!("http://127.0.0.1:{port}{path}"),
-                    headers,
-                    seconds,
+                let url = format!("http://127.0.0.1:{port}{path}");
+                side.push(wrk_requests_per_second(&url, headers, seconds));
+            }
+            if service == "ours" {
+                let output = run_checked(
+                    Command::new("curl").args(["-s", &format!("http://127.0.0.1:{port}/usage")]),
                 );
-                if service == "ours" {
-                    samples[index].0.push(rate);
-                } else {
-                    samples[index].1.push(rate);
-                }
+                usage = String::from_utf8(output.stdout).unwrap();
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -1099,15 +1213,34 @@ fn serving(report: &mut Report, rounds: usize) {
         rates[rates.len() / 2]
     };
     println!("serving, wrk -t1 -c8 -d{seconds}s, release builds:");
-    for ((case, _, _, _), (ours, servedir)) in cases.iter().zip(samples) {
-        let (ours, servedir) = (median_rate(ours), median_rate(servedir));
+    for (case, (ours, theirs)) in cases.iter().zip(samples) {
+        let (ours, theirs) = (median_rate(ours), median_rate(theirs));
+        let baseline = match case.baseline {
+            "servedir" => "`ServeDir`",
+            "servedir-compression" => "`ServeDir` + `CompressionLayer`",
+            _ => "`ServeDir` with `.br`/`.gz` siblings",
+        };
         report.row(
-            &format!("serving a {case}: `StaticFiles` requests/s"),
+            &format!("serving {}: `StaticFiles` requests/s", case.name),
             format!("{ours:.0}"),
-            format!("`ServeDir` {servedir:.0}"),
-            format!("{:.2} of `ServeDir`", ours / servedir),
+            format!("{baseline} {theirs:.0}"),
+            format!("{:.2}x", ours / theirs),
         );
     }
+    // What the cache held after the runs: three files in memory (two stylesheets, with a
+    // Brotli and a gzip variant of the big one, and the 1 MB image).
+    let (bytes, entries) = usage.trim().split_once(' ').unwrap_or(("0", "0"));
+    let on_disk: u64 = ["css/app.css", "css/big.css", "img/photo.jpg"]
+        .iter()
+        .map(|file| fs::metadata(files.join(file)).unwrap().len())
+        .sum();
+    let bytes: f64 = bytes.parse().unwrap_or(0.0);
+    report.row(
+        &format!("`StaticFiles` cache after the runs ({entries} versions)"),
+        format!("{:.0} KiB", bytes / 1024.0),
+        format!("the files on disk {:.0} KiB", on_disk as f64 / 1024.0),
+        format!("{:.2}x", bytes / on_disk as f64),
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -209,16 +209,23 @@ impl HttpResponse {
 /// body: no chunked encoding to undo).
 #[must_use]
 pub fn http_get(port: u16, path: &str) -> HttpResponse {
+    http_get_with(port, path, &[])
+}
+
+/// [`http_get`] with request headers (`("Accept-Encoding", "gzip")`).
+#[must_use]
+pub fn http_get_with(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
         .unwrap_or_else(|error| panic!("connect to 127.0.0.1:{port}: {error}"));
     stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .unwrap();
+    let mut request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
+    for (name, value) in headers {
+        let _ = write!(request, "{name}: {value}\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let split = raw

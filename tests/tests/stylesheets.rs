@@ -105,7 +105,7 @@ fn served_stylesheets_match_the_oracle_and_the_macros() {
         let settings = SiteSettings::new(param, revision, 6, true)
             .tag_in(tag_in)
             .mode(mode);
-        let service = StaticFiles::new(&static_dir, settings);
+        let service = StaticFiles::new(&static_dir, settings).unwrap();
 
         // What the service sends, written where the oracle reads it.
         let served = root.path().join("served");

@@ -1,0 +1,208 @@
+//! Compressed variants of a checked version, made once from its bytes (the way of
+//! `WhiteNoise` and memory-serve): Brotli and gzip, kept only when smaller. A precompressed sibling on
+//! disk (`app.js.br`, `app.js.gz`, where the user turned them on) is used instead only if it
+//! decodes to exactly the checked bytes: a sibling left from an older build is ignored, never
+//! sent under the new bytes' tag.
+//!
+//! zstd is not offered: browsers that accept it accept Brotli too, and its encoder would add a
+//! C library to every server's build.
+
+use std::io::{Read as _, Write as _};
+
+use bytes::Bytes;
+use http::HeaderValue;
+
+/// A content coding the service sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    /// The `Content-Encoding` token.
+    pub(crate) fn token(self) -> &'static str {
+        match self {
+            Encoding::Brotli => "br",
+            Encoding::Gzip => "gzip",
+        }
+    }
+
+    /// The extension of a precompressed sibling.
+    pub(crate) fn sibling_extension(self) -> &'static str {
+        match self {
+            Encoding::Brotli => ".br",
+            Encoding::Gzip => ".gz",
+        }
+    }
+}
+
+/// The encodings `accept_encoding` allows, in the service's order of preference (Brotli is
+/// smaller). A coding with `q=0` is refused; `*` stands for both.
+pub(crate) fn accepted_encodings(accept_encoding: Option<&HeaderValue>) -> Vec<Encoding> {
+    let Some(value) = accept_encoding.and_then(|value| value.to_str().ok()) else {
+        return Vec::new();
+    };
+    let mut brotli = None;
+    let mut gzip = None;
+    let mut any = None;
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|parameter| {
+                let (name, value) = parameter.split_once('=')?;
+                (name.trim().eq_ignore_ascii_case("q")).then(|| value.trim().parse::<f32>().ok())?
+            })
+            .next_back()
+            .unwrap_or(1.0);
+        let allowed = quality > 0.0;
+        match coding.as_str() {
+            "br" => brotli = Some(allowed),
+            "gzip" | "x-gzip" => gzip = Some(allowed),
+            "*" => any = Some(allowed),
+            _ => {}
+        }
+    }
+    let mut accepted = Vec::with_capacity(2);
+    if brotli.or(any) == Some(true) {
+        accepted.push(Encoding::Brotli);
+    }
+    if gzip.or(any) == Some(true) {
+        accepted.push(Encoding::Gzip);
+    }
+    accepted
+}
+
+/// True for media types that compress (text, scripts, JSON, SVG, XML, WebAssembly, fonts that
+/// are not already compressed); images, audio, video, archives and WOFF fonts do not.
+pub(crate) fn is_compressible(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence.ends_with("+json")
+        || essence.ends_with("+xml")
+        || matches!(
+            essence.as_str(),
+            "application/javascript"
+                | "application/json"
+                | "application/xml"
+                | "application/wasm"
+                | "application/x-javascript"
+                | "application/vnd.ms-fontobject"
+                | "font/ttf"
+                | "font/otf"
+                | "application/x-font-ttf"
+                | "image/x-icon"
+                | "image/vnd.microsoft.icon"
+                | "image/bmp"
+        )
+}
+
+/// `bytes` compressed with `encoding`, or `None` if that does not make them smaller by at
+/// least a sixteenth (not worth a `Vary` and the client's decoding).
+pub(crate) fn compress(bytes: &[u8], encoding: Encoding) -> Option<Bytes> {
+    let mut output = Vec::with_capacity(bytes.len() / 3 + 64);
+    match encoding {
+        Encoding::Brotli => {
+            let parameters = brotli::enc::BrotliEncoderParams {
+                quality: 9,
+                lgwin: 22,
+                size_hint: bytes.len(),
+                ..Default::default()
+            };
+            let mut input = bytes;
+            brotli::BrotliCompress(&mut input, &mut output, &parameters).ok()?;
+        }
+        Encoding::Gzip => {
+            let mut encoder =
+                flate2::write::GzEncoder::new(&mut output, flate2::Compression::best());
+            encoder.write_all(bytes).ok()?;
+            encoder.finish().ok()?;
+        }
+    }
+    worth_it(bytes.len(), output.len()).then(|| Bytes::from(output))
+}
+
+fn worth_it(original: usize, compressed: usize) -> bool {
+    compressed < original - original / 16
+}
+
+/// `sibling` (the bytes of a precompressed file), if it decodes with `encoding` to exactly
+/// `checked` and is smaller. Decoding stops one byte past `checked`'s length, so a sibling
+/// that would inflate to more is refused without inflating it all.
+pub(crate) fn verified_sibling(
+    sibling: Vec<u8>,
+    encoding: Encoding,
+    checked: &[u8],
+) -> Option<Bytes> {
+    if !worth_it(checked.len(), sibling.len()) {
+        return None;
+    }
+    let limit = checked.len() as u64 + 1;
+    let mut decoded = Vec::with_capacity(checked.len());
+    let read = match encoding {
+        Encoding::Brotli => brotli::Decompressor::new(sibling.as_slice(), 64 * 1024)
+            .take(limit)
+            .read_to_end(&mut decoded),
+        Encoding::Gzip => flate2::read::MultiGzDecoder::new(sibling.as_slice())
+            .take(limit)
+            .read_to_end(&mut decoded),
+    };
+    (read.is_ok() && decoded == checked).then(|| Bytes::from(sibling))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_with_qualities() {
+        let cases: &[(&str, &[Encoding])] = &[
+            ("gzip, deflate, br", &[Encoding::Brotli, Encoding::Gzip]),
+            ("br;q=1.0, gzip;q=0.8", &[Encoding::Brotli, Encoding::Gzip]),
+            ("gzip", &[Encoding::Gzip]),
+            ("br;q=0, gzip", &[Encoding::Gzip]),
+            ("*", &[Encoding::Brotli, Encoding::Gzip]),
+            ("*;q=0, gzip", &[Encoding::Gzip]),
+            ("identity", &[]),
+            ("", &[]),
+            ("GZIP; Q=0.5", &[Encoding::Gzip]),
+        ];
+        for (header, expected) in cases {
+            let value = HeaderValue::from_str(header).unwrap();
+            assert_eq!(accepted_encodings(Some(&value)), *expected, "{header}");
+        }
+        assert!(accepted_encodings(None).is_empty());
+    }
+
+    #[test]
+    fn compressed_variants_decode_to_the_bytes_and_incompressible_ones_are_skipped() {
+        let text = ".rule { color: blue }\n".repeat(500);
+        for encoding in [Encoding::Brotli, Encoding::Gzip] {
+            let compressed = compress(text.as_bytes(), encoding).unwrap();
+            assert!(compressed.len() < text.len() / 10);
+            let verified = verified_sibling(compressed.to_vec(), encoding, text.as_bytes());
+            assert_eq!(verified, Some(compressed.clone()));
+            // The same sibling does not stand for other bytes.
+            let other = text.replace("blue", "pink");
+            assert_eq!(
+                verified_sibling(compressed.to_vec(), encoding, other.as_bytes()),
+                None
+            );
+            assert_eq!(compress(b"ab", encoding), None);
+        }
+        assert_eq!(
+            verified_sibling(
+                b"not gzip at all, but short".to_vec(),
+                Encoding::Gzip,
+                text.as_bytes()
+            ),
+            None
+        );
+    }
+}

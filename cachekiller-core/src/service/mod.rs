@@ -1,0 +1,622 @@
+//! A static file service whose one promise is the bytes under a tag: a response is marked
+//! `immutable` (a year, public) only when its tag names exactly the bytes it carries, and
+//! every validator it sends is derived from those bytes.
+//!
+//! A request goes through four steps, one module each:
+//!
+//! 1. [`request_path`]: the path is decoded once and made canonical (`.` and empty segments
+//!    dropped; `..`, NUL, backslashes and hidden segments such as `.env` refused), so that
+//!    every spelling of a path is one key for every cache.
+//! 2. [`open_file`]: the file is opened once, confined to the static dirs by the kernel
+//!    (`openat2(RESOLVE_BENEATH)` on Linux) at the moment of the open; the directory index and
+//!    the file-name tag form (`app.<tag>.css`) go through the same open.
+//! 3. [`versions`]: that open file's version is checked: its bytes (a stylesheet's rewritten
+//!    bytes) are read once per version and hashed, held in memory up to a size, and cached by
+//!    canonical path with a bounded memory; compressed variants are made from them.
+//! 4. [`response`]: the response is made from the checked version: a strong `ETag` from its
+//!    SHA-1, `304` only when `If-None-Match` names these bytes, `Range`, `HEAD`, the content
+//!    type, `Vary: Accept-Encoding`, and `Cache-Control` from the tag's verdict.
+//!
+//! The verdict: a content tag (3 to 40 hex digits, any length the macros can produce) that
+//! begins the SHA-1 of the bytes sent, or, in a release build, the revision the server was
+//! built from when that revision names a version of the files (a git or Mercurial commit, or
+//! `CACHEKILLER_TAG`; never a build-date tag, which two builds of different files can share),
+//! is `immutable`. Any other tag (an older or newer deploy's, a typo) gets the current bytes
+//! with `no-cache`, and so does a request with no tag. A debug build never trusts a revision:
+//! its working tree may hold uncommitted edits.
+//!
+//! Both URL forms are accepted whatever the settings: the query form (`app.css?tag=<tag>`, or
+//! `app.css?<tag>` when `param` is empty) and the file-name form (`app.<tag>.css`). A file
+//! whose real name looks tagged (`app.abc123.css` on disk) is served as itself.
+//!
+//! With axum:
+//!
+//! ```ignore
+//! use cachekiller_core::service::StaticFiles;
+//! use cachekiller_macros::cdnsettings;
+//!
+//! let static_files = StaticFiles::new(concat!(env!("CARGO_MANIFEST_DIR"), "/static"), cdnsettings!())?;
+//! let app = axum::Router::new().nest_service("/static", static_files);
+//! ```
+
+mod body;
+mod compress;
+mod open_file;
+mod request_path;
+mod response;
+mod versions;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{ACCEPT_ENCODING, RANGE};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use tower_service::Service;
+
+pub use body::StaticBody;
+
+use crate::cache_policy::{query_tag, TagVerdict};
+use crate::error::{Error, Result};
+use crate::file_stamp::{FileStamp, FileVersion};
+use crate::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
+use crate::stylesheet::{is_stylesheet, ReferenceTags, StaticLookup};
+use crate::url::{untag_file_name, TagIn, TagMode};
+use compress::{accepted_encodings, compress, is_compressible, verified_sibling, Encoding};
+use open_file::{open_beneath, Opened};
+use request_path::canonical_path;
+use versions::{
+    check_version, read_all, CacheLimits, CheckedVersion, StylesheetContext, VersionCache,
+};
+
+/// How the site's URLs carry tags, as the server was built: made by `cdnsettings!()` of
+/// `cachekiller-macros` from the same configuration and tag as the pages' `cdnstatic!` calls,
+/// so that a change of `tag_in`, `mode`, `param` or `static_dirs` in the manifest needs no
+/// change here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSettings {
+    /// The query parameter of the query form (`""` for the bare `a.css?<tag>` form).
+    pub param: &'static str,
+    /// The revision tag the pages were built with, as `cdntag!()` gives it.
+    pub revision_tag: &'static str,
+    /// Hex characters of a content tag.
+    pub hash_length: usize,
+    /// Whether the server is a release build. Only then is a revision tag trusted: a debug
+    /// build serves a working tree that may hold uncommitted edits under the last commit's tag.
+    pub release_build: bool,
+    /// Whether [`SiteSettings::revision_tag`] names one version of the files: true for a git
+    /// or Mercurial revision and for a `CACHEKILLER_TAG` the user set, false for a build-date
+    /// tag, which two builds of different files can share (and never then `immutable`).
+    pub revision_names_files: bool,
+    /// Where the tags of the references in stylesheets go (as `cdnstatic!` puts them).
+    pub tag_in: TagIn,
+    /// What the tags of the references in stylesheets are made from.
+    pub mode: TagMode,
+    /// The static dirs, as the manifest names them (relative to the crate), searched in
+    /// order: [`StaticFiles::in_root`] serves them all.
+    pub static_dirs: &'static [&'static str],
+}
+
+impl SiteSettings {
+    /// Settings from their parts, for a site whose revision tag names its files, whose
+    /// stylesheets reference files in the query form with revision tags, and whose static
+    /// files are in `static/` (the defaults); the other methods set the rest, as
+    /// `cdnsettings!()` does.
+    #[must_use]
+    pub const fn new(
+        param: &'static str,
+        revision_tag: &'static str,
+        hash_length: usize,
+        release_build: bool,
+    ) -> Self {
+        SiteSettings {
+            param,
+            revision_tag,
+            hash_length,
+            release_build,
+            revision_names_files: true,
+            tag_in: TagIn::Query,
+            mode: TagMode::Vcs,
+            static_dirs: &["static"],
+        }
+    }
+
+    /// These settings with the references in stylesheets tagged in the form `tag_in`.
+    #[must_use]
+    pub const fn tag_in(mut self, tag_in: TagIn) -> Self {
+        self.tag_in = tag_in;
+        self
+    }
+
+    /// These settings with the references in stylesheets tagged by `mode`.
+    #[must_use]
+    pub const fn mode(mut self, mode: TagMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// These settings with a revision tag that does (or, for a build date, does not) name
+    /// one version of the files.
+    #[must_use]
+    pub const fn revision_names_files(mut self, names_files: bool) -> Self {
+        self.revision_names_files = names_files;
+        self
+    }
+
+    /// These settings with the static dirs `static_dirs`, in search order.
+    #[must_use]
+    pub const fn static_dirs(mut self, static_dirs: &'static [&'static str]) -> Self {
+        self.static_dirs = static_dirs;
+        self
+    }
+
+    fn reference_tags(&self) -> ReferenceTags<'static> {
+        ReferenceTags {
+            tag_in: self.tag_in,
+            param: self.param,
+            mode: self.mode,
+            revision_tag: Ok(self.revision_tag),
+            hash_length: self.hash_length,
+        }
+    }
+
+    /// The cache policy for a request tagged `tag` answered with `checked`.
+    fn verdict(&self, tag: Option<&str>, checked: &CheckedVersion, provable: bool) -> TagVerdict {
+        let Some(tag) = tag else {
+            return TagVerdict::Untagged;
+        };
+        if !provable {
+            return TagVerdict::Other;
+        }
+        if self.release_build && self.revision_names_files && tag == self.revision_tag {
+            return TagVerdict::Current;
+        }
+        let content_tag_length = MIN_CONTENT_TAG_LENGTH..=MAX_CONTENT_TAG_LENGTH;
+        if content_tag_length.contains(&tag.len()) && hex_prefix_matches(&checked.sha1, tag) {
+            return TagVerdict::Current;
+        }
+        TagVerdict::Other
+    }
+}
+
+/// What the service holds now for the versions it checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheUsage {
+    /// Bytes of bodies, compressed variants and bookkeeping.
+    pub bytes: usize,
+    /// Cached paths.
+    pub entries: usize,
+}
+
+/// The static file service: a tower `Service` for `axum::Router::nest_service` and any other
+/// tower-based server, composable with tower-http's layers (`TraceLayer`; `CompressionLayer`
+/// is harmless but not needed: the service compresses, once per version).
+#[derive(Debug, Clone)]
+pub struct StaticFiles {
+    shared: Arc<Shared>,
+    options: Options,
+}
+
+#[derive(Debug)]
+struct Shared {
+    dirs: Vec<PathBuf>,
+    settings: SiteSettings,
+    cache: VersionCache,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    precompressed_br: bool,
+    precompressed_gzip: bool,
+    serve_hidden: bool,
+    limits: CacheLimits,
+}
+
+/// A static dir as given, checked: a directory, named absolutely in errors.
+fn usable_dir(dir: &Path) -> Result<PathBuf> {
+    let working_directory = std::env::current_dir().ok();
+    let absolute = match (&working_directory, dir.is_absolute()) {
+        (Some(working_directory), false) => working_directory.join(dir),
+        _ => dir.to_owned(),
+    };
+    let reason = match std::fs::metadata(&absolute) {
+        Ok(metadata) if metadata.is_dir() => return Ok(dir.to_owned()),
+        Ok(_) => "is not a directory".to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+        Err(error) => format!("cannot be read: {error}"),
+    };
+    Err(Error::StaticDirUnusable {
+        path: absolute,
+        working_directory: working_directory.filter(|_| dir.is_relative()),
+        reason,
+    })
+}
+
+impl StaticFiles {
+    /// Serves the files below `dir` (the site's one static dir) for a site built with
+    /// `settings`.
+    ///
+    /// # Errors
+    /// [`Error::StaticDirUnusable`] if `dir` is missing or not a directory (naming the
+    /// absolute path looked at and the working directory), and [`Error::SeveralStaticDirs`]
+    /// if `settings` names more than one static dir: use [`StaticFiles::in_root`] then.
+    pub fn new(dir: impl Into<PathBuf>, settings: SiteSettings) -> Result<Self> {
+        if settings.static_dirs.len() > 1 {
+            return Err(Error::SeveralStaticDirs {
+                static_dirs: settings
+                    .static_dirs
+                    .iter()
+                    .map(|&dir| dir.to_owned())
+                    .collect(),
+            });
+        }
+        let dir = usable_dir(&dir.into())?;
+        Ok(Self::serving(vec![dir], settings))
+    }
+
+    /// Serves the static dirs of `settings` (as the manifest names them) below `root`, in
+    /// order: a file in an earlier dir shadows one in a later dir, as for the macros. In
+    /// development `root` is `env!("CARGO_MANIFEST_DIR")`; in a deployment, the directory the
+    /// static dirs were copied to.
+    ///
+    /// # Errors
+    /// [`Error::StaticDirUnusable`] for the first static dir that is missing or not a
+    /// directory.
+    pub fn in_root(root: impl AsRef<Path>, settings: SiteSettings) -> Result<Self> {
+        let dirs = settings
+            .static_dirs
+            .iter()
+            .map(|dir| usable_dir(&root.as_ref().join(dir)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::serving(dirs, settings))
+    }
+
+    fn serving(dirs: Vec<PathBuf>, settings: SiteSettings) -> Self {
+        StaticFiles {
+            shared: Arc::new(Shared {
+                dirs,
+                settings,
+                cache: VersionCache::default(),
+            }),
+            options: Options {
+                precompressed_br: false,
+                precompressed_gzip: false,
+                serve_hidden: false,
+                limits: CacheLimits::default(),
+            },
+        }
+    }
+
+    /// Uses `<file>.br` for clients that accept Brotli, where it exists and decodes to exactly
+    /// the file's bytes (checked once per version; a stale one is ignored and logged).
+    #[must_use]
+    pub fn precompressed_br(mut self) -> Self {
+        self.options.precompressed_br = true;
+        self
+    }
+
+    /// Uses `<file>.gz` for clients that accept gzip, under the same check as
+    /// [`StaticFiles::precompressed_br`].
+    #[must_use]
+    pub fn precompressed_gzip(mut self) -> Self {
+        self.options.precompressed_gzip = true;
+        self
+    }
+
+    /// Serves hidden files and directories (a segment starting with `.`), which are 404 by
+    /// default: `.env`, `.git/` and editors' files end up in static dirs by accident.
+    /// `.well-known` is always served.
+    #[must_use]
+    pub fn serve_hidden_files(mut self) -> Self {
+        self.options.serve_hidden = true;
+        self
+    }
+
+    /// Bounds the memory of checked versions: `bytes` in all (bodies, compressed variants,
+    /// bookkeeping; 64 MiB by default) and `entries` paths (10,000 by default), the least
+    /// recently used dropped first.
+    #[must_use]
+    pub fn cache_limits(mut self, bytes: usize, entries: usize) -> Self {
+        self.options.limits.bytes = bytes;
+        self.options.limits.entries = entries.max(1);
+        self
+    }
+
+    /// Files larger than `bytes` (4 MiB by default) are not held in memory nor compressed:
+    /// their digest is cached, and their bytes are sent from the file opened for the request,
+    /// verified to be the same version when the last byte is read.
+    #[must_use]
+    pub fn in_memory_file_limit(mut self, bytes: u64) -> Self {
+        self.options.limits.file_bytes = bytes;
+        self
+    }
+
+    /// What the cache of checked versions holds now.
+    #[must_use]
+    pub fn cache_usage(&self) -> CacheUsage {
+        let (bytes, entries) = self.shared.cache.usage();
+        CacheUsage { bytes, entries }
+    }
+
+    /// The response to a request with these parts.
+    async fn respond(self, request: http::request::Parts) -> Response<StaticBody> {
+        let method = &request.method;
+        if method != Method::GET && method != Method::HEAD {
+            return response::method_not_allowed();
+        }
+        let uri = &request.uri;
+        let Ok(path) = canonical_path(uri.path(), self.options.serve_hidden) else {
+            return response::status(StatusCode::NOT_FOUND);
+        };
+        let tag = query_tag(uri.query().unwrap_or_default(), self.shared.settings.param);
+        if path.directory {
+            let index = if path.relative.is_empty() {
+                "index.html".to_owned()
+            } else {
+                format!("{}/index.html", path.relative)
+            };
+            return match self.open_first(&index) {
+                Some((dir, Opened::File(file, version))) => {
+                    self.serve(&request, dir, index, file, version, tag).await
+                }
+                _ => response::status(StatusCode::NOT_FOUND),
+            };
+        }
+        match self.open_first(&path.relative) {
+            Some((dir, Opened::File(file, version))) => {
+                return self
+                    .serve(&request, dir, path.relative, file, version, tag)
+                    .await;
+            }
+            Some((_, Opened::Directory)) => {
+                let last = path.relative.rsplit('/').next().unwrap_or_default();
+                return response::to_directory(last, uri.query());
+            }
+            _ => {}
+        }
+        // The file-name form: `app.<tag>.css` for `app.css`.
+        for (untagged, name_tag) in untag_file_name(&path.relative) {
+            if let Some((dir, Opened::File(file, version))) = self.open_first(&untagged) {
+                return self
+                    .serve(&request, dir, untagged, file, version, Some(name_tag))
+                    .await;
+            }
+        }
+        response::status(StatusCode::NOT_FOUND)
+    }
+
+    /// The first static dir holding a file or directory at `relative`, with what it holds.
+    fn open_first(&self, relative: &str) -> Option<(usize, Opened)> {
+        self.shared
+            .dirs
+            .iter()
+            .enumerate()
+            .find_map(|(index, dir)| match open_beneath(dir, relative) {
+                Opened::Nothing => None,
+                found => Some((index, found)),
+            })
+    }
+
+    /// The response with the checked version of `file` (opened for this request at the
+    /// canonical path `relative` of the static dir `dir`), asked for with `tag`.
+    async fn serve(
+        &self,
+        request: &http::request::Parts,
+        dir: usize,
+        relative: String,
+        file: std::fs::File,
+        version: FileVersion,
+        tag: Option<&str>,
+    ) -> Response<StaticBody> {
+        let file = Arc::new(file);
+        let Ok(checked) = self.checked(dir, &relative, &file, version).await else {
+            return response::status(StatusCode::INTERNAL_SERVER_ERROR);
+        };
+        // A file too large to hold is sent from the open file, verified by its version when
+        // the last byte is read; a write within the timestamp granule of the last one could
+        // keep the version, so such a file is never `immutable` until it has settled.
+        let provable = checked.taggable
+            && (checked.bytes.is_some() || version.settled_before(SystemTime::now()));
+        let verdict = self.shared.settings.verdict(tag, &checked, provable);
+        let content_type = mime_guess::from_path(&relative).first_or_octet_stream();
+        let content_type = HeaderValue::from_str(content_type.as_ref())
+            .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        let varies = checked.bytes.is_some() && content_type.to_str().is_ok_and(is_compressible);
+        let variant = if varies && !request.headers.contains_key(RANGE) {
+            self.variant(
+                dir,
+                &relative,
+                &checked,
+                request.headers.get(ACCEPT_ENCODING),
+            )
+            .await
+        } else {
+            None
+        };
+        response::Answer {
+            method: &request.method,
+            request_headers: &request.headers,
+            checked: &checked,
+            verdict,
+            content_type,
+            varies,
+            variant,
+            file,
+        }
+        .into_response()
+    }
+
+    /// The checked version for `version` of the file at `relative`: cached, or read once
+    /// (off the async workers) while other requests for the path wait for it.
+    async fn checked(
+        &self,
+        dir: usize,
+        relative: &str,
+        file: &Arc<std::fs::File>,
+        version: FileVersion,
+    ) -> std::io::Result<Arc<CheckedVersion>> {
+        let limits = self.options.limits;
+        let lookup = self.lookup();
+        let slot = self.shared.cache.slot(&(dir, relative.to_owned()), limits);
+        if let Some(checked) = slot.current(version, &lookup) {
+            return Ok(checked);
+        }
+        let _filling = slot.fill.lock().await;
+        if let Some(checked) = slot.current(version, &lookup) {
+            return Ok(checked);
+        }
+        let shared = Arc::clone(&self.shared);
+        let options = self.options;
+        let file = Arc::clone(file);
+        let relative = relative.to_owned();
+        let (checked, unchanged) = tokio::task::spawn_blocking(move || {
+            let lookup = Lookup { dirs: &shared.dirs };
+            let stylesheet = is_stylesheet(&relative).then(|| StylesheetContext {
+                lookup: &lookup,
+                tags: shared.settings.reference_tags(),
+                path: shared.dirs[dir].join(&relative),
+            });
+            check_version(&file, version, &relative, options.limits, stylesheet)
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        let mut checked = checked;
+        if let Some(last) = slot.last().filter(|last| last.sha1 == checked.sha1) {
+            checked.variants = Arc::clone(&last.variants);
+        }
+        let checked = Arc::new(checked);
+        if unchanged {
+            slot.store(Arc::clone(&checked));
+            self.shared.cache.enforce(limits);
+        }
+        Ok(checked)
+    }
+
+    /// The compressed variant of `checked` for a client sending `accept_encoding`, made once
+    /// per version (from a verified sibling or by compressing the checked bytes).
+    async fn variant(
+        &self,
+        dir: usize,
+        relative: &str,
+        checked: &Arc<CheckedVersion>,
+        accept_encoding: Option<&HeaderValue>,
+    ) -> Option<(Encoding, Bytes)> {
+        for encoding in accepted_encodings(accept_encoding) {
+            let cell = match encoding {
+                Encoding::Brotli => &checked.variants.brotli,
+                Encoding::Gzip => &checked.variants.gzip,
+            };
+            let made = cell
+                .get_or_init(|| async {
+                    let shared = Arc::clone(&self.shared);
+                    let options = self.options;
+                    let checked = Arc::clone(checked);
+                    let relative = relative.to_owned();
+                    let made = tokio::task::spawn_blocking(move || {
+                        let bytes = checked.bytes.as_ref()?;
+                        let use_sibling = match encoding {
+                            Encoding::Brotli => options.precompressed_br,
+                            Encoding::Gzip => options.precompressed_gzip,
+                        };
+                        if use_sibling {
+                            let sibling = format!("{relative}{}", encoding.sibling_extension());
+                            if let Opened::File(file, version) =
+                                open_beneath(&shared.dirs[dir], &sibling)
+                            {
+                                let verified = (version.size() <= options.limits.file_bytes)
+                                    .then(|| read_all(&file, version.size()).ok())
+                                    .flatten()
+                                    .and_then(|sibling| verified_sibling(sibling, encoding, bytes));
+                                if verified.is_some() {
+                                    return verified;
+                                }
+                                tracing::warn!(
+                                    sibling,
+                                    "ignored: it does not decode to the bytes of the file beside it"
+                                );
+                            }
+                        }
+                        compress(bytes, encoding)
+                    })
+                    .await
+                    .ok()
+                    .flatten();
+                    self.shared.cache.enforce(self.options.limits);
+                    made
+                })
+                .await;
+            if let Some(bytes) = made {
+                return Some((encoding, bytes.clone()));
+            }
+        }
+        None
+    }
+
+    fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            dirs: &self.shared.dirs,
+        }
+    }
+}
+
+/// The files a stylesheet references are found as requests find them: canonical, confined,
+/// in the same static dirs in the same order. Hidden files are found too, as the macros find
+/// them, so that both ends rewrite a stylesheet to the same bytes (the request for such a
+/// file is still refused unless hidden files are served).
+struct Lookup<'a> {
+    dirs: &'a [PathBuf],
+}
+
+impl StaticLookup for Lookup<'_> {
+    fn static_file(&self, relative: &str) -> Result<(PathBuf, FileStamp)> {
+        let canonical = canonical_path(relative, true)
+            .ok()
+            .filter(|path| !path.directory);
+        if let Some(canonical) = canonical {
+            for dir in self.dirs {
+                match open_beneath(dir, &canonical.relative) {
+                    Opened::File(_, version) => {
+                        return Ok((dir.join(&canonical.relative), Some(version)))
+                    }
+                    Opened::Directory => break,
+                    Opened::Nothing => {}
+                }
+            }
+        }
+        Err(Error::StaticFileNotFound {
+            path: relative.to_owned(),
+            searched: self
+                .dirs
+                .iter()
+                .map(|dir| dir.display().to_string())
+                .collect(),
+            suggestion: None,
+            hashed: false,
+        })
+    }
+}
+
+impl<ReqBody> Service<Request<ReqBody>> for StaticFiles {
+    type Response = Response<StaticBody>;
+    type Error = Infallible;
+    type Future =
+        Pin<Box<dyn Future<Output = std::result::Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::result::Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let (parts, _body) = request.into_parts();
+        let service = self.clone();
+        Box::pin(async move { Ok(service.respond(parts).await) })
+    }
+}
+
+#[cfg(all(test, feature = "resolve"))]
+mod tests;

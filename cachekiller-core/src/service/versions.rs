@@ -1,0 +1,378 @@
+//! The third step: the version of the file the request opened, checked. A checked version is
+//! the digest of the bytes that will be sent and, for files up to a size, those bytes
+//! themselves (a stylesheet's: its rewritten bytes), with their compressed variants made from
+//! them. Every validator and every tag verdict of a response is derived from a checked
+//! version, and the body is sent from it (or, for a large file, from the same open file,
+//! verified to be the same version when the last byte is sent).
+//!
+//! Checked versions are cached by canonical path, one per path, reused only for the same
+//! [`FileVersion`] of a file that had settled before it was read, and bounded in bytes and
+//! entries (least recently used first out). A miss is filled once: concurrent requests for
+//! the same path wait for the one read instead of each reading the file.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use sha1::Digest as _;
+
+use crate::file_stamp::FileVersion;
+use crate::hash::to_hex;
+use crate::stylesheet::{
+    rewrite_stylesheet_source, ReferenceTags, RewrittenStylesheet, StaticLookup,
+};
+
+/// How often a stylesheet whose references named missing files looks for them again: a file
+/// appearing there changes the stylesheet, but looking on every request costs a lookup per
+/// missing reference per request.
+pub(crate) const MISSING_REFERENCE_RECHECK: Duration = Duration::from_secs(1);
+
+/// Bounds of the service's memory for checked versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheLimits {
+    /// Bytes held in all cached versions (bodies and compressed variants).
+    pub(crate) bytes: usize,
+    /// Cached paths.
+    pub(crate) entries: usize,
+    /// Files larger than this are not held in memory: their digest is cached, their bytes are
+    /// sent from the open file.
+    pub(crate) file_bytes: u64,
+}
+
+impl Default for CacheLimits {
+    fn default() -> Self {
+        CacheLimits {
+            bytes: 64 * 1024 * 1024,
+            entries: 10_000,
+            file_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// One version of a file as checked: what is sent, and what names it.
+#[derive(Debug)]
+pub(crate) struct CheckedVersion {
+    /// The version of the file that was read.
+    pub(crate) version: FileVersion,
+    /// When the read began.
+    read_at: SystemTime,
+    /// The SHA-1 of the bytes sent: the source of content tags and of the `ETag`.
+    pub(crate) sha1: Vec<u8>,
+    /// Its hex, the `ETag`'s opaque tag.
+    pub(crate) sha1_hex: String,
+    /// The bytes to send, or `None` for a file too large to hold: sent from the open file.
+    pub(crate) bytes: Option<Bytes>,
+    /// Their length.
+    pub(crate) length: u64,
+    /// False if the bytes are not what a tag could name (a stylesheet that could not be
+    /// rewritten is sent as it is, never `immutable`).
+    pub(crate) taggable: bool,
+    /// The stylesheet's rewrite, for checking the files it was made from.
+    stylesheet: Option<StylesheetState>,
+    /// Compressed variants of [`CheckedVersion::bytes`], shared with the next checked version
+    /// of the path when its bytes are the same (a file re-read because it had just been
+    /// written is not compressed again).
+    pub(crate) variants: Arc<Variants>,
+}
+
+/// Compressed variants, made once from the checked bytes (or a verified sibling): `None`
+/// inside when compression does not make the body smaller.
+#[derive(Debug, Default)]
+pub(crate) struct Variants {
+    pub(crate) brotli: tokio::sync::OnceCell<Option<Bytes>>,
+    pub(crate) gzip: tokio::sync::OnceCell<Option<Bytes>>,
+}
+
+#[derive(Debug)]
+struct StylesheetState {
+    rewritten: RewrittenStylesheet,
+    missing_checked_at: Mutex<Instant>,
+}
+
+impl CheckedVersion {
+    /// True if this version may answer a request that opened `version` of the file.
+    pub(crate) fn answers(&self, version: FileVersion, lookup: &dyn StaticLookup) -> bool {
+        if self.version != version || !version.settled_before(self.read_at) {
+            return false;
+        }
+        let Some(stylesheet) = &self.stylesheet else {
+            return true;
+        };
+        // The stylesheet itself is `version`; the files it references are checked by path.
+        if !stylesheet.rewritten.files_unchanged(1) {
+            return false;
+        }
+        if stylesheet.rewritten.has_unresolved_paths() {
+            let mut checked_at = stylesheet
+                .missing_checked_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if checked_at.elapsed() >= MISSING_REFERENCE_RECHECK {
+                *checked_at = Instant::now();
+                return stylesheet.rewritten.unresolved_still_missing(lookup);
+            }
+        }
+        true
+    }
+
+    /// The bytes it holds in memory.
+    fn memory(&self) -> usize {
+        let variant = |cell: &tokio::sync::OnceCell<Option<Bytes>>| {
+            cell.get().and_then(Option::as_ref).map_or(0, Bytes::len)
+        };
+        self.bytes.as_ref().map_or(0, Bytes::len)
+            + variant(&self.variants.brotli)
+            + variant(&self.variants.gzip)
+            + self
+                .stylesheet
+                .as_ref()
+                .map_or(0, |stylesheet| stylesheet.rewritten.files.len() * 64)
+    }
+}
+
+/// What to check a stylesheet with.
+pub(crate) struct StylesheetContext<'a> {
+    pub(crate) lookup: &'a dyn StaticLookup,
+    pub(crate) tags: ReferenceTags<'a>,
+    /// The file's path, for the rewrite's record of what it read.
+    pub(crate) path: PathBuf,
+}
+
+/// Reads and checks `version` of `file` (the request's one open of the file at the canonical
+/// path `relative`); blocking. The second value is false if the file changed while it was
+/// read: the bytes are consistent with their digest, but must not be cached as `version`.
+pub(crate) fn check_version(
+    file: &File,
+    version: FileVersion,
+    relative: &str,
+    limits: CacheLimits,
+    stylesheet: Option<StylesheetContext<'_>>,
+) -> io::Result<(CheckedVersion, bool)> {
+    let read_at = SystemTime::now();
+    let (bytes, sha1, taggable, stylesheet) = if let Some(context) = stylesheet {
+        let source = read_all(file, version.size())?;
+        match rewrite_stylesheet_source(
+            context.lookup,
+            relative,
+            &context.path,
+            Some(version),
+            &source,
+            context.tags,
+        ) {
+            Ok(mut rewritten) => {
+                let bytes = Bytes::from(std::mem::take(&mut rewritten.bytes));
+                let sha1 = rewritten.sha1.clone();
+                let state = StylesheetState {
+                    rewritten,
+                    missing_checked_at: Mutex::new(Instant::now()),
+                };
+                (Some(bytes), sha1, true, Some(state))
+            }
+            Err(error) => {
+                tracing::error!(
+                    stylesheet = relative,
+                    %error,
+                    "served as it is, revalidated: its references cannot be tagged"
+                );
+                let sha1 = sha1::Sha1::digest(&source).to_vec();
+                (Some(Bytes::from(source)), sha1, false, None)
+            }
+        }
+    } else if version.size() <= limits.file_bytes {
+        let source = read_all(file, version.size())?;
+        let sha1 = sha1::Sha1::digest(&source).to_vec();
+        (Some(Bytes::from(source)), sha1, true, None)
+    } else {
+        (None, digest_of_open_file(file)?, true, None)
+    };
+    let unchanged = FileVersion::of(&file.metadata()?) == Some(version);
+    let length = bytes
+        .as_ref()
+        .map_or(version.size(), |bytes| bytes.len() as u64);
+    let checked = CheckedVersion {
+        version,
+        read_at,
+        sha1_hex: to_hex(&sha1),
+        sha1,
+        bytes,
+        length,
+        taggable,
+        stylesheet,
+        variants: Arc::default(),
+    };
+    Ok((checked, unchanged))
+}
+
+/// Reads the whole file from its start, whatever its offset (positional reads).
+pub(crate) fn read_all(file: &File, size_hint: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+    let mut chunk = vec![0; 256 * 1024];
+    loop {
+        match read_at(file, &mut chunk, bytes.len() as u64) {
+            Ok(0) => return Ok(bytes),
+            Ok(read) => bytes.extend_from_slice(&chunk[..read]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+fn digest_of_open_file(file: &File) -> io::Result<Vec<u8>> {
+    let mut hasher = sha1::Sha1::new();
+    let mut chunk = vec![0; 256 * 1024];
+    let mut offset = 0;
+    loop {
+        match read_at(file, &mut chunk, offset) {
+            Ok(0) => return Ok(hasher.finalize().to_vec()),
+            Ok(read) => {
+                hasher.update(&chunk[..read]);
+                offset += read as u64;
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// A positional read: the file's offset is shared by every handle of it and not ours to move.
+pub(crate) fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buffer, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buffer, offset)
+    }
+}
+
+/// A cached path: its current checked version, and the lock that makes one request fill it.
+#[derive(Debug, Default)]
+pub(crate) struct Slot {
+    current: Mutex<Option<Arc<CheckedVersion>>>,
+    pub(crate) fill: tokio::sync::Mutex<()>,
+    last_used: AtomicU64,
+}
+
+impl Slot {
+    /// The cached version, if it answers for `version`.
+    pub(crate) fn current(
+        &self,
+        version: FileVersion,
+        lookup: &dyn StaticLookup,
+    ) -> Option<Arc<CheckedVersion>> {
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        current.answers(version, lookup).then_some(current)
+    }
+
+    /// The cached version, whatever file version it was read from.
+    pub(crate) fn last(&self) -> Option<Arc<CheckedVersion>> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn store(&self, checked: Arc<CheckedVersion>) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(checked);
+    }
+
+    fn memory(&self) -> usize {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(0, |checked| checked.memory())
+    }
+}
+
+/// The key of a cached path: which static dir, and the canonical path in it.
+pub(crate) type SlotKey = (usize, String);
+
+/// Checked versions by canonical path, bounded.
+#[derive(Debug, Default)]
+pub(crate) struct VersionCache {
+    slots: Mutex<HashMap<SlotKey, Arc<Slot>>>,
+    clock: AtomicU64,
+}
+
+/// What a slot costs besides its version: the key and the bookkeeping.
+const SLOT_OVERHEAD: usize = 160;
+
+impl VersionCache {
+    /// The slot of `key`, made if there is none (only for paths that name a file: the number
+    /// of slots is bounded by the files served, not by the requests).
+    pub(crate) fn slot(&self, key: &SlotKey, limits: CacheLimits) -> Arc<Slot> {
+        let now = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = slots.get(key) {
+            slot.last_used.store(now, Ordering::Relaxed);
+            return Arc::clone(slot);
+        }
+        let slot = Arc::new(Slot::default());
+        slot.last_used.store(now, Ordering::Relaxed);
+        slots.insert(key.clone(), Arc::clone(&slot));
+        if slots.len() > limits.entries {
+            evict(&mut slots, limits);
+        }
+        slot
+    }
+
+    /// Evicts the least recently used paths until the cache is within `limits` again: called
+    /// after a version or a variant was added.
+    pub(crate) fn enforce(&self, limits: CacheLimits) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        evict(&mut slots, limits);
+    }
+
+    /// The bytes and entries held now (for tests and the benchmarks' memory report).
+    pub(crate) fn usage(&self) -> (usize, usize) {
+        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        (total_memory(&slots), slots.len())
+    }
+}
+
+fn total_memory(slots: &HashMap<SlotKey, Arc<Slot>>) -> usize {
+    slots
+        .iter()
+        .map(|((_, path), slot)| SLOT_OVERHEAD + path.len() + slot.memory())
+        .sum()
+}
+
+/// Drops the least recently used slots down to nine tenths of each bound, so that a burst of
+/// new paths evicts in batches rather than on every insert.
+fn evict(slots: &mut HashMap<SlotKey, Arc<Slot>>, limits: CacheLimits) {
+    let mut memory = total_memory(slots);
+    if slots.len() <= limits.entries && memory <= limits.bytes {
+        return;
+    }
+    let entries_target = limits.entries - limits.entries / 10;
+    let bytes_target = limits.bytes - limits.bytes / 10;
+    let mut by_age: Vec<(u64, SlotKey, usize)> = slots
+        .iter()
+        .map(|(key, slot)| {
+            (
+                slot.last_used.load(Ordering::Relaxed),
+                key.clone(),
+                SLOT_OVERHEAD + key.1.len() + slot.memory(),
+            )
+        })
+        .collect();
+    by_age.sort_unstable_by_key(|(last_used, ..)| *last_used);
+    for (_, key, size) in by_age {
+        if slots.len() <= entries_target && memory <= bytes_target {
+            break;
+        }
+        slots.remove(&key);
+        memory = memory.saturating_sub(size);
+    }
+}
