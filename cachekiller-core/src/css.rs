@@ -27,15 +27,30 @@ pub struct CssReference {
     /// The bytes of the stylesheet that spell the URL: inside the quotes of a string, or the
     /// body of an unquoted `url(…)` without its surrounding white space.
     pub span: Range<usize>,
-    /// The quote (`"` or `'`) around the URL, or `None` for an unquoted `url(…)`.
+    /// The quote (`"` or `'`) around the URL, or `None` for an unquoted `url(…)` and a source
+    /// map comment.
     pub quote: Option<u8>,
     /// The line the URL starts on, from 1.
     pub line: usize,
+    /// Where the URL stands.
+    pub kind: ReferenceKind,
+}
+
+/// Where a reference stands in a stylesheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceKind {
+    /// The body of `url(…)`, or the string after `@import`.
+    Url,
+    /// The URL of a `/*# sourceMappingURL=… */` comment: a file for the browser's developer
+    /// tools, written raw (a comment has no escapes), and optional (vendored stylesheets often
+    /// name maps they do not ship).
+    SourceMap,
 }
 
 /// Every URL `css` references, in order: the bodies of `url(…)` functions (quoted or not, the
-/// name in any case, escapes allowed) and the strings after `@import`. URLs in comments, in
-/// other strings and in bad (unterminated or malformed) tokens are not references.
+/// name in any case, escapes allowed), the strings after `@import`, and the URL of a
+/// `/*# sourceMappingURL=… */` comment. URLs in other comments, in other strings and in bad
+/// (unterminated or malformed) tokens are not references.
 #[must_use]
 pub fn css_references(css: &[u8]) -> Vec<CssReference> {
     let mut scanner = Scanner {
@@ -231,16 +246,55 @@ impl Scanner<'_> {
                 span,
                 quote,
                 line: 0,
+                kind: ReferenceKind::Url,
             });
         }
     }
 
     fn skip_comment(&mut self) {
         let body = self.at + 2;
-        self.at = self.css[body..]
-            .windows(2)
-            .position(|pair| pair == b"*/")
-            .map_or(self.css.len(), |end| body + end + 2);
+        match self.css[body..].windows(2).position(|pair| pair == b"*/") {
+            Some(end) => {
+                self.at = body + end + 2;
+                self.source_map_in(body..body + end);
+            }
+            None => self.at = self.css.len(),
+        }
+    }
+
+    /// The URL of a source map comment whose body (between `/*` and `*/`) is `body`:
+    /// `# sourceMappingURL=<url>` (or the older `@`), as the Source Map format writes it and
+    /// as Django and Propshaft read it.
+    fn source_map_in(&mut self, body: Range<usize>) {
+        let text = &self.css[body.clone()];
+        let Some(rest) = text.strip_prefix(b"#").or_else(|| text.strip_prefix(b"@")) else {
+            return;
+        };
+        let spaces = rest
+            .iter()
+            .take_while(|&&byte| matches!(byte, b' ' | b'\t'))
+            .count();
+        if spaces == 0 {
+            return;
+        }
+        let Some(url) = rest[spaces..].strip_prefix(b"sourceMappingURL=") else {
+            return;
+        };
+        let length = url.iter().take_while(|&&byte| !is_whitespace(byte)).count();
+        // Only white space may follow the URL inside the comment.
+        if length == 0 || !url[length..].iter().all(|&byte| is_whitespace(byte)) {
+            return;
+        }
+        let start = body.end - url.len();
+        if let Ok(url) = std::str::from_utf8(&url[..length]) {
+            self.references.push(CssReference {
+                url: url.to_owned(),
+                span: start..start + length,
+                quote: None,
+                line: 0,
+                kind: ReferenceKind::SourceMap,
+            });
+        }
     }
 
     /// Consumes a string opened by the quote at `self.at`: its decoded value and where its body
@@ -548,6 +602,45 @@ mod tests {
             urls("@import /* x */ 'a.css'; @importx 'b.css'; @media 'c.css'"),
             vec!["a.css"]
         );
+    }
+
+    #[test]
+    fn a_source_map_comment_is_a_reference_other_comments_are_not() {
+        let css = "a {}\n/*# sourceMappingURL=app.css.map */\n";
+        let references = css_references(css.as_bytes());
+        assert_eq!(references.len(), 1);
+        let map = &references[0];
+        assert_eq!(map.url, "app.css.map");
+        assert_eq!(map.kind, ReferenceKind::SourceMap);
+        assert_eq!(&css[map.span.clone()], "app.css.map");
+        assert_eq!(map.line, 2);
+        // (stylesheet, the source map found)
+        let cases = [
+            ("/*@ sourceMappingURL=old.map */", Some("old.map")),
+            (
+                "/*#\tsourceMappingURL=../maps/a.map\n*/",
+                Some("../maps/a.map"),
+            ),
+            (
+                "/*# sourceMappingURL=data:application/json;base64,e30= */",
+                Some("data:application/json;base64,e30="),
+            ),
+            ("/* # sourceMappingURL=a.map */", None),
+            ("/*#sourceMappingURL=a.map */", None),
+            ("/*# sourcemappingurl=a.map */", None),
+            ("/*# sourceMappingURL=a.map and more */", None),
+            ("/*# sourceMappingURL= */", None),
+            ("a { content: \"/*# sourceMappingURL=a.map */\" }", None),
+            ("/*# sourceMappingURL=a.map", None),
+        ];
+        for (css, expected) in cases {
+            let found: Vec<String> = css_references(css.as_bytes())
+                .into_iter()
+                .filter(|reference| reference.kind == ReferenceKind::SourceMap)
+                .map(|reference| reference.url)
+                .collect();
+            assert_eq!(found.first().map(String::as_str), expected, "{css}");
+        }
     }
 
     #[test]

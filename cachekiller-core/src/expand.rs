@@ -125,6 +125,7 @@ fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Res
 fn site_reference_tags(context: &CrateContext) -> ReferenceTags<'_> {
     let config = &context.config.config;
     ReferenceTags {
+        static_url: &config.static_url,
         tag_in: config.tag_in,
         param: &config.param,
         mode: config.mode,
@@ -305,6 +306,8 @@ pub struct SiteSettingsOutput {
     pub revision_names_files: bool,
     /// The static dirs as configured, in search order.
     pub static_dirs: Vec<String>,
+    /// The crate's `static_url`.
+    pub static_url: String,
     /// What to track next to it.
     pub tracking: Tracking,
 }
@@ -326,6 +329,7 @@ pub fn expand_site_settings(manifest_dir: &Path) -> Result<SiteSettingsOutput> {
         mode: config.mode,
         revision_names_files: tag.source != crate::tag::TagSource::BuildDate,
         static_dirs: config.static_dirs.clone(),
+        static_url: config.static_url.clone(),
         tracking: not_yet_tracked(manifest_dir, &context.revision_tracking, &[]),
     })
 }

@@ -9,26 +9,33 @@
 //!
 //! What is rewritten: each relative URL (`../img/a.png`, `img/a.png#x`, `a.png?v=2`) whose
 //! file exists below the static dirs, resolved against the stylesheet's own path, as the
-//! browser does. What is left as written: `data:` and other URLs with a scheme,
-//! protocol-relative (`//cdn…`) and root-relative (`/img/a.png`) URLs, fragment-only
-//! references (`#mark`), references that climb above the static root, and references to
-//! files that are missing or cannot be served (which the macros report as compile errors).
+//! browser does; each root-relative URL under the static prefix (`/static/img/a.png`),
+//! resolved from the static root; and the URL of a `/*# sourceMappingURL=… */` comment. What
+//! is left as written: `data:` and other URLs with a scheme, protocol-relative (`//cdn…`) and
+//! other root-relative (`/img/a.png`) URLs, fragment-only references (`#mark`), references
+//! that climb above the static root, and references to files that are missing or cannot be
+//! served (which the macros report as compile errors, but for a missing source map).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::css::{css_references, write_css_url};
+use crate::css::{css_references, write_css_url, ReferenceKind};
 use crate::error::{Error, Result};
 use crate::file_stamp::{file_stamp, FileStamp};
 use crate::hash::{digest_of_bytes, to_hex, with_cached_digest, DigestAlgorithm};
-use crate::url::{has_scheme, percent_decode, split_url, tag_relative_url, TagIn, TagMode};
+use crate::url::{
+    has_scheme, is_absolute_url, percent_decode, split_url, tag_relative_url, TagIn, TagMode,
+};
 
 pub use crate::css::MAX_STYLESHEET_DEPTH;
 
 /// How the references of a stylesheet are tagged: the site's settings, as its pages' URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReferenceTags<'a> {
+    /// The site's `static_url`: a root-relative reference under its path (`/static/img/a.png`)
+    /// names a static file, as does one under the whole URL when it is absolute.
+    pub static_url: &'a str,
     /// Query or file-name form.
     pub tag_in: TagIn,
     /// The query parameter of the query form (`""` for the bare `?<tag>` form).
@@ -238,10 +245,24 @@ impl Eq for StylesheetCache {}
 
 /// The static path a reference in the stylesheet at `stylesheet` names, resolved as a browser
 /// resolves it against the stylesheet's URL; `None` for references that are not ours to tag.
-fn referenced_static_path(stylesheet: &str, url: &str) -> Option<Result<String>> {
-    if url.is_empty() || url.starts_with(['#', '/']) || has_scheme(url) {
+/// A root-relative reference names a static file when it starts with the path of
+/// `static_url` (`/static/img/a.png` for `/static/`), as does one starting with the whole of an
+/// absolute `static_url` (`https://cdn.example.com/static/img/a.png`): Django and Propshaft
+/// tag those too.
+fn referenced_static_path(stylesheet: &str, url: &str, static_url: &str) -> Option<Result<String>> {
+    if url.is_empty() || url.starts_with('#') {
         return None;
     }
+    let (directory, url) = match below_static_url(url, static_url) {
+        Some(rest) => ("", rest),
+        None if url.starts_with('/') || has_scheme(url) => return None,
+        None => (
+            stylesheet
+                .rfind('/')
+                .map_or("", |slash| &stylesheet[..slash]),
+            url,
+        ),
+    };
     let location = split_url(url).location;
     if location.is_empty() {
         return None;
@@ -261,9 +282,6 @@ fn referenced_static_path(stylesheet: &str, url: &str) -> Option<Result<String>>
             reason: "it holds a NUL byte, which no file name can".to_owned(),
         }));
     }
-    let directory = stylesheet
-        .rfind('/')
-        .map_or("", |slash| &stylesheet[..slash]);
     let mut components: Vec<&str> = directory.split('/').filter(|c| !c.is_empty()).collect();
     for component in decoded.split('/') {
         match component {
@@ -276,6 +294,33 @@ fn referenced_static_path(stylesheet: &str, url: &str) -> Option<Result<String>>
         }
     }
     Some(Ok(components.join("/")))
+}
+
+/// The part of `url` after the static prefix of `static_url`, if it has one: the whole of an
+/// absolute or root-relative `static_url`, or the path of an absolute one (`/static/` of
+/// `https://cdn.example.com/static/`). The prefix ends with `/`, so `/staticfoo/x.png` is not
+/// below `/static`.
+fn below_static_url<'u>(url: &'u str, static_url: &str) -> Option<&'u str> {
+    // `prefix` without its last `/`: the root is the empty prefix.
+    let below = |prefix: &str| {
+        url.strip_prefix(prefix.trim_end_matches('/'))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.starts_with('/'))
+    };
+    let root_relative = url.starts_with('/') && !url.starts_with("//");
+    if is_absolute_url(static_url) {
+        let after_authority = static_url
+            .split_once("//")
+            .map_or(static_url, |(_, rest)| rest);
+        let path = after_authority
+            .find('/')
+            .map_or("/", |slash| &after_authority[slash..]);
+        below(static_url).or_else(|| root_relative.then(|| below(path)).flatten())
+    } else if static_url.starts_with('/') && root_relative {
+        below(static_url)
+    } else {
+        None
+    }
 }
 
 struct Rewriter<'a> {
@@ -347,7 +392,9 @@ impl Rewriter<'_> {
         let mut resolved_here: HashMap<String, Result<String>> = HashMap::new();
         let mut copied_to = 0;
         for reference in references {
-            let Some(target) = referenced_static_path(relative, &reference.url) else {
+            let Some(target) =
+                referenced_static_path(relative, &reference.url, self.tags.static_url)
+            else {
                 continue;
             };
             if self.tags.mode == TagMode::Vcs {
@@ -385,9 +432,21 @@ impl Rewriter<'_> {
                         .extend_from_slice(&source[copied_to..reference.span.start]);
                     let tagged =
                         tag_relative_url(&reference.url, self.tags.tag_in, self.tags.param, &tag);
-                    write_css_url(&tagged, reference.quote, &mut rewritten.bytes);
+                    match reference.kind {
+                        ReferenceKind::Url => {
+                            write_css_url(&tagged, reference.quote, &mut rewritten.bytes);
+                        }
+                        // A comment has no escapes: the URL as it is.
+                        ReferenceKind::SourceMap => {
+                            rewritten.bytes.extend_from_slice(tagged.as_bytes());
+                        }
+                    }
                     copied_to = reference.span.end;
                 }
+                // A missing source map is left as written and is no error: vendored
+                // stylesheets often name maps they do not ship (Django made it an error in
+                // 4.1, and its users pushed back).
+                Err(_) if reference.kind == ReferenceKind::SourceMap => {}
                 Err(cause) => rewritten.unresolved.push(Error::StylesheetReference {
                     stylesheet: relative.to_owned(),
                     line: reference.line,
@@ -506,6 +565,7 @@ mod tests {
 
     fn tags(tag_in: TagIn, mode: TagMode) -> ReferenceTags<'static> {
         ReferenceTags {
+            static_url: "/static/",
             tag_in,
             param: "tag",
             mode,
@@ -700,6 +760,131 @@ mod tests {
         // At the limit it is fine.
         let start = format!("s{}.css", depth - MAX_STYLESHEET_DEPTH + 1);
         rewrite(root.path(), &start, tags(TagIn::Query, TagMode::Content)).unwrap();
+    }
+
+    #[test]
+    fn root_relative_references_under_the_static_url_are_tagged_as_written() {
+        let css = "a { b: url(/static/img/bg.png) url('/static/img/bg.png?v=1#x') \
+                   url(/staticfoo/x.png) url(/img/bg.png) url(/static/../secret.png) }\n\
+                   /* url(/static/img/bg.png) */ c { content: '/static/img/bg.png' }\n";
+        let root = site(&[("css/app.css", css), ("img/bg.png", "png")]);
+        let bg = sha1sum(&root.path().join("img/bg.png"))[..6].to_owned();
+        let name = rewrite(
+            root.path(),
+            "css/app.css",
+            tags(TagIn::Name, TagMode::Content),
+        )
+        .unwrap();
+        assert_eq!(
+            text(&name),
+            css.replacen(
+                "url(/static/img/bg.png)",
+                &format!("url(/static/img/bg.{bg}.png)"),
+                1
+            )
+            .replace(
+                "'/static/img/bg.png?v=1#x'",
+                &format!("'/static/img/bg.{bg}.png?v=1#x'")
+            )
+        );
+        assert!(name.unresolved.is_empty(), "{:?}", name.unresolved);
+        let query = rewrite(root.path(), "css/app.css", tags(TagIn::Query, TagMode::Vcs)).unwrap();
+        assert!(text(&query).starts_with(&format!(
+            "a {{ b: url(/static/img/bg.png?tag={REVISION}) url('/static/img/bg.png?v=1&tag={REVISION}#x')"
+        )));
+        // A missing file under the prefix is reported with its line, as a relative one is.
+        let root = site(&[("css/app.css", "\na { b: url(/static/img/gone.png) }")]);
+        let missing =
+            rewrite(root.path(), "css/app.css", tags(TagIn::Query, TagMode::Vcs)).unwrap();
+        assert_eq!(missing.unresolved.len(), 1);
+        assert!(
+            missing.unresolved[0].to_string().contains("line 2"),
+            "{}",
+            missing.unresolved[0]
+        );
+    }
+
+    #[test]
+    fn the_prefix_of_an_absolute_static_url() {
+        // (static_url, url, static path)
+        let cases = [
+            ("/static/", "/static/img/a.png", Some("img/a.png")),
+            ("/static", "/static/img/a.png", Some("img/a.png")),
+            ("/static/", "/staticfoo/a.png", None),
+            ("/static/", "//static/a.png", None),
+            (
+                "https://cdn.example.com/static/",
+                "https://cdn.example.com/static/img/a.png",
+                Some("img/a.png"),
+            ),
+            (
+                "https://cdn.example.com/static/",
+                "/static/img/a.png",
+                Some("img/a.png"),
+            ),
+            (
+                "https://cdn.example.com/static/",
+                "https://other.example.com/static/img/a.png",
+                None,
+            ),
+            (
+                "//cdn.example.com/assets/",
+                "//cdn.example.com/assets/a.png",
+                Some("a.png"),
+            ),
+            ("//cdn.example.com/assets/", "/assets/a.png", Some("a.png")),
+            ("https://cdn.example.com/", "/a.png", Some("a.png")),
+            ("https://cdn.example.com", "/a.png", Some("a.png")),
+            ("/", "/a.png", Some("a.png")),
+            ("/", "//a.png", None),
+            ("/static/", "/static//a.png", None),
+        ];
+        for (static_url, url, expected) in cases {
+            let found = referenced_static_path("css/app.css", url, static_url).map(Result::unwrap);
+            assert_eq!(found.as_deref(), expected, "{url} under {static_url}");
+        }
+    }
+
+    #[test]
+    fn the_empty_query_of_the_iefix_hack_is_kept() {
+        let css = "@font-face { src: url('../fonts/font.eot?#iefix') format('embedded-opentype') }";
+        let root = site(&[("css/app.css", css), ("fonts/font.eot", "eot")]);
+        let name = rewrite(root.path(), "css/app.css", tags(TagIn::Name, TagMode::Vcs)).unwrap();
+        assert_eq!(
+            text(&name),
+            css.replace("font.eot?#iefix", &format!("font.{REVISION}.eot?#iefix"))
+        );
+        let query = rewrite(root.path(), "css/app.css", tags(TagIn::Query, TagMode::Vcs)).unwrap();
+        assert_eq!(
+            text(&query),
+            css.replace("font.eot?#iefix", &format!("font.eot?tag={REVISION}#iefix"))
+        );
+    }
+
+    #[test]
+    fn a_source_map_is_tagged_when_present_and_left_when_missing() {
+        let css = "a {}\n/*# sourceMappingURL=app.css.map */\n";
+        let root = site(&[("css/app.css", css), ("css/app.css.map", "{}")]);
+        let map = sha1sum(&root.path().join("css/app.css.map"))[..6].to_owned();
+        let name = rewrite(
+            root.path(),
+            "css/app.css",
+            tags(TagIn::Name, TagMode::Content),
+        )
+        .unwrap();
+        assert_eq!(
+            text(&name),
+            format!("a {{}}\n/*# sourceMappingURL=app.css.{map}.map */\n")
+        );
+        std::fs::remove_file(root.path().join("css/app.css.map")).unwrap();
+        let missing = rewrite(
+            root.path(),
+            "css/app.css",
+            tags(TagIn::Name, TagMode::Content),
+        )
+        .unwrap();
+        assert_eq!(text(&missing), css);
+        assert!(missing.unresolved.is_empty(), "a missing map is no error");
     }
 
     #[test]

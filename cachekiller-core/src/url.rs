@@ -308,14 +308,13 @@ pub fn tag_in_file_name(location: &str, tag: &str) -> String {
 pub fn tag_relative_url(url: &str, tag_in: TagIn, param: &str, tag: &str) -> String {
     let parts = split_url(url);
     let mut tagged = String::with_capacity(url.len() + param.len() + tag.len() + 2);
-    let query = parts
-        .query
-        .map(|query| query.trim_end_matches('&'))
-        .filter(|query| !query.is_empty());
+    let written_query = parts.query.map(|query| query.trim_end_matches('&'));
+    let query = written_query.filter(|query| !query.is_empty());
     match tag_in {
         TagIn::Name => {
             tagged.push_str(&tag_in_file_name(parts.location, tag));
-            if let Some(query) = query {
+            // An empty query is kept: `font.eot?#iefix` needs its `?`.
+            if let Some(query) = written_query {
                 tagged.push('?');
                 tagged.push_str(query);
             }
@@ -408,12 +407,12 @@ fn compose(
         percent_encode(location.trim_start_matches('/'), PATH_SAFE, &mut url);
     }
 
-    // `a.css?` and `a.css?v=2&` must not give `?&tag=` or `&&tag=`.
-    let query = parts
-        .query
-        .map(|query| query.trim_end_matches('&'))
-        .filter(|query| !query.is_empty());
-    if query.is_some() || query_tag.is_some() {
+    // `a.css?` and `a.css?v=2&` must not give `?&tag=` or `&&tag=`. An empty query is kept
+    // when no tag goes there: `font.eot?#iefix` is an old Internet Explorer font hack that
+    // needs its `?` (Django keeps it too).
+    let written_query = parts.query.map(|query| query.trim_end_matches('&'));
+    let query = written_query.filter(|query| !query.is_empty());
+    if written_query.is_some() || query_tag.is_some() {
         url.push('?');
     }
     if let Some(query) = query {
@@ -495,7 +494,9 @@ mod tests {
             ("dir.d/file", "/static/dir.d/file.4b400e"),
             ("icons.svg#home", "/static/icons.4b400e.svg#home"),
             ("a.css?v=2", "/static/a.4b400e.css?v=2"),
-            ("a.css?", "/static/a.4b400e.css"),
+            // An empty query is kept, as written (Django keeps it too).
+            ("a.css?", "/static/a.4b400e.css?"),
+            ("fonts/font.eot?#iefix", "/static/fonts/font.4b400e.eot?#iefix"),
             ("/a.css", "/static/a.4b400e.css"),
             ("my file.css", "/static/my%20file.4b400e.css"),
         ];
@@ -584,6 +585,7 @@ mod tests {
             ("/static/", "a.css?v=2", "tag", "/static/a.css?v=2&tag=0123456789abcd"),
             ("/static/", "a.css?v=2&w=3", "tag", "/static/a.css?v=2&w=3&tag=0123456789abcd"),
             ("/static/", "a.css?", "tag", "/static/a.css?tag=0123456789abcd"),
+            ("/static/", "font.eot?#iefix", "tag", "/static/font.eot?tag=0123456789abcd#iefix"),
             ("/static/", "a.css?v=2&", "tag", "/static/a.css?v=2&tag=0123456789abcd"),
             ("/static/", "icons.svg#home", "tag", "/static/icons.svg?tag=0123456789abcd#home"),
             ("/static/", "i.svg?v=1#home", "tag", "/static/i.svg?v=1&tag=0123456789abcd#home"),

@@ -390,6 +390,7 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         mode,
         revision_names_files,
         static_dirs,
+        static_url,
         tracking,
     } = output;
     let tag_in = match tag_in {
@@ -411,6 +412,7 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         .mode(#mode)
         .revision_names_files(#revision_names_files)
         .static_dirs(&[#(#static_dirs),*])
+        .static_url(#static_url)
     };
     with_tracking(&tracking, &settings)
         .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))

@@ -1432,6 +1432,7 @@ fn stylesheets(report: &mut Report, rounds: usize) {
     let file = generate_big_stylesheet(&root);
     let lookup = StaticDirs::new(&root, &["static".to_owned()]);
     let tags = |mode| ReferenceTags {
+        static_url: "/static/",
         tag_in: TagIn::Name,
         param: "tag",
         mode,

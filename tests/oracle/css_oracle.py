@@ -8,10 +8,15 @@ and checks that the two token trees are identical except for the references: eac
 the original's with the tag a browser would need, computed here: the revision, or the SHA-1
 (hashlib) of the referenced file, and for a stylesheet the SHA-1 of its served bytes.
 
+References also include root-relative URLs under the static prefix (`/static/img/a.png` with
+the default STATIC_URL `/static/`), which keep the prefix as written, and the URL of a
+`/*# sourceMappingURL=... */` comment (Django's rule: the whole comment is that line), tagged
+only when its file exists. An empty query (`font.eot?#iefix`) is kept in the file-name form.
+
 Prints a JSON object {stylesheet: content tag of its served bytes} on success; exits 1 with
 the differences otherwise.
 
-Usage: css_oracle.py STATIC_DIR SERVED_DIR TAG_IN PARAM MODE REVISION HASH_LENGTH
+Usage: css_oracle.py STATIC_DIR SERVED_DIR TAG_IN PARAM MODE REVISION HASH_LENGTH [STATIC_URL]
 """
 
 import hashlib
@@ -24,6 +29,8 @@ import urllib.parse
 import tinycss2
 
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# The body of a source map comment, as Django's ManifestStaticFilesStorage matches it.
+SOURCE_MAP = re.compile(r"^[#@][ \t]+sourceMappingURL=(\S+)\s*$")
 
 
 def stylesheets(static_dir):
@@ -35,7 +42,8 @@ def stylesheets(static_dir):
 
 
 class Oracle:
-    def __init__(self, static_dir, served_dir, tag_in, param, mode, revision, hash_length):
+    def __init__(self, static_dir, served_dir, tag_in, param, mode, revision, hash_length, static_url="/static/"):
+        self.static_url = static_url if static_url.endswith("/") else static_url + "/"
         self.static_dir = static_dir
         self.served_dir = served_dir
         self.tag_in = tag_in
@@ -61,14 +69,17 @@ class Oracle:
 
     def expected(self, stylesheet, url):
         """The URL as it must be served."""
-        if not url or url.startswith(("#", "/")) or SCHEME.match(url):
+        rooted = self.static_url.startswith("/") and url.startswith(self.static_url) and not url.startswith("//")
+        if not url or url.startswith("#") or (url.startswith("/") and not rooted) or SCHEME.match(url):
             return url
         location, fragment = (url.split("#", 1) + [None])[:2] if "#" in url else (url, None)
         location, query = location.split("?", 1) if "?" in location else (location, None)
         if not location:
             return url
-        decoded = urllib.parse.unquote(location, errors="strict")
-        parts = [part for part in posix_dirname(stylesheet).split("/") if part]
+        relative = location[len(self.static_url):] if rooted else location
+        decoded = urllib.parse.unquote(relative, errors="strict")
+        base = "" if rooted else posix_dirname(stylesheet)
+        parts = [part for part in base.split("/") if part]
         for part in decoded.split("/"):
             if part in ("", "."):
                 continue
@@ -82,6 +93,7 @@ class Oracle:
         if not os.path.isfile(os.path.join(self.static_dir, static_path)):
             return url
         tag = self.tag_of(static_path)
+        written_query = query
         query = (query or "").rstrip("&")
         if self.tag_in == "name":
             slash = location.rfind("/") + 1
@@ -91,7 +103,8 @@ class Oracle:
                 location = f"{location[:slash]}{name[:dot]}.{tag}{name[dot:]}"
             else:
                 location = f"{location}.{tag}"
-            tagged = location + (f"?{query}" if query else "")
+            # Django keeps an empty query (`font.eot?#iefix`), and so must we.
+            tagged = location + (f"?{query}" if written_query is not None else "")
         else:
             pair = f"{self.param}={tag}" if self.param else tag
             tagged = f"{location}?{query}&{pair}" if query else f"{location}?{pair}"
@@ -112,6 +125,13 @@ class Oracle:
             kind = type(mine).__name__
             if kind != type(theirs).__name__:
                 self.errors.append(f"{stylesheet}: {where}: {kind} served as {type(theirs).__name__}")
+                continue
+            if kind == "Comment" and SOURCE_MAP.match(mine.value):
+                url = SOURCE_MAP.match(mine.value).group(1)
+                expected = mine.value.replace(url, self.expected(stylesheet, url), 1)
+                if theirs.value != expected:
+                    self.errors.append(f"{stylesheet}: source map comment {mine.value!r} served as {theirs.value!r}, expected {expected!r}")
+                self.references += 1
                 continue
             if kind in ("WhitespaceToken", "Comment"):
                 if mine.value != theirs.value:
@@ -170,7 +190,8 @@ def posix_dirname(path):
 
 def main():
     static_dir, served_dir, tag_in, param, mode, revision, hash_length = sys.argv[1:8]
-    oracle = Oracle(static_dir, served_dir, tag_in, param, mode, revision, int(hash_length))
+    static_url = sys.argv[8] if len(sys.argv) > 8 else "/static/"
+    oracle = Oracle(static_dir, served_dir, tag_in, param, mode, revision, int(hash_length), static_url)
     tags = oracle.run()
     if oracle.errors:
         print("\n".join(oracle.errors), file=sys.stderr)

@@ -100,6 +100,9 @@ pub struct SiteSettings {
     /// The static dirs, as the manifest names them (relative to the crate), searched in
     /// order: [`StaticFiles::in_root`] serves them all.
     pub static_dirs: &'static [&'static str],
+    /// The site's `static_url`: stylesheet references below it (`/static/img/a.png`) are
+    /// tagged as the macros tag them.
+    pub static_url: &'static str,
 }
 
 impl SiteSettings {
@@ -123,6 +126,7 @@ impl SiteSettings {
             tag_in: TagIn::Query,
             mode: TagMode::Vcs,
             static_dirs: &["static"],
+            static_url: "/static/",
         }
     }
 
@@ -148,6 +152,13 @@ impl SiteSettings {
         self
     }
 
+    /// These settings with the site's `static_url`.
+    #[must_use]
+    pub const fn static_url(mut self, static_url: &'static str) -> Self {
+        self.static_url = static_url;
+        self
+    }
+
     /// These settings with the static dirs `static_dirs`, in search order.
     #[must_use]
     pub const fn static_dirs(mut self, static_dirs: &'static [&'static str]) -> Self {
@@ -157,6 +168,7 @@ impl SiteSettings {
 
     fn reference_tags(&self) -> ReferenceTags<'static> {
         ReferenceTags {
+            static_url: self.static_url,
             tag_in: self.tag_in,
             param: self.param,
             mode: self.mode,
