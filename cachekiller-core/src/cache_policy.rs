@@ -7,7 +7,7 @@
 //! enough: in a rolling deploy the new page asks for `app.css?tag=<new>`, a still-old instance
 //! answers with the old bytes, and a year-long header would keep those old bytes under the new
 //! URL in every cache. Any other tag, and no tag, gets `no-cache`: stored, but revalidated.
-//! [`crate::service::StaticFiles`] (feature `service`) makes the decision for every request;
+//! `service::StaticFiles` (feature `service`) makes the decision for every request;
 //! a server of its own can use [`TagVerdict`] and [`query_tag`] the same way.
 
 use crate::url::is_url_unreserved;

@@ -1,6 +1,6 @@
 //! The checked-out git revision, and the files that change when it does.
 //!
-//! Two readers give the same facts ([`GitCheckout`]): libgit2 (feature `git2`, the default),
+//! Two readers give the same facts (`GitCheckout`): libgit2 (feature `git2`, the default),
 //! in process, and the `git` executable, which reads every repository git itself can. libgit2
 //! reads most repositories; `git` is asked where libgit2 cannot (the reftable ref format and
 //! SHA-256 object ids of git 2.45+, which git 3 plans as defaults; a `GIT_COMMON_DIR`), and

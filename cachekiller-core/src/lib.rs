@@ -26,6 +26,9 @@
 //! assert_eq!(url, "https://cdn.example.com/static/img/logo.svg?tag=1f3a9c0d#mark");
 //! ```
 
+// docs.rs: each item labelled with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod cache_policy;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]

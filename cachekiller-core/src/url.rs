@@ -85,7 +85,7 @@ const fn safe_table(extra: &[u8]) -> [bool; 256] {
 /// `?`, `#` or `:`, so such a path has no escape, query, fragment, scheme or drive.
 const PLAIN: &[bool; 256] = &safe_table(b"-._~/");
 
-/// True for the common static path, `css/app.css`: relative, made of [`PLAIN`] characters,
+/// True for the common static path, `css/app.css`: relative, made of `PLAIN` characters,
 /// with no `..` component and no leading `/`. It needs no splitting, decoding or encoding, and
 /// one loop over its bytes (an index loop: no iterator calls in the unoptimized builds proc
 /// macros usually get) says so.

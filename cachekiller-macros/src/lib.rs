@@ -27,6 +27,11 @@
 //!
 //! All the logic lives in `cachekiller-core`; this crate parses the arguments, calls it, and
 //! turns its errors into compile errors at the argument at fault.
+//!
+#![doc = include_str!("reference.md")]
+
+// docs.rs: each item labelled with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::path::PathBuf;
 

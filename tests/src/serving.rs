@@ -41,8 +41,15 @@ impl Server {
     /// Starts `binary --port <port>` and waits until it listens.
     #[must_use]
     pub fn start(binary: &Path, port: u16) -> Self {
+        Self::start_with_env(binary, &[], port)
+    }
+
+    /// [`Server::start`] with environment variables (`ADDRESS` for the quickstart).
+    #[must_use]
+    pub fn start_with_env(binary: &Path, variables: &[(&str, &str)], port: u16) -> Self {
         let mut child = Command::new(binary)
             .args(["--port", &port.to_string()])
+            .envs(variables.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {}: {error}", binary.display()));

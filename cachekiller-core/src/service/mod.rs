@@ -4,16 +4,16 @@
 //!
 //! A request goes through four steps, one module each:
 //!
-//! 1. [`request_path`]: the path is decoded once and made canonical (`.` and empty segments
+//! 1. `request_path`: the path is decoded once and made canonical (`.` and empty segments
 //!    dropped; `..`, NUL, backslashes and hidden segments such as `.env` refused), so that
 //!    every spelling of a path is one key for every cache.
-//! 2. [`open_file`]: the file is opened once, confined to the static dirs by the kernel
+//! 2. `open_file`: the file is opened once, confined to the static dirs by the kernel
 //!    (`openat2(RESOLVE_BENEATH)` on Linux) at the moment of the open; the directory index and
 //!    the file-name tag form (`app.<tag>.css`) go through the same open.
-//! 3. [`versions`]: that open file's version is checked: its bytes (a stylesheet's rewritten
+//! 3. `versions`: that open file's version is checked: its bytes (a stylesheet's rewritten
 //!    bytes) are read once per version and hashed, held in memory up to a size, and cached by
 //!    canonical path with a bounded memory; compressed variants are made from them.
-//! 4. [`response`]: the response is made from the checked version: a strong `ETag` from its
+//! 4. `response`: the response is made from the checked version: a strong `ETag` from its
 //!    SHA-1, `304` only when `If-None-Match` names these bytes, `Range`, `HEAD`, the content
 //!    type, `Vary: Accept-Encoding`, and `Cache-Control` from the tag's verdict.
 //!
