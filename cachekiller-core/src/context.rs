@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::file_stamp::{file_stamp, FileStamp};
 use crate::manifest::{load_config, LoadedConfig};
 use crate::per_crate::PerCrate;
@@ -171,10 +171,34 @@ fn is_compiler_executable(name: &str) -> bool {
 
 static CACHE: Mutex<PerCrate<CacheEntry>> = Mutex::new(PerCrate::new());
 
+/// The errors of loading each crate's context already given to a call of this compiler.
+static REPORTED: Mutex<PerCrate<String>> = Mutex::new(PerCrate::new());
+
+/// `error`, the failure to load the context of the crate at `manifest_dir`, for the first
+/// call of a compiler that meets it; [`Error::ReportedAtAnotherCall`] for the later ones. A
+/// wrong manifest key is one mistake: shown once, not at every call site that reads the
+/// manifest. A long-lived host (an IDE's proc-macro server) shows it at every call, since it
+/// re-expands one call without the others.
+fn report_once(manifest_dir: &Path, error: Error) -> Error {
+    if !runs_in_a_compiler() {
+        return error;
+    }
+    let message = error.to_string();
+    let mut reported = REPORTED.lock().unwrap_or_else(PoisonError::into_inner);
+    if reported
+        .get_mut(manifest_dir)
+        .is_some_and(|earlier| *earlier == message)
+    {
+        return Error::ReportedAtAnotherCall;
+    }
+    reported.insert(manifest_dir, message);
+    error
+}
+
 /// The context of the crate at `manifest_dir`, from this process's cache when it is still
 /// current, resolved (with [`BuildEnvironment::from_process`]) otherwise. Failures are not
-/// cached, a failed tag included: every call reports them, and a repaired repository is seen
-/// at once.
+/// cached, a failed tag included: a repaired repository is seen at once. A failure to load the
+/// configuration is given to the compiler's first call only (see `report_once`).
 ///
 /// # Errors
 /// Any error of [`load_crate_context`].
@@ -188,7 +212,8 @@ pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
         }
     }
     let environment = BuildEnvironment::from_process();
-    let context = load_crate_context(manifest_dir, &environment, SystemTime::now())?;
+    let context = load_crate_context(manifest_dir, &environment, SystemTime::now())
+        .map_err(|error| report_once(manifest_dir, error))?;
     if context.tag.is_err() {
         return Ok(Arc::new(context));
     }

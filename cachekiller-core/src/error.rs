@@ -221,6 +221,10 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The same failure as a call before this one in the same compilation (a wrong manifest
+    /// key): that call shows it, this one expands to a placeholder.
+    #[doc(hidden)]
+    ReportedAtAnotherCall,
     /// Settings naming several static dirs given to a service of one directory.
     SeveralStaticDirs {
         /// The static dirs of the settings, in order.
@@ -421,6 +425,10 @@ impl fmt::Display for Error {
                      `concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/static\")` in development"
                 )
             }
+            Error::ReportedAtAnotherCall => write!(
+                formatter,
+                "the crate's configuration cannot be read: see the first error"
+            ),
             Error::SeveralStaticDirs { static_dirs } => write!(
                 formatter,
                 "the site's static_dirs are {static_dirs:?}, searched in order: serve them all \

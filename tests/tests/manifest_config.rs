@@ -83,6 +83,12 @@ fn a_bad_value_names_the_key_and_the_manifest() {
         "{message}"
     );
     assert!(message.contains("did you mean `tag_length`?"), "{message}");
+    // One mistake, one error: not one per call that reads the manifest (the crate has two).
+    assert_eq!(
+        message.matches("unknown cachekiller option").count(),
+        1,
+        "{message}"
+    );
     assert!(
         message.contains("expected one of `static_url`, `param`, `tag_length`, `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`"),
         "{message}"
