@@ -112,8 +112,6 @@ pub enum Error {
         /// The value of `SOURCE_DATE_EPOCH`.
         value: String,
     },
-    /// The system clock reads a time before 1970, so no build date can be formed.
-    ClockBeforeUnixEpoch,
     /// `CARGO_MANIFEST_DIR` is not set: the macro was not run by cargo.
     ManifestDirUnknown,
     /// `cdnstatic!("")`: there is no file to link to.
@@ -414,11 +412,6 @@ impl fmt::Display for Error {
                  `include_bytes!` cannot name (so cargo could not rebuild when it changes); \
                  move or rename the directory so that its path is UTF-8",
                 path.display()
-            ),
-            Error::ClockBeforeUnixEpoch => write!(
-                formatter,
-                "the system clock reads a time before 1970, so cachekiller cannot form a build \
-                 date tag; set SOURCE_DATE_EPOCH or CACHEKILLER_TAG"
             ),
         }
     }

@@ -1,7 +1,7 @@
-//! Choosing the tag: `CACHEKILLER_TAG`, else git, else Mercurial, else the build date.
+//! Choosing the tag: `CACHEKILLER_TAG`, else git, else Mercurial, else `SOURCE_DATE_EPOCH`'s
+//! date, else a digest of the static files.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::date::build_date_tag;
 use crate::environment::{
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::git::read_git_revision;
 use crate::mercurial::read_mercurial_revision;
 use crate::rebuild_marker::write_rebuild_marker;
+use crate::static_digest::static_files_digest;
 use crate::url::is_url_unreserved;
 use crate::vcs::{RevisionWatch, VcsLookup};
 
@@ -23,8 +24,11 @@ pub enum TagSource {
     Git,
     /// The working parent of the enclosing Mercurial repository.
     Mercurial,
-    /// The build date (`SOURCE_DATE_EPOCH` if set, else the clock).
+    /// The date of `SOURCE_DATE_EPOCH`, without a repository.
     BuildDate,
+    /// The digest of the static files, without a repository or `SOURCE_DATE_EPOCH` (see
+    /// [`crate::static_digest`]).
+    StaticFiles,
 }
 
 /// A resolved tag with what it was read from, so that the expansion can make cargo rebuild
@@ -32,7 +36,7 @@ pub enum TagSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedTag {
     /// The full value: a revision id (40 hex characters, 64 for a SHA-256 git repository),
-    /// the build date, or `CACHEKILLER_TAG`.
+    /// the date of `SOURCE_DATE_EPOCH`, the static files' digest, or `CACHEKILLER_TAG`.
     pub value: String,
     /// Where it came from.
     pub source: TagSource,
@@ -47,12 +51,12 @@ pub struct ResolvedTag {
 }
 
 impl ResolvedTag {
-    /// The tag as it goes into a URL: a revision id cut to `tag_length` characters; a
-    /// `CACHEKILLER_TAG` or build date as it is.
+    /// The tag as it goes into a URL: a revision id or digest cut to `tag_length`
+    /// characters; a `CACHEKILLER_TAG` or date as it is.
     #[must_use]
     pub fn cut(&self, tag_length: usize) -> &str {
         match self.source {
-            TagSource::Git | TagSource::Mercurial => {
+            TagSource::Git | TagSource::Mercurial | TagSource::StaticFiles => {
                 &self.value[..tag_length.min(self.value.len())]
             }
             TagSource::EnvironmentVariable | TagSource::BuildDate => &self.value,
@@ -83,16 +87,22 @@ impl Vcs {
     }
 }
 
-/// Resolves the tag for a crate whose manifest dir is `start`: the first that applies of
-/// `CACHEKILLER_TAG`, the git HEAD, the Mercurial working parent and the build date.
+/// Resolves the tag for a crate whose manifest dir is `start` and whose static dirs are
+/// `static_dirs` (absolute): the first that applies of `CACHEKILLER_TAG`, the git HEAD, the
+/// Mercurial working parent, the date of `SOURCE_DATE_EPOCH` and the static files' digest.
+///
+/// No source is the clock: each crate's compilation reads it at its own moment, so two crates
+/// of one build (pages and the server checking their tags) would disagree, and a shared compile
+/// cache would return a tag of another day for the same inputs.
 ///
 /// # Errors
-/// An invalid `CACHEKILLER_TAG` or `SOURCE_DATE_EPOCH`, or a repository that exists but cannot
-/// be read. A repository without commits is not an error: the next source is tried.
+/// An invalid `CACHEKILLER_TAG` or `SOURCE_DATE_EPOCH`, a repository that exists but cannot
+/// be read, or a static file that cannot be read for the digest. A repository without commits
+/// is not an error: the next source is tried.
 pub fn resolve_tag(
     start: &Path,
+    static_dirs: &[PathBuf],
     environment: &BuildEnvironment,
-    now: SystemTime,
 ) -> Result<ResolvedTag> {
     let mut tracked_environment = vec![TAG_VARIABLE];
     if let Some(tag) = &environment.tag {
@@ -143,9 +153,20 @@ pub fn resolve_tag(
     }
 
     tracked_environment.push(SOURCE_DATE_EPOCH_VARIABLE);
+    if let Some(epoch) = environment.source_date_epoch.as_deref() {
+        return Ok(ResolvedTag {
+            value: build_date_tag(epoch)?,
+            source: TagSource::BuildDate,
+            tracked_files,
+            tracked_environment,
+            rebuild_always: watch.rebuild_always,
+        });
+    }
+    let digest = static_files_digest(static_dirs)?;
+    tracked_files.extend(digest.files);
     Ok(ResolvedTag {
-        value: build_date_tag(environment.source_date_epoch.as_deref(), now)?,
-        source: TagSource::BuildDate,
+        value: digest.hex,
+        source: TagSource::StaticFiles,
         tracked_files,
         tracked_environment,
         rebuild_always: watch.rebuild_always,
@@ -156,7 +177,6 @@ pub fn resolve_tag(
 mod tests {
     use super::*;
     use crate::test_support::{assert_outside_any_repository, git, run};
-    use std::time::{Duration, UNIX_EPOCH};
 
     fn git_repository_with_a_commit() -> tempfile::TempDir {
         let repo = tempfile::tempdir().unwrap();
@@ -188,8 +208,7 @@ mod tests {
     #[test]
     fn git_revision_cut_to_the_tag_length() {
         let repo = git_repository_with_a_commit();
-        let tag =
-            resolve_tag(repo.path(), &BuildEnvironment::default(), SystemTime::now()).unwrap();
+        let tag = resolve_tag(repo.path(), &[], &BuildEnvironment::default()).unwrap();
         let head = git(repo.path(), &["rev-parse", "HEAD"]);
         assert_eq!(tag.value, head);
         assert_eq!(tag.cut(14), &head[..14]);
@@ -210,7 +229,7 @@ mod tests {
             tag: Some("release-2026.11_rc~1".to_owned()),
             ..BuildEnvironment::default()
         };
-        let tag = resolve_tag(repo.path(), &environment, SystemTime::now()).unwrap();
+        let tag = resolve_tag(repo.path(), &[], &environment).unwrap();
         assert_eq!(tag.cut(4), "release-2026.11_rc~1");
         assert_eq!(tag.source, TagSource::EnvironmentVariable);
         assert!(tag.tracked_files.is_empty());
@@ -220,7 +239,7 @@ mod tests {
             ..BuildEnvironment::default()
         };
         assert_eq!(
-            resolve_tag(repo.path(), &unsafe_tag, SystemTime::now()),
+            resolve_tag(repo.path(), &[], &unsafe_tag),
             Err(Error::InvalidEnvironmentTag {
                 value: "a b&c".to_owned()
             })
@@ -229,7 +248,7 @@ mod tests {
 
     /// Asserts that the tag of `directory` is its Mercurial working parent (`hg id`).
     fn assert_mercurial_tag(directory: &Path) {
-        let tag = resolve_tag(directory, &BuildEnvironment::default(), SystemTime::now()).unwrap();
+        let tag = resolve_tag(directory, &[], &BuildEnvironment::default()).unwrap();
         let expected = run("hg", directory, &["id", "-i", "--debug"]);
         assert_eq!(tag.value, expected.trim_end_matches('+'));
         assert_eq!(tag.source, TagSource::Mercurial);
@@ -241,14 +260,17 @@ mod tests {
     }
 
     #[test]
-    fn the_build_date_when_there_is_no_vcs() {
+    fn without_vcs_the_date_of_source_date_epoch_else_the_static_files_digest() {
         let directory = no_vcs_directory();
-        let now = UNIX_EPOCH + Duration::from_secs(1_763_812_800);
+        let static_dir = directory.path().join("static");
+        std::fs::create_dir_all(static_dir.join("css")).unwrap();
+        std::fs::write(static_dir.join("css/app.css"), "body {}").unwrap();
+        let static_dirs = [static_dir.clone(), directory.path().join("missing")];
         let environment = BuildEnvironment {
             source_date_epoch: Some("1700000000".to_owned()),
             ..BuildEnvironment::default()
         };
-        let tag = resolve_tag(directory.path(), &environment, now).unwrap();
+        let tag = resolve_tag(directory.path(), &static_dirs, &environment).unwrap();
         let oracle = run(
             "date",
             directory.path(),
@@ -267,26 +289,31 @@ mod tests {
             ]
         );
 
-        let from_clock = resolve_tag(directory.path(), &BuildEnvironment::default(), now).unwrap();
+        let digest =
+            resolve_tag(directory.path(), &static_dirs, &BuildEnvironment::default()).unwrap();
+        assert_eq!(digest.source, TagSource::StaticFiles);
+        // `sha1sum` of `sha1sum`'s line for the one file.
+        let line = run("sha1sum", &static_dir, &["css/app.css"]);
         let oracle = run(
-            "date",
+            "sh",
             directory.path(),
-            &["-u", "-d", "@1763812800", "+%Y%m%d%H%M%S"],
+            &["-c", "printf '%s\\n' \"$1\" | sha1sum", "sh", &line],
         );
-        assert_eq!(from_clock.value, oracle);
+        assert_eq!(digest.value, oracle[..40]);
+        assert_eq!(
+            digest.cut(14),
+            &oracle[..14],
+            "a digest is cut like a revision"
+        );
+        assert_eq!(digest.tracked_files, [static_dir.join("css/app.css")]);
     }
 
     #[test]
     fn a_git_repository_without_commits_falls_through_and_is_watched() {
         let directory = no_vcs_directory();
         git(directory.path(), &["init", "-q"]);
-        let tag = resolve_tag(
-            directory.path(),
-            &BuildEnvironment::default(),
-            SystemTime::now(),
-        )
-        .unwrap();
-        assert_eq!(tag.source, TagSource::BuildDate);
+        let tag = resolve_tag(directory.path(), &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.source, TagSource::StaticFiles);
         assert_eq!(
             tag.tracked_files,
             [

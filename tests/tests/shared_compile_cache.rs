@@ -1,16 +1,16 @@
 //! A shared compile cache (sccache, as `RUSTC_WRAPPER`) keys a crate by its sources, its
 //! dep-info files and their environment variables, so cachekiller's tracking carries over: a
 //! hit when nothing changed, a miss and the new tag after a commit or a `CACHEKILLER_TAG`
-//! change, a hit again when the old value returns, and never a hit on the build date across
-//! a repository's first commit. sccache caches library crates, so the tags live in a library
-//! and a binary prints them. Each result is read from sccache's own statistics.
+//! change, a hit again when the old value returns, and never a hit across a repository's first
+//! commit. sccache caches library crates, so the tags live in a library and a binary prints
+//! them. Each result is read from sccache's own statistics.
 
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cachekiller_tests::oracle::{git, git_head};
+use cachekiller_tests::oracle::{git, git_head, static_files_digest};
 use cachekiller_tests::scratch::{workspace_root, ScratchCrate};
 
 /// One sccache server of the test's own (its port, its cache dir), stopped on drop.
@@ -141,14 +141,14 @@ fn hits_when_nothing_changed_and_misses_when_the_tag_did() {
     let tag_lines = |tag: &str| vec![tag.to_owned(), format!("/static/css/app.css?tag={tag}")];
     let head = || git_head(root.path())[..14].to_owned();
 
-    // Before the first commit: the build date, rebuilt and never served from the cache.
+    // Before the first commit: the static files' digest (of none), rebuilt and never served
+    // from the cache.
     git(root.path(), &["init", "-q"]);
     let (hits, _, lines) = build(&[]);
     assert_eq!(hits, 0);
-    let date = &lines[0];
-    assert!(
-        date.len() == 14 && date.bytes().all(|byte| byte.is_ascii_digit()),
-        "{date}"
+    assert_eq!(
+        lines[0],
+        static_files_digest(&root.path().join("tagged/static"))[..14]
     );
     git(root.path(), &["add", "-A"]);
     git(root.path(), &["commit", "-q", "-m", "first"]);
