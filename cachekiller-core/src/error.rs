@@ -95,6 +95,14 @@ pub enum Error {
         /// What the system said.
         reason: String,
     },
+    /// The rebuild marker's directory or file is not the building user's own: another user
+    /// may have prepared it to take over the build.
+    RebuildMarkerUnsafe {
+        /// The directory or the marker.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A Mercurial `.hg/dirstate` that was found but could not be read or understood.
     MercurialDirstateUnreadable {
         /// The dirstate file.
@@ -276,6 +284,15 @@ impl fmt::Display for Error {
                 "the repository has no revision yet, so cachekiller must make cargo rebuild until \
                  it has one, but could not write {}: {reason}; make a first commit, set TMPDIR \
                  to a writable directory, or set CACHEKILLER_TAG",
+                path.display()
+            ),
+            Error::RebuildMarkerUnsafe { path, reason } => write!(
+                formatter,
+                "the repository has no revision that cargo can watch yet, so cachekiller must \
+                 make cargo rebuild until it has one with a marker file, but refuses to use {}: \
+                 {reason}, and another user could use it to take over this build; remove it, \
+                 set TMPDIR to a directory of your own, make a first commit, or set \
+                 CACHEKILLER_TAG",
                 path.display()
             ),
             Error::MercurialDirstateUnreadable { path, reason } => write!(
