@@ -64,8 +64,8 @@ impl ResolvedTag {
     }
 }
 
-/// The version control systems, in the order they are tried.
-#[derive(Clone, Copy)]
+/// The version control systems cachekiller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Vcs {
     Git,
     Mercurial,
@@ -85,6 +85,36 @@ impl Vcs {
             Vcs::Mercurial => TagSource::Mercurial,
         }
     }
+}
+
+/// The kinds of repository to ask, in order; the first that finds a repository decides, with
+/// or without a revision.
+///
+/// The nearest repository enclosing `start` comes first, whatever its kind, as git and hg
+/// each use the nearest of their own: an hg project inside a git-tracked home directory or a
+/// monorepo is tagged by its own commits, and an outer `git init` without a commit does not
+/// make it rebuild forever. The other kind is asked only when the nearest `.git` turns out not
+/// to be a repository. `GIT_DIR` and friends name the git repository outright: git first.
+fn lookup_order(start: &Path, environment: &BuildEnvironment) -> &'static [Vcs] {
+    if !environment.git.is_empty() {
+        return &[Vcs::Git, Vcs::Mercurial];
+    }
+    for directory in start.ancestors() {
+        if looks_like_git_repository(&directory.join(".git")) {
+            return &[Vcs::Git, Vcs::Mercurial];
+        }
+        if directory.join(".hg").is_dir() {
+            return &[Vcs::Mercurial];
+        }
+    }
+    &[Vcs::Git, Vcs::Mercurial]
+}
+
+/// Whether `dot_git` is what git's discovery stops at: a `.git` file (a linked worktree or a
+/// submodule) or a directory with a `HEAD`. An empty `.git` directory is skipped, as git skips
+/// it.
+fn looks_like_git_repository(dot_git: &Path) -> bool {
+    dot_git.is_file() || dot_git.join("HEAD").is_file()
 }
 
 /// Resolves the tag for a crate whose manifest dir is `start` and whose static dirs are
@@ -123,20 +153,16 @@ pub fn resolve_tag(
     // A repository without a revision is watched too: its first commit must rebuild.
     let mut watch = RevisionWatch::default();
     let mut found = None;
-    for vcs in [Vcs::Git, Vcs::Mercurial] {
+    for &vcs in lookup_order(start, environment) {
         match vcs.lookup(start, environment)? {
-            VcsLookup::NotFound => {}
-            VcsLookup::NoRevision { watch: waiting } => {
-                watch.files.extend(waiting.files);
-                watch.rebuild_always |= waiting.rebuild_always;
-            }
+            VcsLookup::NotFound => continue,
+            VcsLookup::NoRevision { watch: waiting } => watch = waiting,
             VcsLookup::Revision(revision) => {
-                watch.files.extend(revision.watch.files);
-                watch.rebuild_always |= revision.watch.rebuild_always;
+                watch = revision.watch;
                 found = Some((revision.id_hex, vcs.source()));
-                break;
             }
         }
+        break;
     }
     let mut tracked_files = watch.files;
     if watch.rebuild_always {
@@ -322,6 +348,64 @@ mod tests {
             ],
             "rebuilt on every build until the first commit"
         );
+    }
+
+    #[test]
+    fn the_nearest_repository_decides_whatever_its_kind() {
+        // Mercurial inside git: hg's working parent, and nothing of git watched.
+        let outer_git = git_repository_with_a_commit();
+        let inner_hg = outer_git.path().join("vendored");
+        std::fs::create_dir(&inner_hg).unwrap();
+        run("hg", &inner_hg, &["init"]);
+        std::fs::write(inner_hg.join("a"), "a").unwrap();
+        run(
+            "hg",
+            &inner_hg,
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        assert_mercurial_tag(&inner_hg);
+        let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.tracked_files, [inner_hg.join(".hg/dirstate")]);
+        assert!(!tag.rebuild_always);
+
+        // The same under a git repository without commits: not rebuilt on every build.
+        let new_git = no_vcs_directory();
+        git(new_git.path(), &["init", "-q"]);
+        let inner_hg = new_git.path().join("vendored");
+        std::fs::create_dir(&inner_hg).unwrap();
+        run("hg", &inner_hg, &["init"]);
+        std::fs::write(inner_hg.join("a"), "a").unwrap();
+        run(
+            "hg",
+            &inner_hg,
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.source, TagSource::Mercurial);
+        assert!(!tag.rebuild_always, "{tag:?}");
+
+        // git inside Mercurial: git's HEAD.
+        let outer_hg = mercurial_repository_with_a_commit();
+        let inner_git = outer_hg.path().join("checkout");
+        std::fs::create_dir(&inner_git).unwrap();
+        git(&inner_git, &["init", "-q"]);
+        git(&inner_git, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        let tag = resolve_tag(&inner_git, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.value, git(&inner_git, &["rev-parse", "HEAD"]));
+        assert!(!tag
+            .tracked_files
+            .iter()
+            .any(|file| file.starts_with(outer_hg.path().join(".hg"))));
+
+        // A Mercurial repository without a revision inside git with one decides too: no
+        // revision yet, rebuilt until its first commit.
+        let outer_git = git_repository_with_a_commit();
+        let inner_hg = outer_git.path().join("new");
+        std::fs::create_dir(&inner_hg).unwrap();
+        run("hg", &inner_hg, &["init"]);
+        let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.source, TagSource::StaticFiles);
+        assert!(tag.rebuild_always);
     }
 
     #[test]
