@@ -737,6 +737,29 @@ mod tests {
         Integrity,
     }
 
+    /// The crate of [`crate_with_a_stylesheet`] with `mode` in its configuration.
+    fn crate_in_mode(mode: TagMode) -> (tempfile::TempDir, CrateContext) {
+        let (dir, _) = crate_with_a_stylesheet("body { background: url(../img/logo.png) }");
+        let config = LoadedConfig {
+            config: Config {
+                mode,
+                ..Config::default()
+            },
+            manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+        };
+        let context = CrateContext::new(dir.path(), config, Ok(git_tag()));
+        (dir, context)
+    }
+
+    /// The call option `mode = "…"`.
+    fn mode_option(mode: TagMode) -> CallOption {
+        let name = match mode {
+            TagMode::Vcs => "vcs",
+            TagMode::Content => "content",
+        };
+        option("mode", ConfigValue::String(name.into()))
+    }
+
     /// Every combination of the crate's mode, the call's mode, the macro and the kind of file,
     /// with what the value depends on: the revision (directly, or through the references of a
     /// stylesheet it hashes, which carry the revision in a vcs-mode crate) and the file. An
@@ -806,25 +829,9 @@ mod tests {
             (Content, None, Macro::Integrity, "img/logo.png", false, true),
         ];
         for (crate_mode, call_mode, which, path, on_revision, on_file) in table {
-            let (dir, _) = crate_with_a_stylesheet("body { background: url(../img/logo.png) }");
-            let config = LoadedConfig {
-                config: Config {
-                    mode: crate_mode,
-                    ..Config::default()
-                },
-                manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
-            };
-            let context = CrateContext::new(dir.path(), config, Ok(git_tag()));
-            let options: Vec<CallOption> = call_mode
-                .iter()
-                .map(|mode| {
-                    let name = match mode {
-                        Vcs => "vcs",
-                        Content => "content",
-                    };
-                    option("mode", ConfigValue::String(name.into()))
-                })
-                .collect();
+            let (dir, context) = crate_in_mode(crate_mode);
+            let options: Vec<CallOption> =
+                call_mode.iter().map(|&mode| mode_option(mode)).collect();
             let expansion = match which {
                 Macro::Static => expand_static_url_in(&context, path, &options),
                 Macro::Integrity => expand_integrity_in(&context, path, &options),
