@@ -217,6 +217,11 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// A file to track whose path holds a line break, which cargo's dep-info cannot express.
+    UntrackablePath {
+        /// The path.
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Error {
@@ -422,6 +427,12 @@ impl fmt::Display for Error {
                 "the tag {tag:?} holds a `.`, so in a file name (`tag_in = \"name\"`) it could not \
                  be told from the extension; set CACHEKILLER_TAG without dots, or use \
                  `tag_in = \"query\"`"
+            ),
+            Error::UntrackablePath { path } => write!(
+                formatter,
+                "cachekiller cannot track {path:?} because its name holds a line break, which \
+                 cargo's dep-info (one path per line) cannot express, so cargo would rebuild \
+                 the crate on every build and never see the file change; rename it"
             ),
             Error::NonUtf8Path { path } => write!(
                 formatter,
