@@ -212,13 +212,13 @@ pub enum Error {
         /// The URL as written.
         url: String,
     },
-    /// A file to track whose path is not UTF-8, which `include_bytes!` cannot name.
-    NonUtf8Path {
+    /// A file to track whose path holds a line break, which cargo's dep-info cannot express.
+    UntrackablePath {
         /// The path.
         path: PathBuf,
     },
-    /// A file to track whose path holds a line break, which cargo's dep-info cannot express.
-    UntrackablePath {
+    /// A file to track whose path is not UTF-8, which `include_bytes!` cannot name.
+    NonUtf8Path {
         /// The path.
         path: PathBuf,
     },
