@@ -428,11 +428,13 @@ impl fmt::Display for Error {
                  be told from the extension; set CACHEKILLER_TAG without dots, or use \
                  `tag_in = \"query\"`"
             ),
+            // The line break escaped (`a\nb.png`): printed as is it would split the message.
             Error::UntrackablePath { path } => write!(
                 formatter,
-                "cachekiller cannot track {path:?} because its name holds a line break, which \
+                "cachekiller cannot track `{}` because its name holds a line break, which \
                  cargo's dep-info (one path per line) cannot express, so cargo would rebuild \
-                 the crate on every build and never see the file change; rename it"
+                 the crate on every build and never see the file change; rename it",
+                path.display().to_string().escape_debug()
             ),
             Error::NonUtf8Path { path } => write!(
                 formatter,
