@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::error::{Error, Result};
@@ -93,13 +93,16 @@ impl CrateContext {
 pub fn load_crate_context(
     manifest_dir: &Path,
     environment: &BuildEnvironment,
-    now: SystemTime,
 ) -> Result<CrateContext> {
-    Ok(CrateContext::new(
-        manifest_dir,
-        load_config(manifest_dir, environment)?,
-        resolve_tag(manifest_dir, environment, now),
-    ))
+    let config = load_config(manifest_dir, environment)?;
+    let static_dirs: Vec<PathBuf> = config
+        .config
+        .static_dirs
+        .iter()
+        .map(|dir| manifest_dir.join(dir))
+        .collect();
+    let tag = resolve_tag(manifest_dir, &static_dirs, environment);
+    Ok(CrateContext::new(manifest_dir, config, tag))
 }
 
 struct CacheEntry {
@@ -212,7 +215,7 @@ pub fn cached_crate_context(manifest_dir: &Path) -> Result<Arc<CrateContext>> {
         }
     }
     let environment = BuildEnvironment::from_process();
-    let context = load_crate_context(manifest_dir, &environment, SystemTime::now())
+    let context = load_crate_context(manifest_dir, &environment)
         .map_err(|error| report_once(manifest_dir, error))?;
     if context.tag.is_err() {
         return Ok(Arc::new(context));

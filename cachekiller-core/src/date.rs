@@ -1,6 +1,6 @@
-//! The build-date tag, `YYYYMMDDHHMMSS` in UTC, django-cachekiller's fallback when no VCS is found.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! The date tag of `SOURCE_DATE_EPOCH`, `YYYYMMDDHHMMSS` in UTC: django-cachekiller's fallback
+//! when no VCS is found was the clock's date; ours is the date reproducible builds name, and
+//! without one, the static files' digest (see [`crate::tag::resolve_tag`] for why not the clock).
 
 use crate::error::{Error, Result};
 
@@ -42,24 +42,18 @@ fn civil_date_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
-/// The build-date tag: `SOURCE_DATE_EPOCH` if given (reproducible builds), else `now`.
+/// The date tag of `SOURCE_DATE_EPOCH` (reproducible builds).
 ///
 /// # Errors
-/// [`Error::InvalidSourceDateEpoch`] if `source_date_epoch` is not a whole number of seconds;
-/// [`Error::ClockBeforeUnixEpoch`] if `now` is before 1970.
-pub fn build_date_tag(source_date_epoch: Option<&str>, now: SystemTime) -> Result<String> {
-    let seconds = match source_date_epoch {
-        Some(value) => value
+/// [`Error::InvalidSourceDateEpoch`] if `source_date_epoch` is not a whole number of seconds.
+pub fn build_date_tag(source_date_epoch: &str) -> Result<String> {
+    let seconds =
+        source_date_epoch
             .trim()
             .parse::<u64>()
             .map_err(|_| Error::InvalidSourceDateEpoch {
-                value: value.to_owned(),
-            })?,
-        None => now
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| Error::ClockBeforeUnixEpoch)?
-            .as_secs(),
-    };
+                value: source_date_epoch.to_owned(),
+            })?;
     Ok(format_utc_timestamp(seconds))
 }
 
@@ -67,7 +61,6 @@ pub fn build_date_tag(source_date_epoch: Option<&str>, now: SystemTime) -> Resul
 mod tests {
     use super::*;
     use std::process::Command;
-    use std::time::Duration;
 
     /// GNU `date -u -d @N +%Y%m%d%H%M%S`, the oracle.
     fn gnu_date(seconds: u64) -> String {
@@ -104,29 +97,26 @@ mod tests {
     }
 
     #[test]
-    fn source_date_epoch_wins_over_the_clock() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    fn the_date_of_source_date_epoch() {
         assert_eq!(
-            build_date_tag(Some("1234567890"), now).unwrap(),
+            build_date_tag("1234567890").unwrap(),
             gnu_date(1_234_567_890)
         );
-        assert_eq!(build_date_tag(None, now).unwrap(), gnu_date(1_800_000_000));
+        assert_eq!(
+            build_date_tag(" 1800000000\n").unwrap(),
+            gnu_date(1_800_000_000)
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_date() {
-        let now = SystemTime::now();
         for bad in ["", "yesterday", "-1", "1.5", "0x10"] {
             assert_eq!(
-                build_date_tag(Some(bad), now),
+                build_date_tag(bad),
                 Err(Error::InvalidSourceDateEpoch {
                     value: bad.to_owned()
                 })
             );
         }
-        assert_eq!(
-            build_date_tag(None, UNIX_EPOCH - Duration::from_secs(1)),
-            Err(Error::ClockBeforeUnixEpoch)
-        );
     }
 }

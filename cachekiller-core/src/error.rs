@@ -96,6 +96,14 @@ pub enum Error {
         /// What the system said.
         reason: String,
     },
+    /// The rebuild marker's directory or file is not the building user's own: another user
+    /// may have prepared it to take over the build.
+    RebuildMarkerUnsafe {
+        /// The directory or the marker.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A Mercurial `.hg/dirstate` that was found but could not be read or understood.
     MercurialDirstateUnreadable {
         /// The dirstate file.
@@ -113,8 +121,6 @@ pub enum Error {
         /// The value of `SOURCE_DATE_EPOCH`.
         value: String,
     },
-    /// The system clock reads a time before 1970, so no build date can be formed.
-    ClockBeforeUnixEpoch,
     /// `CARGO_MANIFEST_DIR` is not set: the macro was not run by cargo.
     ManifestDirUnknown,
     /// `cdnstatic!("")`: there is no file to link to.
@@ -207,6 +213,11 @@ pub enum Error {
         /// The URL as written.
         url: String,
     },
+    /// A file to track whose path holds a line break, which cargo's dep-info cannot express.
+    UntrackablePath {
+        /// The path.
+        path: PathBuf,
+    },
     /// A file to track whose path is not UTF-8, which `include_bytes!` cannot name.
     NonUtf8Path {
         /// The path.
@@ -297,6 +308,15 @@ impl fmt::Display for Error {
                 "the repository has no revision yet, so cachekiller must make cargo rebuild until \
                  it has one, but could not write {}: {reason}; make a first commit, set TMPDIR \
                  to a writable directory, or set CACHEKILLER_TAG",
+                path.display()
+            ),
+            Error::RebuildMarkerUnsafe { path, reason } => write!(
+                formatter,
+                "the repository has no revision that cargo can watch yet, so cachekiller must \
+                 make cargo rebuild until it has one with a marker file, but refuses to use {}: \
+                 {reason}, and another user could use it to take over this build; remove it, \
+                 set TMPDIR to a directory of your own, make a first commit, or set \
+                 CACHEKILLER_TAG",
                 path.display()
             ),
             Error::MercurialDirstateUnreadable { path, reason } => write!(
@@ -456,17 +476,20 @@ impl fmt::Display for Error {
                  be told from the extension; set CACHEKILLER_TAG without dots, or use \
                  `tag_in = \"query\"`"
             ),
+            // The line break escaped (`a\nb.png`): printed as is it would split the message.
+            Error::UntrackablePath { path } => write!(
+                formatter,
+                "cachekiller cannot track `{}` because its name holds a line break, which \
+                 cargo's dep-info (one path per line) cannot express, so cargo would rebuild \
+                 the crate on every build and never see the file change; rename it",
+                path.display().to_string().escape_debug()
+            ),
             Error::NonUtf8Path { path } => write!(
                 formatter,
                 "cachekiller cannot track {} because its path is not UTF-8, which \
                  `include_bytes!` cannot name (so cargo could not rebuild when it changes); \
                  move or rename the directory so that its path is UTF-8",
                 path.display()
-            ),
-            Error::ClockBeforeUnixEpoch => write!(
-                formatter,
-                "the system clock reads a time before 1970, so cachekiller cannot form a build \
-                 date tag; set SOURCE_DATE_EPOCH or CACHEKILLER_TAG"
             ),
         }
     }

@@ -178,6 +178,18 @@ fn checked_stylesheets(
     Ok(rewritten.stylesheets.clone())
 }
 
+/// What a hashed stylesheet's expansion must track besides its files: in a crate whose tags
+/// are revisions, its references carry the revision, so its bytes (and their content tag and
+/// integrity) change with every commit; in a content-mode crate they carry content tags, whose
+/// files the rewrite lists. Revision tracking for every stylesheet of a vcs-mode crate, even
+/// one without references: such a crate's other calls already rebuild it after a commit.
+fn hashed_stylesheet_tracking(context: &CrateContext) -> &Arc<Tracking> {
+    match context.config.config.mode {
+        TagMode::Vcs => &context.revision_tracking,
+        TagMode::Content => &context.file_tracking,
+    }
+}
+
 /// The paths of every file a rewritten stylesheet was made from.
 fn file_paths(rewritten: &RewrittenStylesheet) -> Vec<PathBuf> {
     rewritten
@@ -217,7 +229,8 @@ pub fn expand_static_url_in(
             if is_stylesheet(path) {
                 let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
                 let tag = rewritten.content_tag(config.hash_length);
-                (tag, &context.file_tracking, file_paths(&rewritten))
+                let tracking = hashed_stylesheet_tracking(context);
+                (tag, tracking, file_paths(&rewritten))
             } else {
                 let digest = cached_digest(&file, stamp, DigestAlgorithm::Sha1)?;
                 let tag = content_tag(&digest, config.hash_length);
@@ -274,15 +287,23 @@ pub fn expand_integrity_in(
     let config = path_call_config(context, path, options, OptionPlace::IntegrityMacro)?;
     let (file, stamp) = required_static_file(context, path)?;
     // A stylesheet's integrity is that of the bytes the service sends: the rewritten ones.
-    let (digest, own_files) = if is_stylesheet(path) {
+    let (digest, shared_tracking, own_files) = if is_stylesheet(path) {
         let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
-        (rewritten.digest(config.algorithm), file_paths(&rewritten))
+        (
+            rewritten.digest(config.algorithm),
+            hashed_stylesheet_tracking(context),
+            file_paths(&rewritten),
+        )
     } else {
-        (cached_digest(&file, stamp, config.algorithm)?, vec![file])
+        (
+            cached_digest(&file, stamp, config.algorithm)?,
+            &context.file_tracking,
+            vec![file],
+        )
     };
     Ok(Expansion {
         value: integrity_metadata(&digest, config.algorithm),
-        shared_tracking: Arc::clone(&context.file_tracking),
+        shared_tracking: Arc::clone(shared_tracking),
         own_files,
     })
 }
@@ -543,17 +564,6 @@ mod tests {
             expansion.value,
             format!("/static/css/app.css?v=2&tag={}#top", &sha1[..6])
         );
-        assert_eq!(
-            expansion.tracking(),
-            Tracking {
-                files: vec![
-                    PathBuf::from("/w/Cargo.toml"),
-                    dir.path().join("static/css/app.css")
-                ],
-                environment: vec!["CACHEKILLER_STATIC_URL"],
-            },
-            "the hashed file is tracked, the repository is not"
-        );
 
         // The seed's bare form, and the length.
         let bare = [
@@ -569,11 +579,23 @@ mod tests {
         );
 
         let binary_sha1 = sha1sum(&dir.path().join("static/img/logo.png"));
+        let binary =
+            expand_static_url_in(&context, "img/logo.png", std::slice::from_ref(&mode)).unwrap();
         assert_eq!(
-            expand_static_url_in(&context, "img/logo.png", std::slice::from_ref(&mode))
-                .unwrap()
-                .value,
+            binary.value,
             format!("/static/img/logo.png?tag={}", &binary_sha1[..6])
+        );
+        // A stylesheet's bytes hold its references' revision tags: see the tracking table.
+        assert_eq!(
+            binary.tracking(),
+            Tracking {
+                files: vec![
+                    PathBuf::from("/w/Cargo.toml"),
+                    dir.path().join("static/img/logo.png")
+                ],
+                environment: vec!["CACHEKILLER_STATIC_URL"],
+            },
+            "the hashed file is tracked, the repository is not"
         );
         assert_eq!(
             expand_static_url_in(&context, "https://cdn.example.com/x.js", &[mode]),
@@ -717,6 +739,135 @@ mod tests {
         let vcs = expand_static_url_in(&context, "css/site.css", &[]).unwrap();
         assert_eq!(vcs.value, "/static/css/site.css?tag=89abcdef012345");
         assert_eq!(vcs.own_files, stylesheets);
+    }
+
+    /// Which macro a row of the tracking table calls.
+    #[derive(Debug, Clone, Copy)]
+    enum Macro {
+        Static,
+        Integrity,
+    }
+
+    /// The crate of [`crate_with_a_stylesheet`] with `mode` in its configuration.
+    fn crate_in_mode(mode: TagMode) -> (tempfile::TempDir, CrateContext) {
+        let (dir, _) = crate_with_a_stylesheet("body { background: url(../img/logo.png) }");
+        let config = LoadedConfig {
+            config: Config {
+                mode,
+                ..Config::default()
+            },
+            manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+        };
+        let context = CrateContext::new(dir.path(), config, Ok(git_tag()));
+        (dir, context)
+    }
+
+    /// The call option `mode = "…"`.
+    fn mode_option(mode: TagMode) -> CallOption {
+        let name = match mode {
+            TagMode::Vcs => "vcs",
+            TagMode::Content => "content",
+        };
+        option("mode", ConfigValue::String(name.into()))
+    }
+
+    /// Every combination of the crate's mode, the call's mode, the macro and the kind of file,
+    /// with what the value depends on: the revision (directly, or through the references of a
+    /// stylesheet it hashes, which carry the revision in a vcs-mode crate) and the file. An
+    /// expansion must carry the tracking of each, or cargo keeps a stale value.
+    #[test]
+    fn every_expansion_tracks_the_revision_and_the_files_its_value_depends_on() {
+        use TagMode::{Content, Vcs};
+        let table = [
+            // (crate mode, call mode, macro, file, depends on the revision, on the file)
+            (Vcs, None, Macro::Static, "css/site.css", true, true),
+            (Vcs, None, Macro::Static, "img/logo.png", true, false),
+            (Vcs, Some(Vcs), Macro::Static, "css/site.css", true, true),
+            (Vcs, Some(Vcs), Macro::Static, "img/logo.png", true, false),
+            (
+                Vcs,
+                Some(Content),
+                Macro::Static,
+                "css/site.css",
+                true,
+                true,
+            ),
+            (
+                Vcs,
+                Some(Content),
+                Macro::Static,
+                "img/logo.png",
+                false,
+                true,
+            ),
+            (Vcs, None, Macro::Integrity, "css/site.css", true, true),
+            (Vcs, None, Macro::Integrity, "img/logo.png", false, true),
+            (Content, None, Macro::Static, "css/site.css", false, true),
+            (Content, None, Macro::Static, "img/logo.png", false, true),
+            (
+                Content,
+                Some(Vcs),
+                Macro::Static,
+                "css/site.css",
+                true,
+                true,
+            ),
+            (
+                Content,
+                Some(Vcs),
+                Macro::Static,
+                "img/logo.png",
+                true,
+                false,
+            ),
+            (
+                Content,
+                Some(Content),
+                Macro::Static,
+                "css/site.css",
+                false,
+                true,
+            ),
+            (
+                Content,
+                Some(Content),
+                Macro::Static,
+                "img/logo.png",
+                false,
+                true,
+            ),
+            (Content, None, Macro::Integrity, "css/site.css", false, true),
+            (Content, None, Macro::Integrity, "img/logo.png", false, true),
+        ];
+        for (crate_mode, call_mode, which, path, on_revision, on_file) in table {
+            let (dir, context) = crate_in_mode(crate_mode);
+            let options: Vec<CallOption> =
+                call_mode.iter().map(|&mode| mode_option(mode)).collect();
+            let expansion = match which {
+                Macro::Static => expand_static_url_in(&context, path, &options),
+                Macro::Integrity => expand_integrity_in(&context, path, &options),
+            }
+            .unwrap();
+            let tracking = expansion.tracking();
+            let case = format!("crate {crate_mode:?}, call {call_mode:?}, {which:?}, {path}");
+            assert_eq!(
+                tracking.files.contains(&PathBuf::from("/w/.git/HEAD")),
+                on_revision,
+                "{case}: the repository's files"
+            );
+            assert_eq!(
+                tracking.environment.contains(&"CACHEKILLER_TAG"),
+                on_revision,
+                "{case}: the tag's variables"
+            );
+            assert_eq!(
+                tracking
+                    .files
+                    .contains(&dir.path().join("static").join(path)),
+                on_file,
+                "{case}: the file"
+            );
+        }
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //!
 //! Everything behind the `cdnstatic!`, `cdntag!` and `cdnintegrity!` macros of
 //! `cachekiller-macros`, as a plain library: choosing the tag (`CACHEKILLER_TAG`, the git HEAD,
-//! the Mercurial working parent or the build date), content hashes and integrity digests,
-//! reading the configuration from `Cargo.toml`, and composing cache-busting URLs such as
-//! `/static/app.css?tag=1f3a9c0d2b7e4a`.
+//! the Mercurial working parent, `SOURCE_DATE_EPOCH` or a digest of the static files), content
+//! hashes and integrity digests, reading the configuration from `Cargo.toml`, and composing
+//! cache-busting URLs such as `/static/app.css?tag=1f3a9c0d2b7e4a`.
 //!
 //! What a program calls at run time is public and documented: [`url::join_static_url`] makes
 //! the same URLs with a tag of its own, [`cache_policy::query_tag`] and
@@ -68,6 +68,9 @@ mod per_crate;
 pub mod rebuild_marker;
 #[cfg(feature = "service")]
 pub mod service;
+#[cfg(feature = "resolve")]
+#[doc(hidden)]
+pub mod static_digest;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod static_files;

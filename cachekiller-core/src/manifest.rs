@@ -2,7 +2,7 @@
 //! over `[workspace.metadata.cachekiller]` of its workspace root, key by key; then
 //! `CACHEKILLER_STATIC_URL`. The workspace root is found as cargo finds it.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::config::{Config, ConfigValue, OptionPlace};
 use crate::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
@@ -79,7 +79,7 @@ fn find_workspace_manifest(
         let Some(workspace) = table.get("workspace") else {
             continue;
         };
-        let relative = manifest_dir.strip_prefix(ancestor).unwrap_or(manifest_dir);
+        let member = normalize_path(manifest_dir);
         let excluded = workspace
             .get("exclude")
             .and_then(toml::Value::as_array)
@@ -87,11 +87,28 @@ fn find_workspace_manifest(
                 excludes
                     .iter()
                     .filter_map(toml::Value::as_str)
-                    .any(|exclude| relative.starts_with(exclude))
+                    .any(|exclude| member.starts_with(normalize_path(&ancestor.join(exclude))))
             });
         return Ok(if excluded { None } else { Some((path, table)) });
     }
     Ok(None)
+}
+
+/// `path` with `.` components dropped and `..` applied to what precedes it, without reading
+/// the file system: cargo's `normalize_path`, with which it compares workspace paths
+/// (`exclude = ["./tools/gen"]` excludes `tools/gen`).
+fn normalize_path(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other),
+        }
+    }
+    normalized
 }
 
 fn apply_table(config: &mut Config, table: &toml::Table, origin: &ConfigOrigin) -> Result<()> {
@@ -260,6 +277,39 @@ mod tests {
                 .param,
             "tag"
         );
+    }
+
+    /// cargo joins an `exclude` path to the workspace root and normalises it (`.` dropped,
+    /// `..` applied) before comparing whole components with the member's path.
+    #[test]
+    fn excluded_paths_are_normalised_as_cargo_does() {
+        for (exclude, excluded) in [
+            ("fixtures", true),
+            ("./fixtures", true),
+            ("fixtures/", true),
+            ("./fixtures/./site", true),
+            ("other/../fixtures", true),
+            ("fixtures/site", true),
+            ("fixture", false),
+            ("./fixtures/site2", false),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            write(
+                &dir.path().join("Cargo.toml"),
+                &format!(
+                    "[workspace]\nexclude = [\"{exclude}\"]\n\
+                     [workspace.metadata.cachekiller]\nparam = \"w\"\n"
+                ),
+            );
+            let fixture = dir.path().join("fixtures/site");
+            write(&fixture.join("Cargo.toml"), PACKAGE);
+            let param = load_config(&fixture, &BuildEnvironment::default())
+                .unwrap()
+                .config
+                .param;
+            let expected = if excluded { "tag" } else { "w" };
+            assert_eq!(param, expected, "exclude = [{exclude:?}]");
+        }
     }
 
     #[test]

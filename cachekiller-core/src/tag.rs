@@ -1,7 +1,7 @@
-//! Choosing the tag: `CACHEKILLER_TAG`, else git, else Mercurial, else the build date.
+//! Choosing the tag: `CACHEKILLER_TAG`, else git, else Mercurial, else `SOURCE_DATE_EPOCH`'s
+//! date, else a digest of the static files.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::date::build_date_tag;
 use crate::environment::{
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::git::read_git_revision;
 use crate::mercurial::read_mercurial_revision;
 use crate::rebuild_marker::write_rebuild_marker;
+use crate::static_digest::static_files_digest;
 use crate::url::is_url_unreserved;
 use crate::vcs::{RevisionWatch, VcsLookup};
 
@@ -23,8 +24,11 @@ pub enum TagSource {
     Git,
     /// The working parent of the enclosing Mercurial repository.
     Mercurial,
-    /// The build date (`SOURCE_DATE_EPOCH` if set, else the clock).
+    /// The date of `SOURCE_DATE_EPOCH`, without a repository.
     BuildDate,
+    /// The digest of the static files, without a repository or `SOURCE_DATE_EPOCH` (see
+    /// [`crate::static_digest`]).
+    StaticFiles,
 }
 
 /// A resolved tag with what it was read from, so that the expansion can make cargo rebuild
@@ -32,7 +36,7 @@ pub enum TagSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedTag {
     /// The full value: a revision id (40 hex characters, 64 for a SHA-256 git repository),
-    /// the build date, or `CACHEKILLER_TAG`.
+    /// the date of `SOURCE_DATE_EPOCH`, the static files' digest, or `CACHEKILLER_TAG`.
     pub value: String,
     /// Where it came from.
     pub source: TagSource,
@@ -47,12 +51,12 @@ pub struct ResolvedTag {
 }
 
 impl ResolvedTag {
-    /// The tag as it goes into a URL: a revision id cut to `tag_length` characters; a
-    /// `CACHEKILLER_TAG` or build date as it is.
+    /// The tag as it goes into a URL: a revision id or digest cut to `tag_length`
+    /// characters; a `CACHEKILLER_TAG` or date as it is.
     #[must_use]
     pub fn cut(&self, tag_length: usize) -> &str {
         match self.source {
-            TagSource::Git | TagSource::Mercurial => {
+            TagSource::Git | TagSource::Mercurial | TagSource::StaticFiles => {
                 &self.value[..tag_length.min(self.value.len())]
             }
             TagSource::EnvironmentVariable | TagSource::BuildDate => &self.value,
@@ -60,8 +64,8 @@ impl ResolvedTag {
     }
 }
 
-/// The version control systems, in the order they are tried.
-#[derive(Clone, Copy)]
+/// The version control systems cachekiller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Vcs {
     Git,
     Mercurial,
@@ -83,16 +87,52 @@ impl Vcs {
     }
 }
 
-/// Resolves the tag for a crate whose manifest dir is `start`: the first that applies of
-/// `CACHEKILLER_TAG`, the git HEAD, the Mercurial working parent and the build date.
+/// The kinds of repository to ask, in order; the first that finds a repository decides, with
+/// or without a revision.
+///
+/// The nearest repository enclosing `start` comes first, whatever its kind, as git and hg
+/// each use the nearest of their own: an hg project inside a git-tracked home directory or a
+/// monorepo is tagged by its own commits, and an outer `git init` without a commit does not
+/// make it rebuild forever. The other kind is asked only when the nearest `.git` turns out not
+/// to be a repository. `GIT_DIR` and friends name the git repository outright: git first.
+fn lookup_order(start: &Path, environment: &BuildEnvironment) -> &'static [Vcs] {
+    if !environment.git.is_empty() {
+        return &[Vcs::Git, Vcs::Mercurial];
+    }
+    for directory in start.ancestors() {
+        if looks_like_git_repository(&directory.join(".git")) {
+            return &[Vcs::Git, Vcs::Mercurial];
+        }
+        if directory.join(".hg").is_dir() {
+            return &[Vcs::Mercurial];
+        }
+    }
+    &[Vcs::Git, Vcs::Mercurial]
+}
+
+/// Whether `dot_git` is what git's discovery stops at: a `.git` file (a linked worktree or a
+/// submodule) or a directory with a `HEAD`. An empty `.git` directory is skipped, as git skips
+/// it.
+fn looks_like_git_repository(dot_git: &Path) -> bool {
+    dot_git.is_file() || dot_git.join("HEAD").is_file()
+}
+
+/// Resolves the tag for a crate whose manifest dir is `start` and whose static dirs are
+/// `static_dirs` (absolute): the first that applies of `CACHEKILLER_TAG`, the git HEAD, the
+/// Mercurial working parent, the date of `SOURCE_DATE_EPOCH` and the static files' digest.
+///
+/// No source is the clock: each crate's compilation reads it at its own moment, so two crates
+/// of one build (pages and the server checking their tags) would disagree, and a shared compile
+/// cache would return a tag of another day for the same inputs.
 ///
 /// # Errors
-/// An invalid `CACHEKILLER_TAG` or `SOURCE_DATE_EPOCH`, or a repository that exists but cannot
-/// be read. A repository without commits is not an error: the next source is tried.
+/// An invalid `CACHEKILLER_TAG` or `SOURCE_DATE_EPOCH`, a repository that exists but cannot
+/// be read, or a static file that cannot be read for the digest. A repository without commits
+/// is not an error: the next source is tried.
 pub fn resolve_tag(
     start: &Path,
+    static_dirs: &[PathBuf],
     environment: &BuildEnvironment,
-    now: SystemTime,
 ) -> Result<ResolvedTag> {
     let mut tracked_environment = vec![TAG_VARIABLE];
     if let Some(tag) = &environment.tag {
@@ -113,20 +153,16 @@ pub fn resolve_tag(
     // A repository without a revision is watched too: its first commit must rebuild.
     let mut watch = RevisionWatch::default();
     let mut found = None;
-    for vcs in [Vcs::Git, Vcs::Mercurial] {
+    for &vcs in lookup_order(start, environment) {
         match vcs.lookup(start, environment)? {
-            VcsLookup::NotFound => {}
-            VcsLookup::NoRevision { watch: waiting } => {
-                watch.files.extend(waiting.files);
-                watch.rebuild_always |= waiting.rebuild_always;
-            }
+            VcsLookup::NotFound => continue,
+            VcsLookup::NoRevision { watch: waiting } => watch = waiting,
             VcsLookup::Revision(revision) => {
-                watch.files.extend(revision.watch.files);
-                watch.rebuild_always |= revision.watch.rebuild_always;
+                watch = revision.watch;
                 found = Some((revision.id_hex, vcs.source()));
-                break;
             }
         }
+        break;
     }
     let mut tracked_files = watch.files;
     if watch.rebuild_always {
@@ -143,9 +179,20 @@ pub fn resolve_tag(
     }
 
     tracked_environment.push(SOURCE_DATE_EPOCH_VARIABLE);
+    if let Some(epoch) = environment.source_date_epoch.as_deref() {
+        return Ok(ResolvedTag {
+            value: build_date_tag(epoch)?,
+            source: TagSource::BuildDate,
+            tracked_files,
+            tracked_environment,
+            rebuild_always: watch.rebuild_always,
+        });
+    }
+    let digest = static_files_digest(static_dirs)?;
+    tracked_files.extend(digest.files);
     Ok(ResolvedTag {
-        value: build_date_tag(environment.source_date_epoch.as_deref(), now)?,
-        source: TagSource::BuildDate,
+        value: digest.hex,
+        source: TagSource::StaticFiles,
         tracked_files,
         tracked_environment,
         rebuild_always: watch.rebuild_always,
@@ -156,7 +203,6 @@ pub fn resolve_tag(
 mod tests {
     use super::*;
     use crate::test_support::{assert_outside_any_repository, git, run};
-    use std::time::{Duration, UNIX_EPOCH};
 
     fn git_repository_with_a_commit() -> tempfile::TempDir {
         let repo = tempfile::tempdir().unwrap();
@@ -188,8 +234,7 @@ mod tests {
     #[test]
     fn git_revision_cut_to_the_tag_length() {
         let repo = git_repository_with_a_commit();
-        let tag =
-            resolve_tag(repo.path(), &BuildEnvironment::default(), SystemTime::now()).unwrap();
+        let tag = resolve_tag(repo.path(), &[], &BuildEnvironment::default()).unwrap();
         let head = git(repo.path(), &["rev-parse", "HEAD"]);
         assert_eq!(tag.value, head);
         assert_eq!(tag.cut(14), &head[..14]);
@@ -210,7 +255,7 @@ mod tests {
             tag: Some("release-2026.11_rc~1".to_owned()),
             ..BuildEnvironment::default()
         };
-        let tag = resolve_tag(repo.path(), &environment, SystemTime::now()).unwrap();
+        let tag = resolve_tag(repo.path(), &[], &environment).unwrap();
         assert_eq!(tag.cut(4), "release-2026.11_rc~1");
         assert_eq!(tag.source, TagSource::EnvironmentVariable);
         assert!(tag.tracked_files.is_empty());
@@ -220,7 +265,7 @@ mod tests {
             ..BuildEnvironment::default()
         };
         assert_eq!(
-            resolve_tag(repo.path(), &unsafe_tag, SystemTime::now()),
+            resolve_tag(repo.path(), &[], &unsafe_tag),
             Err(Error::InvalidEnvironmentTag {
                 value: "a b&c".to_owned()
             })
@@ -229,7 +274,7 @@ mod tests {
 
     /// Asserts that the tag of `directory` is its Mercurial working parent (`hg id`).
     fn assert_mercurial_tag(directory: &Path) {
-        let tag = resolve_tag(directory, &BuildEnvironment::default(), SystemTime::now()).unwrap();
+        let tag = resolve_tag(directory, &[], &BuildEnvironment::default()).unwrap();
         let expected = run("hg", directory, &["id", "-i", "--debug"]);
         assert_eq!(tag.value, expected.trim_end_matches('+'));
         assert_eq!(tag.source, TagSource::Mercurial);
@@ -241,14 +286,17 @@ mod tests {
     }
 
     #[test]
-    fn the_build_date_when_there_is_no_vcs() {
+    fn without_vcs_the_date_of_source_date_epoch_else_the_static_files_digest() {
         let directory = no_vcs_directory();
-        let now = UNIX_EPOCH + Duration::from_secs(1_763_812_800);
+        let static_dir = directory.path().join("static");
+        std::fs::create_dir_all(static_dir.join("css")).unwrap();
+        std::fs::write(static_dir.join("css/app.css"), "body {}").unwrap();
+        let static_dirs = [static_dir.clone(), directory.path().join("missing")];
         let environment = BuildEnvironment {
             source_date_epoch: Some("1700000000".to_owned()),
             ..BuildEnvironment::default()
         };
-        let tag = resolve_tag(directory.path(), &environment, now).unwrap();
+        let tag = resolve_tag(directory.path(), &static_dirs, &environment).unwrap();
         let oracle = run(
             "date",
             directory.path(),
@@ -267,26 +315,31 @@ mod tests {
             ]
         );
 
-        let from_clock = resolve_tag(directory.path(), &BuildEnvironment::default(), now).unwrap();
+        let digest =
+            resolve_tag(directory.path(), &static_dirs, &BuildEnvironment::default()).unwrap();
+        assert_eq!(digest.source, TagSource::StaticFiles);
+        // `sha1sum` of `sha1sum`'s line for the one file.
+        let line = run("sha1sum", &static_dir, &["css/app.css"]);
         let oracle = run(
-            "date",
+            "sh",
             directory.path(),
-            &["-u", "-d", "@1763812800", "+%Y%m%d%H%M%S"],
+            &["-c", "printf '%s\\n' \"$1\" | sha1sum", "sh", &line],
         );
-        assert_eq!(from_clock.value, oracle);
+        assert_eq!(digest.value, oracle[..40]);
+        assert_eq!(
+            digest.cut(14),
+            &oracle[..14],
+            "a digest is cut like a revision"
+        );
+        assert_eq!(digest.tracked_files, [static_dir.join("css/app.css")]);
     }
 
     #[test]
     fn a_git_repository_without_commits_falls_through_and_is_watched() {
         let directory = no_vcs_directory();
         git(directory.path(), &["init", "-q"]);
-        let tag = resolve_tag(
-            directory.path(),
-            &BuildEnvironment::default(),
-            SystemTime::now(),
-        )
-        .unwrap();
-        assert_eq!(tag.source, TagSource::BuildDate);
+        let tag = resolve_tag(directory.path(), &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.source, TagSource::StaticFiles);
         assert_eq!(
             tag.tracked_files,
             [
@@ -295,6 +348,64 @@ mod tests {
             ],
             "rebuilt on every build until the first commit"
         );
+    }
+
+    #[test]
+    fn the_nearest_repository_decides_whatever_its_kind() {
+        // Mercurial inside git: hg's working parent, and nothing of git watched.
+        let outer_git = git_repository_with_a_commit();
+        let inner_hg = outer_git.path().join("vendored");
+        std::fs::create_dir(&inner_hg).unwrap();
+        run("hg", &inner_hg, &["init"]);
+        std::fs::write(inner_hg.join("a"), "a").unwrap();
+        run(
+            "hg",
+            &inner_hg,
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        assert_mercurial_tag(&inner_hg);
+        let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.tracked_files, [inner_hg.join(".hg/dirstate")]);
+        assert!(!tag.rebuild_always);
+
+        // The same under a git repository without commits: not rebuilt on every build.
+        let new_git = no_vcs_directory();
+        git(new_git.path(), &["init", "-q"]);
+        let inner_hg = new_git.path().join("vendored");
+        std::fs::create_dir(&inner_hg).unwrap();
+        run("hg", &inner_hg, &["init"]);
+        std::fs::write(inner_hg.join("a"), "a").unwrap();
+        run(
+            "hg",
+            &inner_hg,
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.source, TagSource::Mercurial);
+        assert!(!tag.rebuild_always, "{tag:?}");
+
+        // git inside Mercurial: git's HEAD.
+        let outer_hg = mercurial_repository_with_a_commit();
+        let inner_git = outer_hg.path().join("checkout");
+        std::fs::create_dir(&inner_git).unwrap();
+        git(&inner_git, &["init", "-q"]);
+        git(&inner_git, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        let tag = resolve_tag(&inner_git, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.value, git(&inner_git, &["rev-parse", "HEAD"]));
+        assert!(!tag
+            .tracked_files
+            .iter()
+            .any(|file| file.starts_with(outer_hg.path().join(".hg"))));
+
+        // A Mercurial repository without a revision inside git with one decides too: no
+        // revision yet, rebuilt until its first commit.
+        let outer_git = git_repository_with_a_commit();
+        let inner_hg = outer_git.path().join("new");
+        std::fs::create_dir(&inner_hg).unwrap();
+        run("hg", &inner_hg, &["init"]);
+        let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
+        assert_eq!(tag.source, TagSource::StaticFiles);
+        assert!(tag.rebuild_always);
     }
 
     #[test]

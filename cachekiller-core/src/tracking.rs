@@ -46,13 +46,20 @@ impl Tracking {
     /// The files as UTF-8 strings, as `include_bytes!` needs them.
     ///
     /// # Errors
-    /// [`Error::NonUtf8Path`] for a path that is not valid UTF-8.
+    /// [`Error::NonUtf8Path`] for a path that is not valid UTF-8, [`Error::UntrackablePath`]
+    /// for one with a line break, which cargo's dep-info (one path per line) cannot hold:
+    /// cargo would rebuild the crate on every build and never see the file change.
     pub fn file_strings(&self) -> Result<Vec<&str>> {
         self.files
             .iter()
             .map(|path| {
-                path.to_str()
-                    .ok_or_else(|| Error::NonUtf8Path { path: path.clone() })
+                let text = path
+                    .to_str()
+                    .ok_or_else(|| Error::NonUtf8Path { path: path.clone() })?;
+                if text.contains(['\n', '\r']) {
+                    return Err(Error::UntrackablePath { path: path.clone() });
+                }
+                Ok(text)
             })
             .collect()
     }
@@ -138,6 +145,20 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("CACHEKILLER_TAG"), "{message}");
+    }
+
+    #[test]
+    fn a_path_with_a_line_break_cannot_be_tracked() {
+        for name in ["a\nb.png", "a\rb.png", "dir\n/a.png"] {
+            let path = PathBuf::from("/srv/static").join(name);
+            let tracking = Tracking {
+                files: vec![PathBuf::from("/srv/static/ok.png"), path.clone()],
+                environment: Vec::new(),
+            };
+            let error = tracking.file_strings().unwrap_err();
+            assert_eq!(error, Error::UntrackablePath { path });
+            assert!(error.to_string().contains("line break"), "{error}");
+        }
     }
 
     #[test]

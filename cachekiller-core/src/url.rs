@@ -10,8 +10,8 @@ use std::borrow::Cow;
 /// What the tag of `cdnstatic!` is made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagMode {
-    /// The revision (or `CACHEKILLER_TAG`, or the build date): every asset changes URL on
-    /// every commit.
+    /// The revision (or `CACHEKILLER_TAG`, `SOURCE_DATE_EPOCH` or the static files' digest):
+    /// every asset changes URL on every commit.
     Vcs,
     /// The SHA-1 of the file: an asset changes URL only when its bytes change.
     Content,

@@ -3,7 +3,8 @@
 //! `cdnstatic!("css/app.css")` expands, at compile time, to a `&'static str` such as
 //! `"/static/css/app.css?tag=1f3a9c0d2b7e4a"`, and `cdntag!()` to the bare tag
 //! `"1f3a9c0d2b7e4a"`. The tag is `CACHEKILLER_TAG` if set, else the checked-out git commit,
-//! else the Mercurial working parent, else the build date (`YYYYMMDDHHMMSS`, UTC).
+//! else the Mercurial working parent (the nearest repository decides), else the date of
+//! `SOURCE_DATE_EPOCH`, else a digest of the static files.
 //!
 //! With `mode = "content"` the tag is the start of the file's SHA-1 instead, with
 //! `tag_in = "name"` it goes in the file name (`app.<tag>.css`), `cdnintegrity!("js/app.js")`
@@ -11,10 +12,11 @@
 //! a static file server (`cachekiller_core::service::StaticFiles`) the settings to check the
 //! tags of these URLs with.
 //!
-//! The expansion is a string literal. The first call of a crate wraps it in a block that also
-//! makes cargo watch what the value was read from (`include_bytes!` of the VCS files, manifests
-//! and hashed files, `option_env!` of the variables), so the next `cargo build` after a commit
-//! expands it again. It refers to nothing of this crate: no runtime dependency, usable in
+//! The expansion is a string literal. A call that is the first of the crate to read something
+//! (the repository, a hashed file, a stylesheet) wraps it in a block that also makes cargo
+//! watch what the value was read from (`include_bytes!` of the VCS files, manifests and hashed
+//! files, `option_env!` of the variables), so the next `cargo build` after a commit expands it
+//! again. It refers to nothing of this crate: no runtime dependency, usable in
 //! `const` items, Askama templates and Maud markup.
 //!
 //! ```

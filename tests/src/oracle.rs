@@ -1,4 +1,5 @@
-//! The real tools the tests compare against: `git`, `hg`, `sha1sum`, `openssl`, GNU `date`.
+//! The real tools the tests compare against: `git`, `hg`, `sha1sum`, `openssl`, GNU `date`,
+//! `find`.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -138,6 +139,26 @@ pub fn gnu_date(epoch: Option<&str>) -> String {
     }
     args.push("+%Y%m%d%H%M%S".to_owned());
     run("date", Path::new("/"), &args)
+}
+
+/// The tag of a build without version control, from `find`, `sort` and `sha1sum`: the SHA-1
+/// of the lines `sha1sum` prints for every file below `static_dir` (links to files included,
+/// linked directories not entered), sorted by path bytes; of no lines if there is no such dir.
+#[must_use]
+pub fn static_files_digest(static_dir: &Path) -> String {
+    let script = "if [ -d \"$1\" ]; then cd \"$1\" && find . -xtype f -printf '%P\\n' \
+                  | LC_ALL=C sort | xargs -r -d '\\n' sha1sum; fi | sha1sum";
+    let output = run(
+        "sh",
+        Path::new("/"),
+        &[
+            OsStr::new("-c"),
+            OsStr::new(script),
+            OsStr::new("sh"),
+            static_dir.as_os_str(),
+        ],
+    );
+    output[..40].to_owned()
 }
 
 /// Fails the test unless neither git nor Mercurial finds a repository enclosing `directory`:

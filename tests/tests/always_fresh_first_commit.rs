@@ -1,5 +1,6 @@
 //! A repository before its first revision: `cargo new` makes a `.git` with no commit, and
-//! `hg init` writes no dirstate. The tag is the build date until then, the crate is rebuilt on
+//! `hg init` writes no dirstate. The tag is the static files' digest until then (as without any
+//! repository), the crate is rebuilt on
 //! every build meanwhile, and the build after the first commit shows the revision (nothing
 //! that existed before that commit had to change for it). Nothing is written in the
 //! repository.
@@ -9,7 +10,7 @@ use std::path::Path;
 
 use cachekiller_tests::oracle::{git, git_head, hg, hg_settled_working_parent};
 use cachekiller_tests::scratch::{
-    assert_rebuilt_with_tag, assert_rebuilt_with_the_build_date, ScratchCrate, PRINT_TAG_AND_URL,
+    assert_rebuilt_until_a_revision, assert_rebuilt_with_tag, ScratchCrate, PRINT_TAG_AND_URL,
 };
 
 fn short(revision: &str) -> String {
@@ -45,7 +46,7 @@ fn git_the_first_commit_of_a_new_crate() {
     let scratch =
         ScratchCrate::standalone(repo.path(), "fresh_first_commit_git", PRINT_TAG_AND_URL, "");
     let git_dir_before = repository_snapshot(&repo.path().join(".git"));
-    assert_rebuilt_with_the_build_date(&scratch);
+    assert_rebuilt_until_a_revision(&scratch);
     assert_eq!(
         repository_snapshot(&repo.path().join(".git")),
         git_dir_before,
@@ -74,7 +75,7 @@ fn git_the_first_commit_when_the_index_exists_before_the_build() {
         "",
     );
     git(repo.path(), &["add", "-A"]);
-    assert_rebuilt_with_the_build_date(&scratch);
+    assert_rebuilt_until_a_revision(&scratch);
     git(repo.path(), &["commit", "-q", "-m", "first"]);
     assert_rebuilt_with_tag(&scratch, &short(&git_head(repo.path())), &[]);
 }
@@ -94,7 +95,7 @@ fn git_an_orphan_branch() {
     assert_rebuilt_with_tag(&scratch, &short(&git_head(repo.path())), &[]);
 
     git(repo.path(), &["checkout", "-q", "--orphan", "pages"]);
-    assert_rebuilt_with_the_build_date(&scratch);
+    assert_rebuilt_until_a_revision(&scratch);
     git(repo.path(), &["commit", "-q", "-m", "first on pages"]);
     let pages = git_head(repo.path());
     assert_rebuilt_with_tag(&scratch, &short(&pages), &[]);
@@ -112,7 +113,7 @@ fn mercurial_the_first_commit() {
     let scratch =
         ScratchCrate::standalone(repo.path(), "fresh_first_commit_hg", PRINT_TAG_AND_URL, "");
     let hg_dir_before = repository_snapshot(&repo.path().join(".hg"));
-    assert_rebuilt_with_the_build_date(&scratch);
+    assert_rebuilt_until_a_revision(&scratch);
     assert_eq!(
         repository_snapshot(&repo.path().join(".hg")),
         hg_dir_before,

@@ -1,16 +1,18 @@
 //! A shared compile cache (sccache, as `RUSTC_WRAPPER`) keys a crate by its sources, its
 //! dep-info files and their environment variables, so cachekiller's tracking carries over: a
 //! hit when nothing changed, a miss and the new tag after a commit or a `CACHEKILLER_TAG`
-//! change, a hit again when the old value returns, and never a hit on the build date across
-//! a repository's first commit. sccache caches library crates, so the tags live in a library
-//! and a binary prints them. Each result is read from sccache's own statistics.
+//! change, a hit again when the old value returns, and never a hit across a repository's first
+//! commit. sccache caches library crates, so the tags live in a library and a binary prints
+//! them. Each result is read from sccache's own statistics.
 
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cachekiller_tests::oracle::{git, git_head};
+use cachekiller_tests::oracle::{
+    assert_outside_any_repository, git, git_head, static_files_digest,
+};
 use cachekiller_tests::scratch::{workspace_root, ScratchCrate};
 
 /// One sccache server of the test's own (its port, its cache dir), stopped on drop.
@@ -105,50 +107,102 @@ fn tagged_workspace(root: &Path) -> ScratchCrate {
     .with_own_target_dir("sccache")
 }
 
+/// Builds `scratch` through `sccache` with `extra` variables and runs it: the cache hits and
+/// misses of the build, and what the binary prints.
+fn build_through(
+    sccache: &Sccache,
+    scratch: &ScratchCrate,
+    extra: &[(&str, &str)],
+) -> (u64, u64, Vec<String>) {
+    let cache_dir = sccache.cache_dir.display().to_string();
+    // sccache does not cache incremental builds, cargo's default for workspace members.
+    let mut variables = vec![
+        ("RUSTC_WRAPPER", "sccache"),
+        ("SCCACHE_DIR", cache_dir.as_str()),
+        ("SCCACHE_SERVER_PORT", sccache.port.as_str()),
+        ("CARGO_INCREMENTAL", "0"),
+    ];
+    variables.extend_from_slice(extra);
+    let before = sccache.hits_and_misses();
+    let _ = scratch.build_with(&variables);
+    let after = sccache.hits_and_misses();
+    (after.0 - before.0, after.1 - before.1, scratch.run())
+}
+
+/// `cargo clean -p tagged`: the library's artifact removed, so the next build asks the cache.
+fn clean_library(scratch: &ScratchCrate) {
+    let cleaned = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["clean", "--quiet", "-p", "tagged"])
+        .current_dir(&scratch.workspace_dir)
+        .env("CARGO_TARGET_DIR", &scratch.target_dir)
+        .status()
+        .unwrap();
+    assert!(cleaned.success());
+}
+
+/// What `show` prints for `tag`.
+fn tag_lines(tag: &str) -> Vec<String> {
+    vec![tag.to_owned(), format!("/static/css/app.css?tag={tag}")]
+}
+
+/// Without a repository the tag is the digest of the static files, which the library
+/// tracks: a hit can only bring back the tag of the same files, never an older build's date.
+#[test]
+fn without_a_repository_a_hit_carries_the_digest_of_the_same_static_files() {
+    let root = tempfile::tempdir().unwrap();
+    assert_outside_any_repository(root.path());
+    let cache = tempfile::tempdir().unwrap();
+    let sccache = Sccache::start(cache.path());
+    // A target dir apart from the other test's: both build a `show` binary.
+    let scratch = tagged_workspace(root.path()).with_own_target_dir("sccache-without-vcs");
+    let static_dir = root.path().join("tagged/static");
+    fs::create_dir_all(static_dir.join("css")).unwrap();
+    let stylesheet = static_dir.join("css/app.css");
+    fs::write(&stylesheet, "body {}\n").unwrap();
+    let expected = || tag_lines(&static_files_digest(&static_dir)[..14]);
+
+    // The first build compiles the dependencies too: only what it prints counts.
+    assert_eq!(build_through(&sccache, &scratch, &[]).2, expected());
+    fs::write(&stylesheet, "body { margin: 0 }\n").unwrap();
+    assert_eq!(
+        build_through(&sccache, &scratch, &[]),
+        (0, 1, expected()),
+        "an edit of a static file"
+    );
+    fs::write(&stylesheet, "body {}\n").unwrap();
+    assert_eq!(
+        build_through(&sccache, &scratch, &[]),
+        (1, 0, expected()),
+        "the first content again: the first artifact, whose tag is right"
+    );
+    // Later, from a clean library: a clock tag would now differ from the cached one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    clean_library(&scratch);
+    assert_eq!(
+        build_through(&sccache, &scratch, &[]),
+        (1, 0, expected()),
+        "nothing changed, built later"
+    );
+}
+
 #[test]
 fn hits_when_nothing_changed_and_misses_when_the_tag_did() {
     let root = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let sccache = Sccache::start(cache.path());
     let scratch = tagged_workspace(root.path());
-    let port = sccache.port.clone();
-    let cache_dir = cache.path().display().to_string();
-    // sccache does not cache incremental builds, cargo's default for workspace members.
-    let wrapped = [
-        ("RUSTC_WRAPPER", "sccache"),
-        ("SCCACHE_DIR", cache_dir.as_str()),
-        ("SCCACHE_SERVER_PORT", port.as_str()),
-        ("CARGO_INCREMENTAL", "0"),
-    ];
-    let build = |extra: &[(&'static str, &'static str)]| {
-        let before = sccache.hits_and_misses();
-        let mut variables = wrapped.to_vec();
-        variables.extend_from_slice(extra);
-        let _ = scratch.build_with(&variables);
-        let after = sccache.hits_and_misses();
-        let lines = scratch.run();
-        (after.0 - before.0, after.1 - before.1, lines)
-    };
-    let clean_library = || {
-        let cleaned = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["clean", "--quiet", "-p", "tagged"])
-            .current_dir(root.path())
-            .env("CARGO_TARGET_DIR", &scratch.target_dir)
-            .status()
-            .unwrap();
-        assert!(cleaned.success());
-    };
-    let tag_lines = |tag: &str| vec![tag.to_owned(), format!("/static/css/app.css?tag={tag}")];
+    let build = |extra: &[(&str, &str)]| build_through(&sccache, &scratch, extra);
+    let clean_library = || clean_library(&scratch);
     let head = || git_head(root.path())[..14].to_owned();
 
-    // Before the first commit: the build date, rebuilt and never served from the cache.
+    // Before the first commit: the static files' digest (of none), rebuilt and never served
+    // from the cache.
     git(root.path(), &["init", "-q"]);
     let (hits, _, lines) = build(&[]);
     assert_eq!(hits, 0);
-    let date = &lines[0];
-    assert!(
-        date.len() == 14 && date.bytes().all(|byte| byte.is_ascii_digit()),
-        "{date}"
+    assert_eq!(
+        lines[0],
+        static_files_digest(&root.path().join("tagged/static"))[..14]
     );
     git(root.path(), &["add", "-A"]);
     git(root.path(), &["commit", "-q", "-m", "first"]);

@@ -5,8 +5,9 @@ use std::path::Path;
 /// trybuild compiles the cases in a crate of its own at `<target>/tests/trybuild/<package>`,
 /// which is the `CARGO_MANIFEST_DIR` the macros see. The file checks need a `static/` dir
 /// there: `css/app.css` and `js/app.js`, so that the typos `css/ap.css` and `js/ap.js` have a
-/// suggestion; stylesheets with a mistyped reference and a cycle; links in and out of it and a FIFO for `links_and_special_files.rs` (made here:
-/// git keeps neither a FIFO nor a link to `/etc`).
+/// suggestion; stylesheets with a mistyped reference, a cycle and a chain too deep; links in
+/// and out of it and a FIFO for `links_and_special_files.rs` (made here: git keeps neither a
+/// FIFO nor a link to `/etc`).
 fn create_static_dir_for_trybuild() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
@@ -47,6 +48,17 @@ fn create_static_dir_for_trybuild() {
         let link = static_dir.join(link);
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(target, &link).unwrap();
+    }
+    // A chain of 40 `@import`s, deeper than the 32 levels a stylesheet may nest.
+    for level in 0..40 {
+        let next = if level < 39 {
+            format!("@import \"{}.css\";\n", level + 1)
+        } else {
+            String::new()
+        };
+        let path = static_dir.join(format!("deep/{level}.css"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, next).unwrap();
     }
     let fifo = static_dir.join("pipe.css");
     if !fifo.exists() {

@@ -19,8 +19,9 @@
 //!
 //! The verdict: a content tag (3 to 40 hex digits, any length the macros can produce) that
 //! begins the SHA-1 of the bytes sent, or, in a release build, the revision the server was
-//! built from when that revision names a version of the files (a git or Mercurial commit, or
-//! `CACHEKILLER_TAG`; never a build-date tag, which two builds of different files can share),
+//! built from when that revision names a version of the files (a git or Mercurial commit, the
+//! static files' digest, or `CACHEKILLER_TAG`; never a `SOURCE_DATE_EPOCH` date, which two
+//! builds of different files can share),
 //! is `immutable`. Any other tag (an older or newer deploy's, a typo) gets the current bytes
 //! with `no-cache`, and so does a request with no tag. A debug build never trusts a revision:
 //! its working tree may hold uncommitted edits.
@@ -90,8 +91,9 @@ pub struct SiteSettings {
     /// build serves a working tree that may hold uncommitted edits under the last commit's tag.
     pub release_build: bool,
     /// Whether [`SiteSettings::revision_tag`] names one version of the files: true for a git
-    /// or Mercurial revision and for a `CACHEKILLER_TAG` the user set, false for a build-date
-    /// tag, which two builds of different files can share (and never then `immutable`).
+    /// or Mercurial revision, the digest of the static files (no repository), and a
+    /// `CACHEKILLER_TAG` the user set; false for a `SOURCE_DATE_EPOCH` date, which two builds
+    /// of different files can share (and never then `immutable`).
     pub revision_names_files: bool,
     /// Where the tags of the references in stylesheets go (as `cdnstatic!` puts them).
     pub tag_in: TagIn,
@@ -144,8 +146,8 @@ impl SiteSettings {
         self
     }
 
-    /// These settings with a revision tag that does (or, for a build date, does not) name
-    /// one version of the files.
+    /// These settings with a revision tag that does (or, for a `SOURCE_DATE_EPOCH` date, does
+    /// not) name one version of the files.
     #[must_use]
     pub const fn revision_names_files(mut self, names_files: bool) -> Self {
         self.revision_names_files = names_files;

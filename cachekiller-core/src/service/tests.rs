@@ -244,7 +244,7 @@ fn a_revision_is_trusted_only_in_a_release_build_and_only_when_it_names_files() 
         ] {
             assert_eq!(get(&debug, &uri).await.cache_control(), NO_CACHE, "{uri}");
         }
-        // A build-date tag is shared by two builds of different files.
+        // A `SOURCE_DATE_EPOCH` date is shared by two builds of different files.
         let answer = get(&dated, "/css/app.css?tag=20261128101500").await;
         assert_eq!(answer.cache_control(), NO_CACHE);
         // A content tag is proven by the bytes themselves, in any build.

@@ -1,0 +1,13 @@
+use cachekiller_macros::{cdnintegrity, cdnstatic, cdntag};
+
+// The crate's first call: it carries the repository's tracking.
+const TAG: &str = cdntag!();
+
+// Still a block, not a literal: each is the first call to read its file, whose tracking it
+// carries. The way out is a named constant (see the README).
+const PRINT_CSS: &str = concat!(cdnstatic!("css/app.css", mode = "content"), "#print");
+const SCRIPT_INTEGRITY: &str = concat!(cdnintegrity!("js/app.js"), "");
+
+fn main() {
+    let _ = (TAG, PRINT_CSS, SCRIPT_INTEGRITY);
+}
