@@ -1,23 +1,49 @@
 //! # cachekiller-core
 //!
-//! Everything behind the `cdnstatic!`, `cdntag!` and `cdnintegrity!` macros of
-//! `cachekiller-macros`, as a plain library: choosing the tag (`CACHEKILLER_TAG`, the git HEAD,
-//! the Mercurial working parent, `SOURCE_DATE_EPOCH` or a digest of the static files), content
-//! hashes and integrity digests, reading the configuration from `Cargo.toml`, and composing
-//! cache-busting URLs such as `/static/app.css?tag=1f3a9c0d2b7e4a`.
+//! The run-time half of cachekiller, and the library behind the `cdnstatic!`, `cdntag!`,
+//! `cdnintegrity!` and `cdnsettings!` macros of `cachekiller-macros`.
 //!
-//! What a program calls at run time is public and documented: [`url::join_static_url`] makes
-//! the same URLs with a tag of its own, [`cache_policy::query_tag`] and
-//! [`cache_policy::TagVerdict`] decide how long a static response may be cached, [`css`] finds
-//! the URLs a stylesheet references, and `service::StaticFiles` (feature `service`) serves
-//! static files and stylesheets with tags checked. The rest is the macros' support, public so that they can
-//! call it but hidden from the docs and not covered by semantic versioning; the macros pin
-//! this crate exactly.
+//! ## Serving the assets
+//!
+//! A server depends on this crate with the `service` feature (and without the default
+//! features, which only the macros need) and mounts `service::StaticFiles`, built from
+//! the settings the pages' URLs were made with:
+//!
+//! ```toml
+//! [dependencies]
+//! cachekiller-macros = "0.1"
+//! cachekiller-core = { version = "0.1", default-features = false, features = ["service"] }
+//! ```
+//!
+//! ```ignore
+//! use cachekiller_core::service::StaticFiles;
+//! use cachekiller_macros::cdnsettings;
+//!
+//! // In development the static files are beside Cargo.toml; in a deployment, wherever the
+//! // deployment copied them. A missing directory is an error naming the path looked at.
+//! let static_files = StaticFiles::new(concat!(env!("CARGO_MANIFEST_DIR"), "/static"), cdnsettings!())?;
+//! let app = axum::Router::new().nest_service("/static", static_files);
+//! ```
+//!
+//! `StaticFiles` marks a response `immutable` only when the URL's tag names the bytes it
+//! sends, opens each file once (confined to the static dirs), derives the `ETag` from the
+//! bytes, compresses them once per version, and sends stylesheets with their references
+//! tagged. See the `service` module (feature `service`) for the whole request path.
+//!
+//! ## The rest
+//!
+//! [`url::join_static_url`] makes the macros' URLs with a tag of your own,
+//! [`cache_policy::query_tag`] and [`cache_policy::TagVerdict`] decide how long a static
+//! response may be cached (for servers of their own), and [`css`] finds the URLs a stylesheet
+//! references. The compile-time side (choosing the tag from `CACHEKILLER_TAG`, git, Mercurial,
+//! `SOURCE_DATE_EPOCH` or a digest of the static files; content hashes; the configuration in
+//! `Cargo.toml`) is the macros' support: public so that they can call it, hidden from the docs
+//! and not covered by semantic versioning; the macros pin this crate exactly.
 //!
 //! Features: `resolve` (default) brings the compile-time side (toml, the hashers); `git2`
-//! (default) reads git repositories with libgit2 instead of running `git`. With
-//! `default-features = false` only [`url`], [`cache_policy`] and [`error`] remain, with no
-//! dependencies: what a server needs at run time.
+//! (default) reads git repositories with libgit2 instead of running `git`; `service` brings
+//! the static file service. With `default-features = false` only [`url`], [`cache_policy`],
+//! [`css`] and [`error`] remain, with no dependencies.
 //!
 //! ```
 //! use cachekiller_core::url::join_static_url;
