@@ -59,6 +59,13 @@ impl FileVersion {
         self.size
     }
 
+    /// A key naming the file itself (device and inode), whatever path it is reached by; it
+    /// starts with a NUL, which no path holds.
+    #[must_use]
+    pub fn identity_key(&self) -> String {
+        format!("\0{}:{}", self.device, self.inode)
+    }
+
     /// The later of the modification and status-change times.
     fn newest_time(&self) -> SystemTime {
         let (seconds, nanoseconds) = self.changed;

@@ -1,6 +1,6 @@
 //! The body of the service's responses: checked bytes from memory, or a range of the one open
-//! file, read off the async workers and verified to be the checked version before its last
-//! byte goes out.
+//! file, read off the async workers, each chunk verified to be of the checked version before
+//! it goes out.
 
 use std::fs::File;
 use std::io;
@@ -55,8 +55,8 @@ impl StaticBody {
     }
 
     /// `length` bytes of `file` from `offset`. The body fails (and the connection is dropped,
-    /// so no cache keeps a truncated response) if the file is no longer `version` when the
-    /// last chunk has been read.
+    /// so no cache keeps a truncated response) as soon as a chunk read is no longer of
+    /// `version`.
     pub(crate) fn file(file: Arc<File>, offset: u64, length: u64, version: FileVersion) -> Self {
         StaticBody {
             inner: Inner::File(FileRange {
@@ -110,9 +110,8 @@ impl FileRange {
             let file = Arc::clone(&self.file);
             let offset = self.offset;
             let length = self.remaining.min(CHUNK_BYTES);
-            let last = length == self.remaining;
             let version = self.version;
-            tokio::task::spawn_blocking(move || read_chunk(&file, offset, length, last, version))
+            tokio::task::spawn_blocking(move || read_chunk(&file, offset, length, version))
         });
         let result = match Pin::new(reading).poll(context) {
             Poll::Pending => return Poll::Pending,
@@ -138,15 +137,9 @@ impl FileRange {
 
 use std::future::Future as _;
 
-/// Reads exactly `length` bytes at `offset`; for the last chunk, checks that the file is still
-/// the version whose digest decided the response.
-fn read_chunk(
-    file: &File,
-    offset: u64,
-    length: u64,
-    last: bool,
-    version: FileVersion,
-) -> io::Result<Bytes> {
+/// Reads exactly `length` bytes at `offset`, and checks that the file is still the version
+/// whose digest decided the response.
+fn read_chunk(file: &File, offset: u64, length: u64, version: FileVersion) -> io::Result<Bytes> {
     let mut buffer = vec![0; usize::try_from(length).unwrap_or(usize::MAX)];
     let mut filled = 0;
     while filled < buffer.len() {
@@ -162,7 +155,9 @@ fn read_chunk(
             Err(error) => return Err(error),
         }
     }
-    if last && FileVersion::of(&file.metadata()?) != Some(version) {
+    // Checked after every chunk, before it goes out: bytes of another version never leave,
+    // so a client resuming the cut response (`If-Range`) cannot assemble a mix.
+    if FileVersion::of(&file.metadata()?) != Some(version) {
         return Err(io::Error::other(
             "the file changed while it was sent: the response is cut short, so that no cache keeps it",
         ));

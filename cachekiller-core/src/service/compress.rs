@@ -133,8 +133,12 @@ fn worth_it(original: usize, compressed: usize) -> bool {
 }
 
 /// `sibling` (the bytes of a precompressed file), if it decodes with `encoding` to exactly
-/// `checked` and is smaller. Decoding stops one byte past `checked`'s length, so a sibling
-/// that would inflate to more is refused without inflating it all.
+/// `checked`, is one complete stream with nothing after it, and is smaller. Browsers decode a
+/// gzip body's first member only and stop at a Brotli stream's end, so a sibling of several
+/// gzip members or with bytes after its stream would reach them as other bytes than it
+/// reaches a lenient decoder: such a sibling is refused. Decoding stops one byte past
+/// `checked`'s length, so a sibling that would inflate to more is refused without inflating it
+/// all.
 pub(crate) fn verified_sibling(
     sibling: Vec<u8>,
     encoding: Encoding,
@@ -143,17 +147,40 @@ pub(crate) fn verified_sibling(
     if !worth_it(checked.len(), sibling.len()) {
         return None;
     }
-    let limit = checked.len() as u64 + 1;
-    let mut decoded = Vec::with_capacity(checked.len());
-    let read = match encoding {
-        Encoding::Brotli => brotli::Decompressor::new(sibling.as_slice(), 64 * 1024)
-            .take(limit)
-            .read_to_end(&mut decoded),
-        Encoding::Gzip => flate2::read::MultiGzDecoder::new(sibling.as_slice())
-            .take(limit)
-            .read_to_end(&mut decoded),
+    let complete = match encoding {
+        Encoding::Gzip => decodes_to(&sibling, encoding, checked),
+        // A Brotli decoder stops at the stream's last meta-block and ignores what follows: a
+        // stream that still decodes whole without its last byte had bytes after its end.
+        Encoding::Brotli => {
+            decodes_to(&sibling, encoding, checked)
+                && !decodes_to(
+                    &sibling[..sibling.len().saturating_sub(1)],
+                    encoding,
+                    checked,
+                )
+        }
     };
-    (read.is_ok() && decoded == checked).then(|| Bytes::from(sibling))
+    complete.then(|| Bytes::from(sibling))
+}
+
+/// True if `compressed` decodes with `encoding` to exactly `expected`; for gzip, as one
+/// member that ends where `compressed` does.
+fn decodes_to(compressed: &[u8], encoding: Encoding, expected: &[u8]) -> bool {
+    let limit = expected.len() as u64 + 1;
+    let mut decoded = Vec::with_capacity(expected.len());
+    match encoding {
+        Encoding::Brotli => {
+            let read = brotli::Decompressor::new(compressed, 64 * 1024)
+                .take(limit)
+                .read_to_end(&mut decoded);
+            read.is_ok() && decoded == expected
+        }
+        Encoding::Gzip => {
+            let mut decoder = flate2::bufread::GzDecoder::new(compressed);
+            let read = (&mut decoder).take(limit).read_to_end(&mut decoded);
+            read.is_ok() && decoded == expected && decoder.into_inner().is_empty()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -204,5 +231,55 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn siblings_that_a_browser_would_decode_otherwise_are_refused() {
+        let text = ".rule { color: blue }\n".repeat(500);
+        let (first, second) = text.split_at(text.len() / 2);
+        let gzip = |bytes: &[u8]| compress_anyway(bytes, Encoding::Gzip);
+        // Two gzip members: a lenient decoder reads both, a browser the first only.
+        let two_members = [gzip(first.as_bytes()), gzip(second.as_bytes())].concat();
+        assert_eq!(
+            verified_sibling(two_members, Encoding::Gzip, text.as_bytes()),
+            None
+        );
+        let empty_first = [gzip(b""), gzip(text.as_bytes())].concat();
+        assert_eq!(
+            verified_sibling(empty_first, Encoding::Gzip, text.as_bytes()),
+            None
+        );
+        let trailing = [gzip(text.as_bytes()), b"\0\0".to_vec()].concat();
+        assert_eq!(
+            verified_sibling(trailing, Encoding::Gzip, text.as_bytes()),
+            None
+        );
+        // Bytes after the end of a Brotli stream.
+        let brotli = compress_anyway(text.as_bytes(), Encoding::Brotli);
+        let garbage = [brotli.clone(), b"GARBAGE-AFTER-END".to_vec()].concat();
+        assert_eq!(
+            verified_sibling(garbage, Encoding::Brotli, text.as_bytes()),
+            None
+        );
+        assert!(verified_sibling(brotli, Encoding::Brotli, text.as_bytes()).is_some());
+        assert!(verified_sibling(gzip(text.as_bytes()), Encoding::Gzip, text.as_bytes()).is_some());
+    }
+
+    fn compress_anyway(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
+        let mut output = Vec::new();
+        match encoding {
+            Encoding::Brotli => {
+                let mut input = bytes;
+                let parameters = brotli::enc::BrotliEncoderParams::default();
+                brotli::BrotliCompress(&mut input, &mut output, &parameters).unwrap();
+            }
+            Encoding::Gzip => {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(&mut output, flate2::Compression::default());
+                encoder.write_all(bytes).unwrap();
+                encoder.finish().unwrap();
+            }
+        }
+        output
     }
 }

@@ -66,11 +66,14 @@ use crate::cache_policy::{query_tag, TagVerdict};
 use crate::error::{Error, Result};
 use crate::file_stamp::{FileStamp, FileVersion};
 use crate::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
+
+/// The default `hash_length` of the macros.
+const DEFAULT_CONTENT_TAG_LENGTH: usize = 6;
 use crate::stylesheet::{is_stylesheet, ReferenceTags, StaticLookup};
 use crate::url::{untag_file_name, TagIn, TagMode};
 use compress::{accepted_encodings, compress, is_compressible, verified_sibling, Encoding};
 use open_file::{open_beneath, Opened};
-use request_path::canonical_path;
+use request_path::{canonical_path, canonical_relative};
 use versions::{
     check_version, read_all, CacheLimits, CheckedVersion, StylesheetContext, VersionCache,
 };
@@ -179,8 +182,15 @@ impl SiteSettings {
         }
     }
 
-    /// The cache policy for a request tagged `tag` answered with `checked`.
-    fn verdict(&self, tag: Option<&str>, checked: &CheckedVersion, provable: bool) -> TagVerdict {
+    /// The cache policy for a request tagged `tag` answered with `checked`. `revision_pinned`
+    /// says whether these bytes are the ones this server first sent under its revision.
+    fn verdict(
+        &self,
+        tag: Option<&str>,
+        checked: &CheckedVersion,
+        provable: bool,
+        revision_pinned: impl FnOnce() -> bool,
+    ) -> TagVerdict {
         let Some(tag) = tag else {
             return TagVerdict::Untagged;
         };
@@ -188,13 +198,29 @@ impl SiteSettings {
             return TagVerdict::Other;
         }
         if self.release_build && self.revision_names_files && tag == self.revision_tag {
-            return TagVerdict::Current;
+            return if revision_pinned() {
+                TagVerdict::Current
+            } else {
+                TagVerdict::Other
+            };
         }
-        let content_tag_length = MIN_CONTENT_TAG_LENGTH..=MAX_CONTENT_TAG_LENGTH;
-        if content_tag_length.contains(&tag.len()) && hex_prefix_matches(&checked.sha1, tag) {
+        if self.content_tag_lengths().contains(&tag.len()) && hex_prefix_matches(&checked.sha1, tag)
+        {
             return TagVerdict::Current;
         }
         TagVerdict::Other
+    }
+
+    /// The lengths of a content tag trusted to name one version: from the site's
+    /// `hash_length` (or 6, the default, if that is shorter: a per-call `hash_length` may make
+    /// longer tags) to a whole SHA-1. Shorter prefixes are too easily shared by two versions
+    /// of a file (one in 4,096 for three hex digits).
+    fn content_tag_lengths(&self) -> std::ops::RangeInclusive<usize> {
+        let shortest = self
+            .hash_length
+            .min(DEFAULT_CONTENT_TAG_LENGTH)
+            .max(MIN_CONTENT_TAG_LENGTH);
+        shortest..=MAX_CONTENT_TAG_LENGTH
     }
 }
 
@@ -343,7 +369,8 @@ impl StaticFiles {
 
     /// Files larger than `bytes` (4 MiB by default) are not held in memory nor compressed:
     /// their digest is cached, and their bytes are sent from the file opened for the request,
-    /// verified to be the same version when the last byte is read.
+    /// each chunk verified to be of the same version before it goes out. A stylesheet larger
+    /// than this is sent as it is (not rewritten), never `immutable`.
     #[must_use]
     pub fn in_memory_file_limit(mut self, bytes: u64) -> Self {
         self.options.limits.file_bytes = bytes;
@@ -436,7 +463,11 @@ impl StaticFiles {
         // keep the version, so such a file is never `immutable` until it has settled.
         let provable = checked.taggable
             && (checked.bytes.is_some() || version.settled_before(SystemTime::now()));
-        let verdict = self.shared.settings.verdict(tag, &checked, provable);
+        let verdict = self.shared.settings.verdict(tag, &checked, provable, || {
+            self.shared
+                .cache
+                .pin_revision(dir, &relative, &checked.sha1, self.options.limits)
+        });
         let content_type = mime_guess::from_path(&relative).first_or_octet_stream();
         let content_type = HeaderValue::from_str(content_type.as_ref())
             .unwrap_or(HeaderValue::from_static("application/octet-stream"));
@@ -476,7 +507,14 @@ impl StaticFiles {
     ) -> std::io::Result<Arc<CheckedVersion>> {
         let limits = self.options.limits;
         let lookup = self.lookup();
-        let slot = self.shared.cache.slot(&(dir, relative.to_owned()), limits);
+        // A stylesheet is rewritten against its path, so each path is its own entry; any other
+        // file is one entry per file, however many links spell its path.
+        let key = if is_stylesheet(relative) {
+            (dir, relative.to_owned())
+        } else {
+            (dir, version.identity_key())
+        };
+        let slot = self.shared.cache.slot(&key, limits);
         if let Some(checked) = slot.current(version, &lookup) {
             return Ok(checked);
         }
@@ -588,7 +626,7 @@ struct Lookup<'a> {
 
 impl StaticLookup for Lookup<'_> {
     fn static_file(&self, relative: &str) -> Result<(PathBuf, FileStamp)> {
-        let canonical = canonical_path(relative, true)
+        let canonical = canonical_relative(relative, true)
             .ok()
             .filter(|path| !path.directory);
         if let Some(canonical) = canonical {

@@ -24,9 +24,23 @@ pub(crate) enum Refused {
     Hidden,
 }
 
-/// The canonical form of `path` (percent-encoded, as in the request line).
+/// The canonical form of `path` (percent-encoded, as in the request line). An encoded slash
+/// (`docs%2Fsub`) is refused: it would be one segment to the browser, which resolves relative
+/// URLs (a directory's redirect, a stylesheet's references) against it, and two to the file
+/// system.
 pub(crate) fn canonical_path(path: &str, serve_hidden: bool) -> Result<CanonicalPath, Refused> {
+    if path.contains("%2F") || path.contains("%2f") {
+        return Err(Refused::Malformed);
+    }
     let decoded = percent_decode(path).map_err(|_| Refused::Malformed)?;
+    canonical_relative(&decoded, serve_hidden)
+}
+
+/// The canonical form of a decoded path (a stylesheet's reference, resolved).
+pub(crate) fn canonical_relative(
+    decoded: &str,
+    serve_hidden: bool,
+) -> Result<CanonicalPath, Refused> {
     let mut relative = String::with_capacity(decoded.len());
     let mut directory = true;
     for segment in decoded.split('/') {
@@ -127,6 +141,8 @@ mod tests {
             "/a%5c..%5csecret",
             "/a\\b",
             "/%ff.css",
+            "/docs%2Fsub",
+            "/css%2fapp.css",
         ] {
             assert_eq!(
                 canonical_path(path, false),

@@ -290,6 +290,9 @@ fn paths_out_of_the_directory_hidden_files_and_refused_names_are_not_found() {
             &loops,
             "/css/app.css/more",
             "/css/missing.css?tag=4b400e3aeb0426",
+            // An encoded slash: one segment to the browser, two to the disk.
+            "/css%2Fapp.css",
+            "/img%2fteam%20photo.png",
         ] {
             let answer = get(&release, uri).await;
             assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
@@ -1029,5 +1032,75 @@ fn compression_layers_on_top_stay_harmless() {
         assert_eq!(response.headers()[CACHE_CONTROL], IMMUTABLE);
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(gunzip(&body), std::fs::read(&big).unwrap());
+    });
+}
+
+/// A file edited under a running release server: its revision tag named the bytes it first
+/// sent, so the new bytes are revalidated under it, not cached for a year.
+#[test]
+fn a_file_edited_under_a_running_server_is_not_immutable_under_its_revision() {
+    let root = site();
+    let release = service(root.path(), true);
+    let script = root.path().join("static/js/app.js");
+    let uri = format!("/js/app.js?tag={REVISION}");
+    runtime().block_on(async {
+        assert_eq!(get(&release, &uri).await.cache_control(), IMMUTABLE);
+        std::fs::write(&script, "alert('a hot fix');\n").unwrap();
+        let answer = get(&release, &uri).await;
+        assert_eq!(answer.body, b"alert('a hot fix');\n");
+        assert_eq!(answer.cache_control(), NO_CACHE);
+        let name_form = get(&release, &format!("/js/app.{REVISION}.js")).await;
+        assert_eq!(name_form.cache_control(), NO_CACHE);
+        // The content tag of the new bytes is proven by the bytes.
+        let content = sha1sum(&script)[..6].to_owned();
+        let answer = get(&release, &format!("/js/app.js?tag={content}")).await;
+        assert_eq!(answer.cache_control(), IMMUTABLE);
+    });
+}
+
+/// Links inside the static dir that spell one file many ways (`a -> .`) share one entry.
+#[test]
+fn links_spelling_one_file_many_ways_share_one_entry() {
+    let root = site();
+    let static_dir = root.path().join("static");
+    std::os::unix::fs::symlink(".", static_dir.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", static_dir.join("b")).unwrap();
+    let release = service(root.path(), true);
+    runtime().block_on(async {
+        for spelling in [
+            "/js/app.js",
+            "/a/js/app.js",
+            "/a/b/a/js/app.js",
+            "/b/b/b/b/js/app.js",
+        ] {
+            let answer = get(&release, spelling).await;
+            assert_eq!(answer.body, b"document.title = 'app';\n", "{spelling}");
+        }
+        assert_eq!(release.cache_usage().entries, 1);
+    });
+}
+
+/// A stylesheet larger than the in-memory limit is sent as it is, revalidated, never read
+/// whole on every request.
+#[test]
+fn a_stylesheet_too_large_to_hold_is_sent_as_it_is_and_revalidated() {
+    let root = tempfile::tempdir().unwrap();
+    let static_dir = root.path().join("static");
+    let css = format!("a {{ b: url(x.png) }}\n{}", "/* padding */\n".repeat(2_000));
+    write(&static_dir.join("big.css"), css.as_bytes());
+    write(&static_dir.join("x.png"), b"png");
+    let served = StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true))
+        .unwrap()
+        .in_memory_file_limit(1024);
+    let raw_tag = sha1sum(&static_dir.join("big.css"))[..6].to_owned();
+    runtime().block_on(async {
+        for uri in [
+            format!("/big.css?tag={REVISION}"),
+            format!("/big.css?tag={raw_tag}"),
+        ] {
+            let answer = get(&served, &uri).await;
+            assert_eq!(answer.body, css.as_bytes(), "{uri}");
+            assert_eq!(answer.cache_control(), NO_CACHE, "{uri}");
+        }
     });
 }

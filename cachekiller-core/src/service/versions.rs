@@ -92,6 +92,22 @@ pub(crate) struct Variants {
 struct StylesheetState {
     rewritten: RewrittenStylesheet,
     missing_checked_at: Mutex<Instant>,
+    files_checked_at: Mutex<Instant>,
+}
+
+/// A stylesheet made from more files than this has them checked at most once a
+/// [`MISSING_REFERENCE_RECHECK`], not on every request: a `stat` each is cheap for a few, but
+/// thousands of `@import`ed files would hold up the async worker on every request.
+const FILES_CHECKED_ON_EVERY_REQUEST: usize = 64;
+
+/// True once per `interval` for the clock at `checked_at` (which it then resets).
+fn due(checked_at: &Mutex<Instant>, interval: Duration) -> bool {
+    let mut checked_at = checked_at.lock().unwrap_or_else(PoisonError::into_inner);
+    if checked_at.elapsed() < interval {
+        return false;
+    }
+    *checked_at = Instant::now();
+    true
 }
 
 impl CheckedVersion {
@@ -104,18 +120,16 @@ impl CheckedVersion {
             return true;
         };
         // The stylesheet itself is `version`; the files it references are checked by path.
-        if !stylesheet.rewritten.files_unchanged(1) {
+        let few_files = stylesheet.rewritten.files.len() <= FILES_CHECKED_ON_EVERY_REQUEST;
+        if (few_files || due(&stylesheet.files_checked_at, MISSING_REFERENCE_RECHECK))
+            && !stylesheet.rewritten.files_unchanged(1)
+        {
             return false;
         }
-        if stylesheet.rewritten.has_unresolved_paths() {
-            let mut checked_at = stylesheet
-                .missing_checked_at
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if checked_at.elapsed() >= MISSING_REFERENCE_RECHECK {
-                *checked_at = Instant::now();
-                return stylesheet.rewritten.unresolved_still_missing(lookup);
-            }
+        if stylesheet.rewritten.has_unresolved_paths()
+            && due(&stylesheet.missing_checked_at, MISSING_REFERENCE_RECHECK)
+        {
+            return stylesheet.rewritten.unresolved_still_missing(lookup);
         }
         true
     }
@@ -154,6 +168,19 @@ pub(crate) fn check_version(
     stylesheet: Option<StylesheetContext<'_>>,
 ) -> io::Result<(CheckedVersion, bool)> {
     let read_at = SystemTime::now();
+    // A stylesheet too large to hold is sent as it is, never `immutable`: its rewrite would
+    // need its bytes in memory.
+    let stylesheet = stylesheet.filter(|_| {
+        let fits = version.size() <= limits.file_bytes;
+        if !fits {
+            tracing::warn!(
+                stylesheet = relative,
+                "sent as it is, revalidated: larger than the in-memory file limit"
+            );
+        }
+        fits
+    });
+    let oversized_stylesheet = stylesheet.is_none() && crate::stylesheet::is_stylesheet(relative);
     let (bytes, sha1, taggable, stylesheet) = if let Some(context) = stylesheet {
         let source = read_all(file, version.size())?;
         match rewrite_stylesheet_source(
@@ -170,6 +197,7 @@ pub(crate) fn check_version(
                 let state = StylesheetState {
                     rewritten,
                     missing_checked_at: Mutex::new(Instant::now()),
+                    files_checked_at: Mutex::new(Instant::now()),
                 };
                 (Some(bytes), sha1, true, Some(state))
             }
@@ -188,7 +216,12 @@ pub(crate) fn check_version(
         let sha1 = sha1::Sha1::digest(&source).to_vec();
         (Some(Bytes::from(source)), sha1, true, None)
     } else {
-        (None, digest_of_open_file(file)?, true, None)
+        (
+            None,
+            digest_of_open_file(file)?,
+            !oversized_stylesheet,
+            None,
+        )
     };
     let unchanged = FileVersion::of(&file.metadata()?) == Some(version);
     let length = bytes
@@ -208,18 +241,23 @@ pub(crate) fn check_version(
     Ok((checked, unchanged))
 }
 
-/// Reads the whole file from its start, whatever its offset (positional reads).
-pub(crate) fn read_all(file: &File, size_hint: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+/// Reads the file from its start, whatever its offset (positional reads), up to `size` bytes
+/// (its size when it was opened: a file growing meanwhile does not grow the read past the
+/// memory bound; the version check after the read sees the change).
+pub(crate) fn read_all(file: &File, size: u64) -> io::Result<Vec<u8>> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(size);
     let mut chunk = vec![0; 256 * 1024];
-    loop {
-        match read_at(file, &mut chunk, bytes.len() as u64) {
-            Ok(0) => return Ok(bytes),
+    while bytes.len() < size {
+        let wanted = chunk.len().min(size - bytes.len());
+        match read_at(file, &mut chunk[..wanted], bytes.len() as u64) {
+            Ok(0) => break,
             Ok(read) => bytes.extend_from_slice(&chunk[..read]),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error),
         }
     }
+    Ok(bytes)
 }
 
 fn digest_of_open_file(file: &File) -> io::Result<Vec<u8>> {
@@ -303,7 +341,13 @@ pub(crate) type SlotKey = (usize, String);
 pub(crate) struct VersionCache {
     slots: Mutex<HashMap<SlotKey, Arc<Slot>>>,
     clock: AtomicU64,
+    /// The SHA-1 of the bytes each path was first sent with under the server's revision tag.
+    revision_pins: Mutex<HashMap<SlotKey, Vec<u8>>>,
 }
+
+/// How many paths per cached entry may have their revision bytes pinned: the pins are small
+/// (a path and a digest) and must outlive the entries, which come and go with memory.
+const PINS_PER_ENTRY: usize = 4;
 
 /// What a slot costs besides its version: the key and the bookkeeping.
 const SLOT_OVERHEAD: usize = 160;
@@ -325,6 +369,33 @@ impl VersionCache {
             evict(&mut slots, limits);
         }
         slot
+    }
+
+    /// True if `sha1` names the bytes the path `relative` of the static dir `dir` was first
+    /// sent with under the server's revision tag (pinning them if it is the first time). A
+    /// revision names one version of the files: a file edited, or a static dir swapped, under
+    /// a running server has other bytes than the revision's, and they must not be `immutable`
+    /// under its tag. When the pins are full, new bytes are not trusted.
+    pub(crate) fn pin_revision(
+        &self,
+        dir: usize,
+        relative: &str,
+        sha1: &[u8],
+        limits: CacheLimits,
+    ) -> bool {
+        let mut pins = self
+            .revision_pins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = (dir, relative.to_owned());
+        if let Some(pinned) = pins.get(&key) {
+            return pinned == sha1;
+        }
+        if pins.len() >= limits.entries.saturating_mul(PINS_PER_ENTRY) {
+            return false;
+        }
+        pins.insert(key, sha1.to_vec());
+        true
     }
 
     /// Evicts the least recently used paths until the cache is within `limits` again: called
