@@ -176,9 +176,9 @@ fn decodes_to(compressed: &[u8], encoding: Encoding, expected: &[u8]) -> bool {
             read.is_ok() && decoded == expected
         }
         Encoding::Gzip => {
-            let mut decoder = flate2::bufread::GzDecoder::new(compressed);
-            let read = (&mut decoder).take(limit).read_to_end(&mut decoded);
-            read.is_ok() && decoded == expected && decoder.into_inner().is_empty()
+            let mut member = flate2::bufread::GzDecoder::new(compressed);
+            let read = (&mut member).take(limit).read_to_end(&mut decoded);
+            read.is_ok() && decoded == expected && member.into_inner().is_empty()
         }
     }
 }

@@ -218,8 +218,7 @@ impl SiteSettings {
     fn content_tag_lengths(&self) -> std::ops::RangeInclusive<usize> {
         let shortest = self
             .hash_length
-            .min(DEFAULT_CONTENT_TAG_LENGTH)
-            .max(MIN_CONTENT_TAG_LENGTH);
+            .clamp(MIN_CONTENT_TAG_LENGTH, DEFAULT_CONTENT_TAG_LENGTH);
         shortest..=MAX_CONTENT_TAG_LENGTH
     }
 }
