@@ -102,7 +102,7 @@ pub mod static_digest;
 pub mod static_files;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub mod stylesheet;
-#[cfg(feature = "resolve")]
+#[cfg(any(feature = "resolve", feature = "service"))]
 mod suggest;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]

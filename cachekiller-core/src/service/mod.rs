@@ -45,6 +45,7 @@ mod compress;
 mod open_file;
 mod request_path;
 mod response;
+mod urls;
 mod versions;
 
 use std::convert::Infallible;
@@ -246,6 +247,7 @@ struct Shared {
     dirs: Vec<PathBuf>,
     settings: SiteSettings,
     cache: VersionCache,
+    urls: urls::UrlMemo,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -321,6 +323,7 @@ impl StaticFiles {
                 dirs,
                 settings,
                 cache: VersionCache::default(),
+                urls: urls::UrlMemo::default(),
             }),
             options: Options {
                 precompressed_br: false,
@@ -504,16 +507,8 @@ impl StaticFiles {
         file: &Arc<std::fs::File>,
         version: FileVersion,
     ) -> std::io::Result<Arc<CheckedVersion>> {
-        let limits = self.options.limits;
         let lookup = self.lookup();
-        // A stylesheet is rewritten against its path, so each path is its own entry; any other
-        // file is one entry per file, however many links spell its path.
-        let key = if is_stylesheet(relative) {
-            (dir, relative.to_owned())
-        } else {
-            (dir, version.identity_key())
-        };
-        let slot = self.shared.cache.slot(&key, limits);
+        let slot = self.slot(dir, relative, version);
         if let Some(checked) = slot.current(version, &lookup) {
             return Ok(checked);
         }
@@ -521,29 +516,71 @@ impl StaticFiles {
         if let Some(checked) = slot.current(version, &lookup) {
             return Ok(checked);
         }
-        let shared = Arc::clone(&self.shared);
-        let options = self.options;
+        let service = self.clone();
+        let filled = Arc::clone(&slot);
         let file = Arc::clone(file);
         let relative = relative.to_owned();
-        let (checked, unchanged) = tokio::task::spawn_blocking(move || {
-            let lookup = Lookup { dirs: &shared.dirs };
-            let stylesheet = is_stylesheet(&relative).then(|| StylesheetContext {
-                lookup: &lookup,
-                tags: shared.settings.reference_tags(),
-                path: shared.dirs[dir].join(&relative),
-            });
-            check_version(&file, version, &relative, options.limits, stylesheet)
+        let checked = tokio::task::spawn_blocking(move || {
+            service.check_and_keep(&filled, dir, &relative, &file, version)
         })
         .await
         .map_err(std::io::Error::other)??;
-        let mut checked = checked;
+        Ok(checked)
+    }
+
+    /// [`StaticFiles::checked`] for a caller that may block (the run-time URL API, called
+    /// while a template renders): a miss is read on the caller's thread.
+    fn checked_blocking(
+        &self,
+        dir: usize,
+        relative: &str,
+        file: &std::fs::File,
+        version: FileVersion,
+    ) -> std::io::Result<Arc<CheckedVersion>> {
+        let slot = self.slot(dir, relative, version);
+        match slot.current(version, &self.lookup()) {
+            Some(checked) => Ok(checked),
+            None => self.check_and_keep(&slot, dir, relative, file, version),
+        }
+    }
+
+    /// The cache slot of the file at `relative`: a stylesheet is rewritten against its path,
+    /// so each path is its own entry; any other file is one entry per file (device and
+    /// inode), however many links spell its path.
+    fn slot(&self, dir: usize, relative: &str, version: FileVersion) -> Arc<versions::Slot> {
+        let key = if is_stylesheet(relative) {
+            (dir, relative.to_owned())
+        } else {
+            (dir, version.identity_key())
+        };
+        self.shared.cache.slot(&key, self.options.limits)
+    }
+
+    /// Reads and checks `version` of `file` (blocking), and keeps it in `slot` unless the file
+    /// changed while it was read.
+    fn check_and_keep(
+        &self,
+        slot: &versions::Slot,
+        dir: usize,
+        relative: &str,
+        file: &std::fs::File,
+        version: FileVersion,
+    ) -> std::io::Result<Arc<CheckedVersion>> {
+        let lookup = self.lookup();
+        let stylesheet = is_stylesheet(relative).then(|| StylesheetContext {
+            lookup: &lookup,
+            tags: self.shared.settings.reference_tags(),
+            path: self.shared.dirs[dir].join(relative),
+        });
+        let (mut checked, unchanged) =
+            check_version(file, version, relative, self.options.limits, stylesheet)?;
         if let Some(last) = slot.last().filter(|last| last.sha1 == checked.sha1) {
             checked.variants = Arc::clone(&last.variants);
         }
         let checked = Arc::new(checked);
         if unchanged {
             slot.store(Arc::clone(&checked));
-            self.shared.cache.enforce(limits);
+            self.shared.cache.enforce(self.options.limits);
         }
         Ok(checked)
     }

@@ -1,0 +1,247 @@
+//! The run-time API: the URL and the integrity `cdnstatic!` and `cdnintegrity!` give, for
+//! templates read at run time (`MiniJinja`, Tera, Handlebars), which cannot call a proc macro.
+//! Made by the same rules from the same settings (`cdnsettings!()`) and the same checked
+//! bytes the service sends, through the service's cache: a URL asked for here is answered
+//! `immutable` by the service.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::open_file::Opened;
+use super::request_path::canonical_relative;
+use super::StaticFiles;
+use crate::error::{Error, Result};
+use crate::hash::{content_tag, digest_of_bytes, integrity_metadata, DigestAlgorithm};
+use crate::url::{is_absolute_url, join_static_url, join_static_url_tag_in_name, split_url};
+use crate::url::{TagIn, TagMode};
+
+/// How long a URL made here is reused before its file is looked at again: long enough that
+/// a page with many assets costs a map lookup per asset, short enough that an edit shows on
+/// the next page a second later.
+const URL_LIFETIME: Duration = Duration::from_secs(1);
+
+/// The most URLs remembered; beyond it the memo starts over.
+const MEMO_ENTRIES: usize = 10_000;
+
+/// Made URLs and integrities by the path asked for, with when they were made.
+#[derive(Debug, Default)]
+pub(crate) struct UrlMemo {
+    entries: Mutex<HashMap<String, Made>>,
+}
+
+/// What was made for one path: its URL, and its integrity per algorithm.
+#[derive(Debug, Default)]
+struct Made {
+    url: Option<(String, Instant)>,
+    integrities: Vec<(DigestAlgorithm, String, Instant)>,
+}
+
+impl StaticFiles {
+    /// The URL `cdnstatic!(path)` gives for these settings and files: the same tag (the
+    /// revision, or the start of the SHA-1 of the bytes the service sends, a stylesheet's
+    /// rewritten bytes included), in the same form, with any query and fragment of `path`
+    /// kept. For templates read at run time; a call is a map lookup while the URL is fresh
+    /// (a second), then the file is looked at again.
+    ///
+    /// # Errors
+    /// [`Error::StaticFileNotFound`] (with the closest existing path) for a path that names
+    /// no file in the static dirs, [`Error::InvalidStaticPath`] for one that leaves them, and
+    /// the errors of `cdnstatic!` for an absolute URL in the file-name form or in content mode.
+    pub fn url(&self, path: &str) -> Result<String> {
+        self.memoized(path, None, || self.make_url(path))
+    }
+
+    /// The integrity metadata `cdnintegrity!(path, algorithm = …)` gives (`"sha384-…"`): the
+    /// digest of the bytes the service sends.
+    ///
+    /// # Errors
+    /// As [`StaticFiles::url`].
+    pub fn integrity(&self, path: &str, algorithm: DigestAlgorithm) -> Result<String> {
+        self.memoized(path, Some(algorithm), || {
+            let bytes = self.checked_bytes(path, true)?;
+            Ok(integrity_metadata(
+                &digest_of_bytes(&bytes, algorithm),
+                algorithm,
+            ))
+        })
+    }
+
+    fn memoized(
+        &self,
+        path: &str,
+        algorithm: Option<DigestAlgorithm>,
+        make: impl FnOnce() -> Result<String>,
+    ) -> Result<String> {
+        let fresh = |made: &(String, Instant)| made.1.elapsed() < URL_LIFETIME;
+        {
+            let entries = self
+                .shared
+                .urls
+                .entries
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // `get` with the `&str`: the common call is a hit, and builds no key.
+            if let Some(made) = entries.get(path) {
+                let hit = match algorithm {
+                    None => made
+                        .url
+                        .as_ref()
+                        .filter(|made| fresh(made))
+                        .map(|(url, _)| url),
+                    Some(algorithm) => made
+                        .integrities
+                        .iter()
+                        .find(|(cached, _, made_at)| {
+                            *cached == algorithm && made_at.elapsed() < URL_LIFETIME
+                        })
+                        .map(|(_, integrity, _)| integrity),
+                };
+                if let Some(value) = hit {
+                    return Ok(value.clone());
+                }
+            }
+        }
+        let value = make()?;
+        let mut entries = self
+            .shared
+            .urls
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= MEMO_ENTRIES {
+            entries.clear();
+        }
+        let entry = entries.entry(path.to_owned()).or_default();
+        let now = Instant::now();
+        match algorithm {
+            None => entry.url = Some((value.clone(), now)),
+            Some(algorithm) => {
+                entry.integrities.retain(|(cached, ..)| *cached != algorithm);
+                entry.integrities.push((algorithm, value.clone(), now));
+            }
+        }
+        Ok(value)
+    }
+
+    fn make_url(&self, path: &str) -> Result<String> {
+        let settings = &self.shared.settings;
+        let location = split_url(path).location;
+        if is_absolute_url(location) {
+            if settings.mode == TagMode::Content {
+                return Err(Error::HashOfAbsoluteUrl {
+                    url: path.to_owned(),
+                });
+            }
+            if settings.tag_in == TagIn::Name {
+                return Err(Error::TagInNameOfAbsoluteUrl {
+                    url: path.to_owned(),
+                });
+            }
+            return Ok(join_static_url(
+                settings.static_url,
+                path,
+                settings.param,
+                settings.revision_tag,
+            ));
+        }
+        let tag = match settings.mode {
+            TagMode::Vcs => {
+                // The file must exist, as `check_files` makes it for the macros.
+                self.checked_bytes(path, false)?;
+                settings.revision_tag.to_owned()
+            }
+            TagMode::Content => {
+                let bytes = self.checked_bytes(path, true)?;
+                content_tag(
+                    &digest_of_bytes(&bytes, DigestAlgorithm::Sha1),
+                    settings.hash_length,
+                )
+            }
+        };
+        Ok(match settings.tag_in {
+            TagIn::Query => join_static_url(settings.static_url, path, settings.param, &tag),
+            TagIn::Name => join_static_url_tag_in_name(settings.static_url, path, &tag),
+        })
+    }
+
+    /// The bytes the service sends for `path` (its query and fragment ignored), checked as a
+    /// request checks them; `hashed` says whether the caller needs them (for the error's
+    /// wording).
+    fn checked_bytes(&self, path: &str, hashed: bool) -> Result<bytes::Bytes> {
+        let location = split_url(path).location.trim_start_matches('/');
+        let canonical = canonical_relative(location, true)
+            .ok()
+            .filter(|canonical| !canonical.directory)
+            .ok_or_else(|| Error::InvalidStaticPath {
+                path: path.to_owned(),
+                reason: "it does not name a file below the static dirs".to_owned(),
+            })?;
+        let Some((dir, Opened::File(file, version))) = self.open_first(&canonical.relative) else {
+            return Err(self.not_found(&canonical.relative, hashed));
+        };
+        let checked = self
+            .checked_blocking(dir, &canonical.relative, &file, version)
+            .map_err(|error| Error::FileUnreadable {
+                path: self.shared.dirs[dir].join(&canonical.relative),
+                reason: error.to_string(),
+            })?;
+        match &checked.bytes {
+            Some(bytes) => Ok(bytes.clone()),
+            // Too large to hold: read for this call (the macros hash it as a whole too).
+            None => super::versions::read_all(&file, version.size())
+                .map(bytes::Bytes::from)
+                .map_err(|error| Error::FileUnreadable {
+                    path: self.shared.dirs[dir].join(&canonical.relative),
+                    reason: error.to_string(),
+                }),
+        }
+    }
+
+    /// The error for a missing file, with the closest existing path as a suggestion.
+    fn not_found(&self, relative: &str, hashed: bool) -> Error {
+        let mut known = Vec::new();
+        for dir in &self.shared.dirs {
+            list_files(dir, "", &mut known);
+        }
+        let suggestion =
+            crate::suggest::closest(relative, known.iter().map(String::as_str)).map(str::to_owned);
+        Error::StaticFileNotFound {
+            path: relative.to_owned(),
+            searched: self
+                .shared
+                .dirs
+                .iter()
+                .map(|dir| dir.display().to_string())
+                .collect(),
+            suggestion,
+            hashed,
+        }
+    }
+}
+
+/// The files below `dir` as static paths, at most 20,000 (a suggestion is worth that much).
+fn list_files(dir: &Path, prefix: &str, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if found.len() >= 20_000 {
+            return;
+        }
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => list_files(&entry.path(), &path, found),
+            Ok(kind) if kind.is_file() => found.push(path),
+            _ => {}
+        }
+    }
+}
