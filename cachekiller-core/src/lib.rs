@@ -107,6 +107,8 @@ mod suggest;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod tag;
+#[cfg(feature = "service")]
+pub mod templates;
 #[cfg(all(test, feature = "resolve"))]
 mod test_support;
 #[cfg(feature = "resolve")]

@@ -118,7 +118,9 @@ impl StaticFiles {
         match algorithm {
             None => entry.url = Some((value.clone(), now)),
             Some(algorithm) => {
-                entry.integrities.retain(|(cached, ..)| *cached != algorithm);
+                entry
+                    .integrities
+                    .retain(|(cached, ..)| *cached != algorithm);
                 entry.integrities.push((algorithm, value.clone(), now));
             }
         }
