@@ -213,3 +213,24 @@ pub fn static_file(relative: &str) -> std::path::PathBuf {
         .join("static")
         .join(relative)
 }
+
+/// `gzip -dc` of `bytes`: what a client decodes from a gzip body.
+#[must_use]
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    child
+        .stdin
+        .take()
+        .expect("gzip's input")
+        .write_all(bytes)
+        .expect("gzip reads the body");
+    let output = child.wait_with_output().expect("gzip ends");
+    assert!(output.status.success(), "gzip -dc failed: not a gzip body");
+    output.stdout
+}

@@ -349,3 +349,20 @@ impl Drop for Nginx {
         let _ = self.child.wait();
     }
 }
+
+/// The value of `attribute` of the first tag of `page` that holds `marker` (a page's
+/// `rel="stylesheet"` link, its `<script`).
+#[must_use]
+pub fn attribute<'a>(page: &'a str, marker: &str, attribute: &str) -> &'a str {
+    let tag_start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {page}"));
+    let tag_end = tag_start + page[tag_start..].find('>').expect("the tag ends");
+    let tag = &page[tag_start..tag_end];
+    let value_start = tag
+        .find(&format!("{attribute}=\""))
+        .unwrap_or_else(|| panic!("{attribute} in {tag}"))
+        + attribute.len()
+        + 2;
+    &tag[value_start..value_start + tag[value_start..].find('"').expect("the value ends")]
+}

@@ -4,13 +4,11 @@
 //! over HTTP: the page's stylesheet URL is answered `immutable` and compressed, and its bytes
 //! are the ones the page's integrity names (`openssl`).
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use cachekiller_tests::oracle::{git, openssl_integrity};
+use cachekiller_tests::oracle::{git, gunzip, openssl_integrity};
 use cachekiller_tests::scratch::{copy_fixture, workspace_root, ScratchCrate};
-use cachekiller_tests::serving::{free_port, http_get, http_get_with, Server};
+use cachekiller_tests::serving::{attribute, free_port, http_get, http_get_with, Server};
 
 /// The files of the quickstart the README shows, in its order.
 const FILES: &[&str] = &[
@@ -50,29 +48,6 @@ fn the_readme_shows_the_quickstart_files_verbatim() {
             "quickstart/{file} differs in the README"
         );
     }
-}
-
-/// The value of attribute `attribute` of the first tag of the page holding `marker`.
-fn attribute<'a>(page: &'a str, marker: &str, attribute: &str) -> &'a str {
-    let tag_start = page
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} in {page}"));
-    let tag = &page[tag_start..tag_start + page[tag_start..].find('>').unwrap()];
-    let value_start = tag.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
-    &tag[value_start..value_start + tag[value_start..].find('"').unwrap()]
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("gzip")
-        .arg("-dc")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    output.stdout
 }
 
 fn quickstart_copy(repo: &Path) -> ScratchCrate {

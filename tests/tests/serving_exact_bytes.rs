@@ -4,39 +4,14 @@
 //! integrity is the SHA-384 (`openssl`) of the script as sent, and a 500 MB file being hashed
 //! holds up no other request.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cachekiller_tests::oracle::git;
+use cachekiller_tests::oracle::{git, gunzip};
 use cachekiller_tests::scratch::ScratchCrate;
-use cachekiller_tests::serving::{free_port, http_get, http_get_with, Server};
+use cachekiller_tests::serving::{attribute, free_port, http_get, http_get_with, Server};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// The value of attribute `attribute` of the first tag of the page holding `marker`.
-fn attribute<'a>(page: &'a str, marker: &str, attribute: &str) -> &'a str {
-    let tag_start = page
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} in {page}"));
-    let tag = &page[tag_start..tag_start + page[tag_start..].find('>').unwrap()];
-    let value_start = tag.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
-    &tag[value_start..value_start + tag[value_start..].find('"').unwrap()]
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("gzip")
-        .arg("-dc")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    output.stdout
-}
 
 fn sha384_integrity(bytes: &[u8], scratch_dir: &Path) -> String {
     let file = scratch_dir.join("sent.bin");
