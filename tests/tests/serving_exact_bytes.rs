@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use cachekiller_tests::oracle::git;
 use cachekiller_tests::scratch::ScratchCrate;
 use cachekiller_tests::serving::{free_port, http_get, http_get_with, Server};
+use cachekiller_tests::setup::cannot_run;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -31,7 +32,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap_or_else(|error| panic!("{}", cannot_run("gzip", &error)));
     child.stdin.take().unwrap().write_all(bytes).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
