@@ -26,7 +26,13 @@ import re
 import sys
 import urllib.parse
 
-import tinycss2
+try:
+    import tinycss2
+except ImportError:
+    sys.exit(
+        f"css_oracle.py: {sys.executable} has no tinycss2: run tests/run, which installs it "
+        "into target/test-tools/venv and runs the tests with that Python"
+    )
 
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # The body of a source map comment, as Django's ManifestStaticFilesStorage matches it.

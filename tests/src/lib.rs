@@ -8,3 +8,4 @@
 pub mod oracle;
 pub mod scratch;
 pub mod serving;
+pub mod setup;

@@ -5,6 +5,8 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
+use crate::setup::{cannot_run, SETUP_COMMAND};
+
 /// Runs `program args…` in `directory` and returns its trimmed standard output; panics with
 /// its standard error if it fails.
 pub fn run<S: AsRef<OsStr>>(program: &str, directory: &Path, args: &[S]) -> String {
@@ -15,7 +17,7 @@ pub fn run<S: AsRef<OsStr>>(program: &str, directory: &Path, args: &[S]) -> Stri
         .env("HGPLAIN", "1")
         .env("HGRCPATH", "")
         .output()
-        .unwrap_or_else(|error| panic!("cannot run {program}: {error}"));
+        .unwrap_or_else(|error| panic!("{}", cannot_run(program, &error)));
     let describe = || {
         let args: Vec<_> = args
             .iter()
@@ -68,7 +70,8 @@ pub fn assert_git_at_least(major: u32, minor: u32, for_what: &str) {
         .collect();
     assert!(
         found[..] >= [major, minor][..],
-        "{for_what} need git {major}.{minor} or later; found {version}"
+        "{for_what} need git {major}.{minor} or later; found {version} (`{SETUP_COMMAND}` checks \
+         this before any test)"
     );
 }
 
@@ -223,7 +226,7 @@ pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .expect("gzip runs");
+        .unwrap_or_else(|error| panic!("{}", crate::setup::cannot_run("gzip", &error)));
     child
         .stdin
         .take()

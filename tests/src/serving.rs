@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::setup::cannot_run;
+
 /// A loopback port nothing listens on now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -123,9 +125,7 @@ impl Chromium {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot start chromium ({error}): install it with `apt-get install -y chromium`")
-            });
+            .unwrap_or_else(|error| panic!("{}", cannot_run("chromium", &error)));
         let chromium = Chromium {
             child,
             debugging_port,
@@ -316,9 +316,7 @@ impl Nginx {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot start nginx ({error}): install it with `apt-get install -y nginx`")
-            });
+            .unwrap_or_else(|error| panic!("{}", cannot_run("nginx", &error)));
         let nginx = Nginx {
             child,
             port,

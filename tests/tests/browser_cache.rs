@@ -12,7 +12,7 @@
 //! URL; after an edit of the font alone and a commit, the stylesheet's URL changes (its
 //! rewritten bytes hold the font's new tag) and the browser fetches the new font.
 //!
-//! Chromium must be installed (`apt-get install -y chromium`, done by `.ci/run`): without it
+//! Chromium must be installed (`tests/run` installs it, as it does in CI): without it
 //! this test fails, it does not skip.
 
 use std::time::Duration;

@@ -11,7 +11,8 @@
 //!   and no response ever pairs the new tag with the old bytes and a cacheable header; once
 //!   the old instance is gone, the new URL gives the new bytes. In both URL forms.
 //!
-//! nginx must be installed (`apt-get install -y nginx`, done by `.ci/run`).
+//! nginx must be installed (`tests/run` installs it, as it does in CI): without it this test
+//! fails, it does not skip.
 
 use std::path::Path;
 

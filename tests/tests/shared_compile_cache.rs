@@ -14,6 +14,7 @@ use cachekiller_tests::oracle::{
     assert_outside_any_repository, git, git_head, static_files_digest,
 };
 use cachekiller_tests::scratch::{workspace_root, ScratchCrate};
+use cachekiller_tests::setup::cannot_run;
 
 /// One sccache server of the test's own (its port, its cache dir), stopped on drop.
 struct Sccache {
@@ -37,7 +38,7 @@ impl Sccache {
             .command()
             .arg("--start-server")
             .output()
-            .expect("sccache runs: install it (apt-get install -y sccache), as .ci/run does");
+            .unwrap_or_else(|error| panic!("{}", cannot_run("sccache", &error)));
         assert!(
             started.status.success(),
             "sccache --start-server: {}",

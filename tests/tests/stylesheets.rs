@@ -10,6 +10,7 @@ use cachekiller_core::service::{SiteSettings, StaticFiles};
 use cachekiller_core::url::{TagIn, TagMode};
 use cachekiller_tests::oracle::{git, git_head, openssl_integrity, run, sha1sum};
 use cachekiller_tests::scratch::{copy_fixture, workspace_root};
+use cachekiller_tests::setup::python;
 use http::header::CACHE_CONTROL;
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
@@ -120,7 +121,7 @@ fn served_stylesheets_match_the_oracle_and_the_macros() {
         }
         let oracle = workspace_root().join("tests/oracle/css_oracle.py");
         let report = run(
-            "python3",
+            &python(),
             root.path(),
             &[
                 oracle.to_str().unwrap(),

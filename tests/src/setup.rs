@@ -1,0 +1,44 @@
+//! The one command that installs every tool the tests run (`tests/run`), and what a test says
+//! when one is missing: it fails naming that command, never skips.
+
+use std::path::PathBuf;
+
+/// Installs what the tests use (Debian packages, the oracles' Python and npm packages under
+/// `target/test-tools`), then runs every test.
+pub const SETUP_COMMAND: &str = "tests/run";
+
+/// The message of a test that cannot start `program`.
+#[must_use]
+pub fn cannot_run(program: &str, error: &std::io::Error) -> String {
+    format!(
+        "cannot run `{program}` ({error}): run `{SETUP_COMMAND}`, which installs every tool the \
+         tests use and then runs them (`{SETUP_COMMAND} --check` lists what is missing)"
+    )
+}
+
+/// The Python with the oracles' packages (tinycss2): `CACHEKILLER_PYTHON`, which
+/// `tests/run` exports; else the virtual environment `tests/run` made in this target directory,
+/// so that a plain `cargo test` finds it too; else `python3`, whose failing import then names
+/// [`SETUP_COMMAND`].
+#[must_use]
+pub fn python() -> String {
+    if let Some(python) = std::env::var_os("CACHEKILLER_PYTHON") {
+        return python.to_string_lossy().into_owned();
+    }
+    // A test binary is `<target>/<profile>/deps/<name>`.
+    let venv_python = std::env::current_exe()
+        .ok()
+        .and_then(|binary| {
+            Some(
+                binary
+                    .ancestors()
+                    .nth(3)?
+                    .join("test-tools/venv/bin/python3"),
+            )
+        })
+        .filter(|python: &PathBuf| python.exists());
+    venv_python.map_or_else(
+        || "python3".to_owned(),
+        |python| python.to_string_lossy().into_owned(),
+    )
+}
