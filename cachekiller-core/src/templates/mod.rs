@@ -1,10 +1,15 @@
 //! The asset helpers of templates read at run time, on the run-time API of
 //! [`crate::service::StaticFiles`] (`url`, `integrity`): a `static("css/app.css")` function
-//! for each engine (one file each: `minijinja.rs`, feature `minijinja`), and
+//! for each engine (one file each, behind the feature of its name: `minijinja.rs`, `tera.rs`,
+//! `handlebars.rs`; another engine is a file like these), and
 //! [`check_templates`], the check a compile-time engine gets for free, for a unit test.
 
 mod check;
+#[cfg(feature = "handlebars")]
+pub mod handlebars;
 #[cfg(feature = "minijinja")]
 pub mod minijinja;
+#[cfg(feature = "tera")]
+pub mod tera;
 
 pub use check::{check_templates, MissingAsset};
