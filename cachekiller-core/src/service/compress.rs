@@ -37,16 +37,20 @@ impl Encoding {
     }
 }
 
-/// The encodings `accept_encoding` allows, in the service's order of preference (Brotli is
-/// smaller). A coding with `q=0` is refused; `*` stands for both.
-pub(crate) fn accepted_encodings(accept_encoding: Option<&HeaderValue>) -> Vec<Encoding> {
-    let Some(value) = accept_encoding.and_then(|value| value.to_str().ok()) else {
-        return Vec::new();
-    };
+/// The encodings the `Accept-Encoding` header lines allow (all of them: a client may send the
+/// header more than once), in the service's order of preference (Brotli is smaller). A coding
+/// with `q=0` is refused; `*` stands for both.
+pub(crate) fn accepted_encodings<'a>(
+    accept_encoding: impl IntoIterator<Item = &'a HeaderValue>,
+) -> Vec<Encoding> {
     let mut brotli = None;
     let mut gzip = None;
     let mut any = None;
-    for item in value.split(',') {
+    let items = accept_encoding
+        .into_iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','));
+    for item in items {
         let mut parts = item.split(';');
         let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
         let quality = parts
@@ -204,7 +208,15 @@ mod tests {
             let value = HeaderValue::from_str(header).unwrap();
             assert_eq!(accepted_encodings(Some(&value)), *expected, "{header}");
         }
-        assert!(accepted_encodings(None).is_empty());
+        assert!(accepted_encodings(None::<&HeaderValue>).is_empty());
+        let lines = [
+            HeaderValue::from_static("gzip"),
+            HeaderValue::from_static("br"),
+        ];
+        assert_eq!(
+            accepted_encodings(&lines),
+            [Encoding::Brotli, Encoding::Gzip]
+        );
     }
 
     #[test]

@@ -479,7 +479,7 @@ impl StaticFiles {
                 dir,
                 &relative,
                 &checked,
-                request.headers.get(ACCEPT_ENCODING),
+                request.headers.get_all(ACCEPT_ENCODING),
             )
             .await
         } else {
@@ -592,7 +592,7 @@ impl StaticFiles {
         dir: usize,
         relative: &str,
         checked: &Arc<CheckedVersion>,
-        accept_encoding: Option<&HeaderValue>,
+        accept_encoding: http::header::GetAll<'_, HeaderValue>,
     ) -> Option<(Encoding, Bytes)> {
         for encoding in accepted_encodings(accept_encoding) {
             let cell = match encoding {

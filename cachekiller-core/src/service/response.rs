@@ -156,7 +156,12 @@ enum RangeRequest {
 /// The one range asked for, honoured only if `If-Range` (when present) names these bytes.
 /// Several ranges are answered with the whole body (no multipart responses).
 fn requested_range(headers: &HeaderMap, checked: &CheckedVersion) -> RangeRequest {
-    let Some(range) = headers.get(RANGE).and_then(|value| value.to_str().ok()) else {
+    // A unit other than bytes (`items=0-3`) is not ours: the whole body, as RFC 9110 asks.
+    let Some(range) = headers
+        .get(RANGE)
+        .and_then(|value| value.to_str().ok())
+        .filter(|range| range.trim_start().starts_with("bytes="))
+    else {
         return RangeRequest::Whole;
     };
     if let Some(if_range) = headers.get(IF_RANGE) {

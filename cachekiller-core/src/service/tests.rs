@@ -447,6 +447,9 @@ fn ranges_head_methods_and_conditional_requests_on_content_validators() {
         let whole = fetch(&release, Method::GET, &uri, &other_version).await;
         assert_eq!(whole.status, StatusCode::OK);
         assert_eq!(whole.body.len(), 24);
+        let other_unit = fetch(&release, Method::GET, &uri, &[("range", "items=0-3")]).await;
+        assert_eq!(other_unit.status, StatusCode::OK);
+        assert_eq!(other_unit.body.len(), 24);
         let beyond = fetch(&release, Method::GET, &uri, &[("range", "bytes=100-")]).await;
         assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
         assert_eq!(beyond.header("content-range"), "bytes */24");
@@ -639,6 +642,15 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         let answer = fetch(&served, Method::GET, &uri, &[("accept-encoding", "gzip")]).await;
         assert_eq!(answer.cache_control(), NO_CACHE);
         std::fs::write(&script, &new).unwrap();
+        // Every Accept-Encoding line counts.
+        let two_lines = fetch(
+            &served,
+            Method::GET,
+            &uri,
+            &[("accept-encoding", "identity"), ("accept-encoding", "gzip")],
+        )
+        .await;
+        assert_eq!(two_lines.header("content-encoding"), "gzip");
         // Brotli first when both are accepted; the body decodes to the checked bytes.
         let answer = fetch(
             &served,
