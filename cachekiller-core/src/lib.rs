@@ -30,20 +30,32 @@
 //! bytes, compresses them once per version, and sends stylesheets with their references
 //! tagged. See the `service` module (feature `service`) for the whole request path.
 //!
-//! ## The rest
+//! ## What is public
 //!
-//! [`url::join_static_url`] makes the macros' URLs with a tag of your own,
-//! [`cache_policy::query_tag`] and [`cache_policy::TagVerdict`] decide how long a static
-//! response may be cached (for servers of their own), and [`css`] finds the URLs a stylesheet
-//! references. The compile-time side (choosing the tag from `CACHEKILLER_TAG`, git, Mercurial,
-//! `SOURCE_DATE_EPOCH` or a digest of the static files; content hashes; the configuration in
-//! `Cargo.toml`) is the macros' support: public so that they can call it, hidden from the docs
-//! and not covered by semantic versioning; the macros pin this crate exactly.
+//! What a server or a template calls: [`SiteSettings`] (what `cdnsettings!()` makes, with
+//! [`TagIn`] and [`TagMode`]), the `service` module (`StaticFiles`, its run-time
+//! `url()`/`integrity()` with [`DigestAlgorithm`], feature `service`), the `templates` module
+//! (`MiniJinja`, Tera and Handlebars functions on top of it), [`url::join_static_url`] for URLs
+//! with a tag of your own, [`cache_policy`] for servers of their own, [`css`] for the URLs a
+//! stylesheet references, and [`Error`].
 //!
-//! Features: `resolve` (default) brings the compile-time side (toml, the hashers); `git2`
-//! (default) reads git repositories with libgit2 instead of running `git`; `service` brings
-//! the static file service. With `default-features = false` only [`url`], [`cache_policy`],
-//! [`css`] and [`error`] remain, with no dependencies.
+//! ## How the crate is laid out
+//!
+//! Three wings. The *shared rules* (private) are what the macros, the service and the run-time
+//! API must agree on, written once: the settings, which path names a static file (one
+//! function, confined to the static dirs at the open), which tag and URL a file gets (one
+//! `Tagger`), hashing, the CSS tokenizer and the stylesheet rewrite. The *build side*
+//! (`build`, feature `resolve`) is what runs inside the compiler: choosing the tag from
+//! `CACHEKILLER_TAG`, git, Mercurial, `SOURCE_DATE_EPOCH` or a digest of the static files,
+//! the configuration in `Cargo.toml`, and what cargo must track; it is public only for the
+//! macros, hidden from the docs and not covered by semantic versioning (the macros pin this
+//! crate exactly). The *serve side* is `service` and `templates`.
+//!
+//! Features: `resolve` (default) brings the build side; `git2` (default) reads git
+//! repositories with libgit2 instead of running `git`; `service` brings the static file
+//! service; `minijinja`, `tera`, `handlebars` the template functions. With
+//! `default-features = false` only [`url`], [`cache_policy`], [`css`], the settings and
+//! [`error`] remain, with no dependencies.
 //!
 //! ```
 //! use cachekiller_core::url::join_static_url;
@@ -55,68 +67,28 @@
 // docs.rs: each item labelled with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod cache_policy;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod config;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod context;
-pub mod css;
-#[doc(hidden)]
-pub mod date;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod environment;
-pub mod error;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod expand;
+// The shared rules: what the macros, the service and the run-time API must agree on (the
+// settings, which path names a static file, which tag and URL a file gets, hashing, the CSS
+// tokenizer and the stylesheet rewrite). Private; the parts a user calls are re-exported here.
+mod rules;
+pub use rules::error::{ConfigOrigin, Error, Result};
 #[cfg(any(feature = "resolve", feature = "service"))]
-#[doc(hidden)]
-pub mod file_stamp;
+pub use rules::hash::DigestAlgorithm;
+pub use rules::settings::{SiteSettings, TagIn, TagMode};
+pub use rules::{cache_policy, css, error, url};
+
+// The build side: what runs inside the compiler for the macros (feature `resolve`). Public
+// only so that `cachekiller-macros` can call it: hidden, and not covered by semantic versioning.
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
-pub mod git;
-#[cfg(any(feature = "resolve", feature = "service"))]
-#[doc(hidden)]
-pub mod hash;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod manifest;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod mercurial;
-#[cfg(feature = "resolve")]
-mod per_crate;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod rebuild_marker;
+pub mod build;
+
+// The serve side: the static file service, laid out along the request, its run-time URL API,
+// and the template engines' functions on top of it (feature `service`).
 #[cfg(feature = "service")]
 pub mod service;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod static_digest;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod static_files;
-#[cfg(any(feature = "resolve", feature = "service"))]
-pub mod stylesheet;
-#[cfg(any(feature = "resolve", feature = "service"))]
-mod suggest;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod tag;
 #[cfg(feature = "service")]
 pub mod templates;
-#[cfg(all(test, feature = "resolve"))]
-mod test_support;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod tracking;
-pub mod url;
-#[cfg(feature = "resolve")]
-#[doc(hidden)]
-pub mod vcs;
 
-pub use error::{ConfigOrigin, Error, Result};
+#[cfg(test)]
+mod test_support;

@@ -36,13 +36,11 @@
 
 use std::path::PathBuf;
 
-use cachekiller_core::config::ConfigValue;
-use cachekiller_core::expand::{
+use cachekiller_core::build::config::ConfigValue;
+use cachekiller_core::build::expand::{
     expand_integrity, expand_site_settings, expand_static_url, expand_tag, CallOption, MacroOutput,
-    SiteSettingsOutput,
 };
-use cachekiller_core::tracking::Tracking;
-use cachekiller_core::url::{TagIn, TagMode};
+use cachekiller_core::build::tracking::Tracking;
 use cachekiller_core::{ConfigOrigin, Error};
 use proc_macro::{TokenStream, TokenTree};
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -337,7 +335,7 @@ fn emit(
         Err(error) => return compile_error(&error, argument_span, options).into(),
     };
     // Most calls: the crate's first call already emitted the tracking (see
-    // `cachekiller_core::tracking`), and a bare literal is all rustc has to handle.
+    // `cachekiller_core::build::tracking`), and a bare literal is all rustc has to handle.
     if output.tracking.is_empty() {
         return TokenTree::Literal(proc_macro::Literal::string(&output.value)).into();
     }
@@ -365,7 +363,7 @@ fn with_tracking(tracking: &Tracking, value: &TokenStream2) -> Result<TokenStrea
 }
 
 /// The settings a static file server needs to check the tags of the URLs this crate's
-/// `cdnstatic!` calls make, as a `cachekiller_core::service::SiteSettings` (the crate must
+/// `cdnstatic!` calls make, as a `cachekiller_core::SiteSettings` (the crate must
 /// depend on `cachekiller-core` with its `service` feature): the query parameter, the
 /// revision tag and whether it names a version of the files (not a build date), the content
 /// hash length, the static dirs in order, and whether this is a release build. Read from the
@@ -392,45 +390,20 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         Ok(output) => output,
         // The first call shows the error; the crate does not compile either way.
         Err(Error::ReportedAtAnotherCall) => {
-            return quote!(::cachekiller_core::service::SiteSettings::new(
-                "", "", 0, false
-            ))
-            .into();
+            return quote!(::cachekiller_core::SiteSettings::new("", "", 0, false)).into();
         }
         Err(error) => return compile_error(&error, Span::call_site(), &[]).into(),
     };
-    let SiteSettingsOutput {
-        param,
-        revision_tag,
-        hash_length,
-        tag_in,
-        mode,
-        revision_names_files,
-        static_dirs,
-        static_url,
-        tracking,
-    } = output;
-    let tag_in = match tag_in {
-        TagIn::Query => quote!(::cachekiller_core::url::TagIn::Query),
-        TagIn::Name => quote!(::cachekiller_core::url::TagIn::Name),
+    let settings: TokenStream2 = match output.rust_expression().parse() {
+        Ok(settings) => settings,
+        Err(error) => {
+            let message = format!("cachekiller: cdnsettings! made an invalid expression: {error}");
+            return syn::Error::new(Span::call_site(), message)
+                .to_compile_error()
+                .into();
+        }
     };
-    let mode = match mode {
-        TagMode::Vcs => quote!(::cachekiller_core::url::TagMode::Vcs),
-        TagMode::Content => quote!(::cachekiller_core::url::TagMode::Content),
-    };
-    let settings = quote! {
-        ::cachekiller_core::service::SiteSettings::new(
-            #param,
-            #revision_tag,
-            #hash_length,
-            !::core::cfg!(debug_assertions),
-        )
-        .tag_in(#tag_in)
-        .mode(#mode)
-        .revision_names_files(#revision_names_files)
-        .static_dirs(&[#(#static_dirs),*])
-        .static_url(#static_url)
-    };
+    let tracking = output.tracking;
     with_tracking(&tracking, &settings)
         .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))
         .into()

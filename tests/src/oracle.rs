@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
-use crate::setup::{cannot_run, SETUP_COMMAND};
+use super::setup::{cannot_run, SETUP_COMMAND};
 
 /// Runs `program args…` in `directory` and returns its trimmed standard output; panics with
 /// its standard error if it fails.
@@ -226,7 +226,7 @@ pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .unwrap_or_else(|error| panic!("{}", crate::setup::cannot_run("gzip", &error)));
+        .unwrap_or_else(|error| panic!("{}", super::setup::cannot_run("gzip", &error)));
     child
         .stdin
         .take()

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use cachekiller_core::expand::{expand_integrity, expand_site_settings, expand_static_url};
-use cachekiller_core::service::{SiteSettings, StaticFiles};
+use cachekiller_core::build::expand::{expand_integrity, expand_site_settings, expand_static_url};
+use cachekiller_core::service::StaticFiles;
 use cachekiller_core::templates::{
     check_templates, handlebars, minijinja::add_asset_functions, tera,
 };
@@ -25,17 +25,7 @@ fn site(root: &Path) -> (std::path::PathBuf, StaticFiles) {
     git(&site, &["init", "-q"]);
     git(&site, &["add", "-A"]);
     git(&site, &["commit", "-q", "-m", "the site"]);
-    let output = expand_site_settings(&site).unwrap();
-    let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
-    let settings = SiteSettings::new(
-        leak(output.param),
-        leak(output.revision_tag),
-        output.hash_length,
-        false,
-    )
-    .tag_in(output.tag_in)
-    .mode(output.mode)
-    .static_url(leak(output.static_url));
+    let settings = expand_site_settings(&site).unwrap().settings;
     let static_files = StaticFiles::new(site.join("static"), settings).unwrap();
     (site, static_files)
 }

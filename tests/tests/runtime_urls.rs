@@ -1,16 +1,16 @@
 //! The run-time API (`StaticFiles::url` and `::integrity`, for templates read at run time)
 //! gives exactly what the macros give, for the same settings and files: the macros' expansion
-//! (`cachekiller_core::expand`, what `cdnstatic!`/`cdnintegrity!` call) is the oracle, in every
+//! (`cachekiller_core::build::expand`, what `cdnstatic!`/`cdnintegrity!` call) is the oracle, in every
 //! combination of `mode` x `tag_in` x `param`, over a tree with nested dirs, stylesheets with
 //! references, unicode and space names, and paths with a query and a fragment. The service
 //! then answers each URL `immutable` with bytes whose SHA-384 (`openssl`) is the integrity.
 
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::expand::{expand_integrity, expand_site_settings, expand_static_url};
-use cachekiller_core::hash::DigestAlgorithm;
-use cachekiller_core::service::{SiteSettings, StaticFiles};
-use cachekiller_core::url::{TagIn, TagMode};
+use cachekiller_core::build::expand::{expand_integrity, expand_site_settings, expand_static_url};
+use cachekiller_core::build::hash::DigestAlgorithm;
+use cachekiller_core::{service::StaticFiles, SiteSettings};
+use cachekiller_core::{TagIn, TagMode};
 use cachekiller_tests::oracle::{git, openssl_integrity};
 use cachekiller_tests::scratch::{copy_fixture, workspace_root};
 use http_body_util::BodyExt as _;
@@ -18,20 +18,10 @@ use tower::ServiceExt as _;
 
 /// The settings `cdnsettings!()` would give the crate at `site`.
 fn site_settings(site: &Path) -> SiteSettings {
-    let output = expand_site_settings(site).unwrap();
-    let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
-    let static_dirs: Vec<&'static str> = output.static_dirs.into_iter().map(leak).collect();
-    SiteSettings::new(
-        leak(output.param),
-        leak(output.revision_tag),
-        output.hash_length,
-        true,
-    )
-    .tag_in(output.tag_in)
-    .mode(output.mode)
-    .revision_names_files(output.revision_names_files)
-    .static_url(leak(output.static_url))
-    .static_dirs(Box::leak(static_dirs.into_boxed_slice()))
+    expand_site_settings(site)
+        .unwrap()
+        .settings
+        .release_build(true)
 }
 
 fn site_crate(root: &Path, metadata: &str) -> PathBuf {

@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::expand::{expand_integrity, expand_static_url};
-use cachekiller_core::service::{SiteSettings, StaticFiles};
-use cachekiller_core::url::{TagIn, TagMode};
+use cachekiller_core::build::expand::{expand_integrity, expand_static_url};
+use cachekiller_core::{service::StaticFiles, SiteSettings};
+use cachekiller_core::{TagIn, TagMode};
 use cachekiller_tests::oracle::{git, git_head, openssl_integrity, run, sha1sum};
 use cachekiller_tests::scratch::{copy_fixture, workspace_root};
 use cachekiller_tests::setup::python;

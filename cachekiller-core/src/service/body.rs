@@ -13,7 +13,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::task::JoinHandle;
 
 use super::versions::read_at;
-use crate::file_stamp::FileVersion;
+use crate::rules::file_stamp::FileVersion;
 
 /// How much of a large file is read per frame.
 const CHUNK_BYTES: u64 = 256 * 1024;

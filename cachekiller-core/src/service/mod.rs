@@ -2,14 +2,15 @@
 //! `immutable` (a year, public) only when its tag names exactly the bytes it carries, and
 //! every validator it sends is derived from those bytes.
 //!
-//! A request goes through four steps, one module each:
+//! A request goes through four steps:
 //!
-//! 1. `request_path`: the path is decoded once and made canonical (`.` and empty segments
-//!    dropped; `..`, NUL, backslashes and hidden segments such as `.env` refused), so that
-//!    every spelling of a path is one key for every cache.
-//! 2. `open_file`: the file is opened once, confined to the static dirs by the kernel
-//!    (`openat2(RESOLVE_BENEATH)` on Linux) at the moment of the open; the directory index and
-//!    the file-name tag form (`app.<tag>.css`) go through the same open.
+//! 1. `request_path`: the path is decoded once and made canonical by the one path rule the
+//!    macros follow too (`.` and empty segments dropped; `..`, NUL, backslashes and hidden
+//!    segments such as `.env` refused), so that every spelling of a path is one key for every
+//!    cache.
+//! 2. the file is opened once by the same rule's `find_static_file`, confined to the static
+//!    dirs by the kernel (`openat2(RESOLVE_BENEATH)` on Linux) at the moment of the open; the
+//!    directory index and the file-name tag form (`app.<tag>.css`) go through the same open.
 //! 3. `versions`: that open file's version is checked: its bytes (a stylesheet's rewritten
 //!    bytes) are read once per version and hashed, held in memory up to a size, and cached by
 //!    canonical path with a bounded memory; compressed variants are made from them.
@@ -17,7 +18,8 @@
 //!    SHA-1, `304` only when `If-None-Match` names these bytes, `Range`, `HEAD`, the content
 //!    type, `Vary: Accept-Encoding`, and `Cache-Control` from the tag's verdict.
 //!
-//! The verdict: a content tag (3 to 40 hex digits, any length the macros can produce) that
+//! The verdict (by the one tag rule the macros follow): a content tag (from the site's
+//! `hash_length`, at most 6, to 40 hex digits: any length the macros can produce) that
 //! begins the SHA-1 of the bytes sent, or, in a release build, the revision the server was
 //! built from when that revision names a version of the files (a git or Mercurial commit, the
 //! static files' digest, or `CACHEKILLER_TAG`; never a `SOURCE_DATE_EPOCH` date, which two
@@ -42,7 +44,6 @@
 
 mod body;
 mod compress;
-mod open_file;
 mod request_path;
 mod response;
 mod urls;
@@ -63,166 +64,22 @@ use tower_service::Service;
 
 pub use body::StaticBody;
 
-use crate::cache_policy::{query_tag, TagVerdict};
-use crate::error::{Error, Result};
-use crate::file_stamp::{FileStamp, FileVersion};
-use crate::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
+use crate::rules::cache_policy::{query_tag, TagVerdict};
+use crate::rules::error::{Error, Result};
+use crate::rules::file_stamp::{FileStamp, FileVersion};
 
-/// The default `hash_length` of the macros.
-const DEFAULT_CONTENT_TAG_LENGTH: usize = 6;
-use crate::stylesheet::{is_stylesheet, ReferenceTags, StaticLookup};
-use crate::url::{untag_file_name, TagIn, TagMode};
+use crate::rules::settings::SiteSettings;
+use crate::rules::static_path::{
+    canonical_static_path, find_static_file, open_beneath, HiddenFiles, Opened, StaticFile,
+};
+use crate::rules::stylesheet::{is_stylesheet, StaticLookup};
+use crate::rules::tagging::Tagger;
+use crate::rules::url::untag_file_name;
 use compress::{accepted_encodings, compress, is_compressible, verified_sibling, Encoding};
-use open_file::{open_beneath, Opened};
-use request_path::{canonical_path, canonical_relative};
+use request_path::canonical_path;
 use versions::{
     check_version, read_all, CacheLimits, CheckedVersion, StylesheetContext, VersionCache,
 };
-
-/// How the site's URLs carry tags, as the server was built: made by `cdnsettings!()` of
-/// `cachekiller-macros` from the same configuration and tag as the pages' `cdnstatic!` calls,
-/// so that a change of `tag_in`, `mode`, `param` or `static_dirs` in the manifest needs no
-/// change here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiteSettings {
-    /// The query parameter of the query form (`""` for the bare `a.css?<tag>` form).
-    pub param: &'static str,
-    /// The revision tag the pages were built with, as `cdntag!()` gives it.
-    pub revision_tag: &'static str,
-    /// Hex characters of a content tag.
-    pub hash_length: usize,
-    /// Whether the server is a release build. Only then is a revision tag trusted: a debug
-    /// build serves a working tree that may hold uncommitted edits under the last commit's tag.
-    pub release_build: bool,
-    /// Whether [`SiteSettings::revision_tag`] names one version of the files: true for a git
-    /// or Mercurial revision, the digest of the static files (no repository), and a
-    /// `CACHEKILLER_TAG` the user set; false for a `SOURCE_DATE_EPOCH` date, which two builds
-    /// of different files can share (and never then `immutable`).
-    pub revision_names_files: bool,
-    /// Where the tags of the references in stylesheets go (as `cdnstatic!` puts them).
-    pub tag_in: TagIn,
-    /// What the tags of the references in stylesheets are made from.
-    pub mode: TagMode,
-    /// The static dirs, as the manifest names them (relative to the crate), searched in
-    /// order: [`StaticFiles::in_root`] serves them all.
-    pub static_dirs: &'static [&'static str],
-    /// The site's `static_url`: stylesheet references below it (`/static/img/a.png`) are
-    /// tagged as the macros tag them.
-    pub static_url: &'static str,
-}
-
-impl SiteSettings {
-    /// Settings from their parts, for a site whose revision tag names its files, whose
-    /// stylesheets reference files in the query form with revision tags, and whose static
-    /// files are in `static/` (the defaults); the other methods set the rest, as
-    /// `cdnsettings!()` does.
-    #[must_use]
-    pub const fn new(
-        param: &'static str,
-        revision_tag: &'static str,
-        hash_length: usize,
-        release_build: bool,
-    ) -> Self {
-        SiteSettings {
-            param,
-            revision_tag,
-            hash_length,
-            release_build,
-            revision_names_files: true,
-            tag_in: TagIn::Query,
-            mode: TagMode::Vcs,
-            static_dirs: &["static"],
-            static_url: "/static/",
-        }
-    }
-
-    /// These settings with the references in stylesheets tagged in the form `tag_in`.
-    #[must_use]
-    pub const fn tag_in(mut self, tag_in: TagIn) -> Self {
-        self.tag_in = tag_in;
-        self
-    }
-
-    /// These settings with the references in stylesheets tagged by `mode`.
-    #[must_use]
-    pub const fn mode(mut self, mode: TagMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// These settings with a revision tag that does (or, for a `SOURCE_DATE_EPOCH` date, does
-    /// not) name one version of the files.
-    #[must_use]
-    pub const fn revision_names_files(mut self, names_files: bool) -> Self {
-        self.revision_names_files = names_files;
-        self
-    }
-
-    /// These settings with the site's `static_url`.
-    #[must_use]
-    pub const fn static_url(mut self, static_url: &'static str) -> Self {
-        self.static_url = static_url;
-        self
-    }
-
-    /// These settings with the static dirs `static_dirs`, in search order.
-    #[must_use]
-    pub const fn static_dirs(mut self, static_dirs: &'static [&'static str]) -> Self {
-        self.static_dirs = static_dirs;
-        self
-    }
-
-    fn reference_tags(&self) -> ReferenceTags<'static> {
-        ReferenceTags {
-            static_url: self.static_url,
-            tag_in: self.tag_in,
-            param: self.param,
-            mode: self.mode,
-            revision_tag: Ok(self.revision_tag),
-            hash_length: self.hash_length,
-        }
-    }
-
-    /// The cache policy for a request tagged `tag` answered with `checked`. `revision_pinned`
-    /// says whether these bytes are the ones this server first sent under its revision.
-    fn verdict(
-        &self,
-        tag: Option<&str>,
-        checked: &CheckedVersion,
-        provable: bool,
-        revision_pinned: impl FnOnce() -> bool,
-    ) -> TagVerdict {
-        let Some(tag) = tag else {
-            return TagVerdict::Untagged;
-        };
-        if !provable {
-            return TagVerdict::Other;
-        }
-        if self.release_build && self.revision_names_files && tag == self.revision_tag {
-            return if revision_pinned() {
-                TagVerdict::Current
-            } else {
-                TagVerdict::Other
-            };
-        }
-        if self.content_tag_lengths().contains(&tag.len()) && hex_prefix_matches(&checked.sha1, tag)
-        {
-            return TagVerdict::Current;
-        }
-        TagVerdict::Other
-    }
-
-    /// The lengths of a content tag trusted to name one version: from the site's
-    /// `hash_length` (or 6, the default, if that is shorter: a per-call `hash_length` may make
-    /// longer tags) to a whole SHA-1. Shorter prefixes are too easily shared by two versions
-    /// of a file (one in 4,096 for three hex digits).
-    fn content_tag_lengths(&self) -> std::ops::RangeInclusive<usize> {
-        let shortest = self
-            .hash_length
-            .clamp(MIN_CONTENT_TAG_LENGTH, DEFAULT_CONTENT_TAG_LENGTH);
-        shortest..=MAX_CONTENT_TAG_LENGTH
-    }
-}
 
 /// What the service holds now for the versions it checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,8 +111,39 @@ struct Shared {
 struct Options {
     precompressed_br: bool,
     precompressed_gzip: bool,
-    serve_hidden: bool,
+    hidden: HiddenFiles,
     limits: CacheLimits,
+}
+
+impl Shared {
+    /// The cache policy for a request tagged `tag` answered with `checked`. `revision_pinned`
+    /// says whether these bytes are the ones this server first sent under its revision.
+    fn verdict(
+        &self,
+        tag: Option<&str>,
+        checked: &CheckedVersion,
+        provable: bool,
+        revision_pinned: impl FnOnce() -> bool,
+    ) -> TagVerdict {
+        let Some(tag) = tag else {
+            return TagVerdict::Untagged;
+        };
+        if !provable {
+            return TagVerdict::Other;
+        }
+        let settings = &self.settings;
+        if settings.release_build && settings.revision_names_files && tag == settings.revision_tag {
+            return if revision_pinned() {
+                TagVerdict::Current
+            } else {
+                TagVerdict::Other
+            };
+        }
+        if Tagger::of_site(settings).names_bytes(tag, &checked.sha1) {
+            return TagVerdict::Current;
+        }
+        TagVerdict::Other
+    }
 }
 
 /// A static dir as given, checked: a directory, named absolutely in errors.
@@ -287,13 +175,9 @@ impl StaticFiles {
     /// absolute path looked at and the working directory), and [`Error::SeveralStaticDirs`]
     /// if `settings` names more than one static dir: use [`StaticFiles::in_root`] then.
     pub fn new(dir: impl Into<PathBuf>, settings: SiteSettings) -> Result<Self> {
-        if settings.static_dirs.len() > 1 {
+        if settings.static_dir_names().nth(1).is_some() {
             return Err(Error::SeveralStaticDirs {
-                static_dirs: settings
-                    .static_dirs
-                    .iter()
-                    .map(|&dir| dir.to_owned())
-                    .collect(),
+                static_dirs: settings.static_dir_names().map(str::to_owned).collect(),
             });
         }
         let dir = usable_dir(&dir.into())?;
@@ -310,8 +194,7 @@ impl StaticFiles {
     /// directory.
     pub fn in_root(root: impl AsRef<Path>, settings: SiteSettings) -> Result<Self> {
         let dirs = settings
-            .static_dirs
-            .iter()
+            .static_dir_names()
             .map(|dir| usable_dir(&root.as_ref().join(dir)))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self::serving(dirs, settings))
@@ -328,7 +211,7 @@ impl StaticFiles {
             options: Options {
                 precompressed_br: false,
                 precompressed_gzip: false,
-                serve_hidden: false,
+                hidden: HiddenFiles::Refused,
                 limits: CacheLimits::default(),
             },
         }
@@ -355,7 +238,7 @@ impl StaticFiles {
     /// `.well-known` is always served.
     #[must_use]
     pub fn serve_hidden_files(mut self) -> Self {
-        self.options.serve_hidden = true;
+        self.options.hidden = HiddenFiles::Allowed;
         self
     }
 
@@ -393,56 +276,47 @@ impl StaticFiles {
             return response::method_not_allowed();
         }
         let uri = &request.uri;
-        let Ok(path) = canonical_path(uri.path(), self.options.serve_hidden) else {
+        let Ok(path) = canonical_path(uri.path(), self.options.hidden) else {
             return response::status(StatusCode::NOT_FOUND);
         };
-        let tag = query_tag(uri.query().unwrap_or_default(), self.shared.settings.param);
+        let tag = query_tag(uri.query().unwrap_or_default(), &self.shared.settings.param);
         if path.directory {
             let index = if path.relative.is_empty() {
                 "index.html".to_owned()
             } else {
                 format!("{}/index.html", path.relative)
             };
-            return match self.open_first(&index) {
-                Some((dir, Opened::File(file, version))) => {
+            return match find_static_file(&self.shared.dirs, &index) {
+                StaticFile::File { dir, file, version } => {
                     self.serve(&request, dir, index, file, version, tag).await
                 }
                 _ => response::status(StatusCode::NOT_FOUND),
             };
         }
-        match self.open_first(&path.relative) {
-            Some((dir, Opened::File(file, version))) => {
+        match find_static_file(&self.shared.dirs, &path.relative) {
+            StaticFile::File { dir, file, version } => {
                 return self
                     .serve(&request, dir, path.relative, file, version, tag)
                     .await;
             }
-            Some((_, Opened::Directory)) => {
+            StaticFile::Directory => {
                 let last = path.relative.rsplit('/').next().unwrap_or_default();
                 return response::to_directory(last, uri.query());
             }
-            _ => {}
+            StaticFile::Refused { .. } => return response::status(StatusCode::NOT_FOUND),
+            StaticFile::Missing => {}
         }
         // The file-name form: `app.<tag>.css` for `app.css`.
         for (untagged, name_tag) in untag_file_name(&path.relative) {
-            if let Some((dir, Opened::File(file, version))) = self.open_first(&untagged) {
+            if let StaticFile::File { dir, file, version } =
+                find_static_file(&self.shared.dirs, &untagged)
+            {
                 return self
                     .serve(&request, dir, untagged, file, version, Some(name_tag))
                     .await;
             }
         }
         response::status(StatusCode::NOT_FOUND)
-    }
-
-    /// The first static dir holding a file or directory at `relative`, with what it holds.
-    fn open_first(&self, relative: &str) -> Option<(usize, Opened)> {
-        self.shared
-            .dirs
-            .iter()
-            .enumerate()
-            .find_map(|(index, dir)| match open_beneath(dir, relative) {
-                Opened::Nothing => None,
-                found => Some((index, found)),
-            })
     }
 
     /// The response with the checked version of `file` (opened for this request at the
@@ -465,7 +339,7 @@ impl StaticFiles {
         // keep the version, so such a file is never `immutable` until it has settled.
         let provable = checked.taggable
             && (checked.bytes.is_some() || version.settled_before(SystemTime::now()));
-        let verdict = self.shared.settings.verdict(tag, &checked, provable, || {
+        let verdict = self.shared.verdict(tag, &checked, provable, || {
             self.shared
                 .cache
                 .pin_revision(dir, &relative, &checked.sha1, self.options.limits)
@@ -569,7 +443,7 @@ impl StaticFiles {
         let lookup = self.lookup();
         let stylesheet = is_stylesheet(relative).then(|| StylesheetContext {
             lookup: &lookup,
-            tags: self.shared.settings.reference_tags(),
+            tagger: Tagger::of_site(&self.shared.settings),
             path: self.shared.dirs[dir].join(relative),
         });
         let (mut checked, unchanged) =
@@ -662,18 +536,14 @@ struct Lookup<'a> {
 
 impl StaticLookup for Lookup<'_> {
     fn static_file(&self, relative: &str) -> Result<(PathBuf, FileStamp)> {
-        let canonical = canonical_relative(relative, true)
+        let canonical = canonical_static_path(relative, HiddenFiles::Allowed)
             .ok()
             .filter(|path| !path.directory);
         if let Some(canonical) = canonical {
-            for dir in self.dirs {
-                match open_beneath(dir, &canonical.relative) {
-                    Opened::File(_, version) => {
-                        return Ok((dir.join(&canonical.relative), Some(version)))
-                    }
-                    Opened::Directory => break,
-                    Opened::Nothing => {}
-                }
+            if let StaticFile::File { dir, version, .. } =
+                find_static_file(self.dirs, &canonical.relative)
+            {
+                return Ok((self.dirs[dir].join(&canonical.relative), Some(version)));
             }
         }
         Err(Error::StaticFileNotFound {

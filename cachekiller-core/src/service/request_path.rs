@@ -3,72 +3,20 @@
 //! `css/app%2Ecss`) becomes the one relative path that keys the caches and that a stylesheet
 //! is rewritten against, so no spelling changes what another spelling gets.
 
-use crate::url::percent_decode;
-
-/// A request path below the mount point, canonical.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CanonicalPath {
-    /// The decoded path relative to the static dirs, segments joined by `/`, without `.` or
-    /// empty segments (`""` for the root).
-    pub(crate) relative: String,
-    /// True if the request names a directory's index (`docs/`, `docs/.`, the root).
-    pub(crate) directory: bool,
-}
-
-/// Why a request path names no file we may serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refused {
-    /// `..`, a NUL byte, a backslash, escapes that do not decode to UTF-8.
-    Malformed,
-    /// A segment starting with `.` (`.env`, `.git/config`) other than `.well-known`.
-    Hidden,
-}
+use crate::rules::static_path::{canonical_static_path, CanonicalPath, HiddenFiles, Refused};
+use crate::rules::url::percent_decode;
 
 /// The canonical form of `path` (percent-encoded, as in the request line). An encoded slash
 /// (`docs%2Fsub`) is refused: it would be one segment to the browser, which resolves relative
 /// URLs (a directory's redirect, a stylesheet's references) against it, and two to the file
 /// system.
-pub(crate) fn canonical_path(path: &str, serve_hidden: bool) -> Result<CanonicalPath, Refused> {
+pub(crate) fn canonical_path(path: &str, hidden: HiddenFiles) -> Result<CanonicalPath, Refused> {
     if path.contains("%2F") || path.contains("%2f") {
-        return Err(Refused::Malformed);
+        return Err(Refused::Malformed("an encoded `/`"));
     }
-    let decoded = percent_decode(path).map_err(|_| Refused::Malformed)?;
-    canonical_relative(&decoded, serve_hidden)
-}
-
-/// The canonical form of a decoded path (a stylesheet's reference, resolved).
-pub(crate) fn canonical_relative(
-    decoded: &str,
-    serve_hidden: bool,
-) -> Result<CanonicalPath, Refused> {
-    let mut relative = String::with_capacity(decoded.len());
-    let mut directory = true;
-    for segment in decoded.split('/') {
-        match segment {
-            "" | "." => {
-                directory = true;
-                continue;
-            }
-            // Never resolved: a path that climbs is not one of ours, whatever it climbs to.
-            ".." => return Err(Refused::Malformed),
-            _ => {}
-        }
-        if segment.contains(['\0', '\\']) {
-            return Err(Refused::Malformed);
-        }
-        if segment.starts_with('.') && segment != ".well-known" && !serve_hidden {
-            return Err(Refused::Hidden);
-        }
-        if !relative.is_empty() {
-            relative.push('/');
-        }
-        relative.push_str(segment);
-        directory = false;
-    }
-    Ok(CanonicalPath {
-        relative,
-        directory,
-    })
+    let decoded =
+        percent_decode(path).map_err(|_| Refused::Malformed("escapes that are not UTF-8"))?;
+    canonical_static_path(&decoded, hidden)
 }
 
 #[cfg(test)]
@@ -88,7 +36,7 @@ mod tests {
             "/%63ss/app.css",
         ] {
             assert_eq!(
-                canonical_path(spelling, false),
+                canonical_path(spelling, HiddenFiles::Refused),
                 Ok(CanonicalPath {
                     relative: "css/app.css".into(),
                     directory: false
@@ -120,7 +68,7 @@ mod tests {
         ];
         for (path, relative, directory) in cases {
             assert_eq!(
-                canonical_path(path, false),
+                canonical_path(path, HiddenFiles::Refused),
                 Ok(CanonicalPath {
                     relative: relative.into(),
                     directory
@@ -140,13 +88,16 @@ mod tests {
             "/a%00.css",
             "/a%5c..%5csecret",
             "/a\\b",
+            "/C:/Windows/win.ini",
             "/%ff.css",
             "/docs%2Fsub",
             "/css%2fapp.css",
         ] {
-            assert_eq!(
-                canonical_path(path, false),
-                Err(Refused::Malformed),
+            assert!(
+                matches!(
+                    canonical_path(path, HiddenFiles::Refused),
+                    Err(Refused::Malformed(_) | Refused::Escapes)
+                ),
                 "{path}"
             );
         }
@@ -157,8 +108,12 @@ mod tests {
             "/%2Eenv",
             "/./.env",
         ] {
-            assert_eq!(canonical_path(path, false), Err(Refused::Hidden), "{path}");
-            assert!(canonical_path(path, true).is_ok(), "{path}");
+            assert_eq!(
+                canonical_path(path, HiddenFiles::Refused),
+                Err(Refused::Hidden),
+                "{path}"
+            );
+            assert!(canonical_path(path, HiddenFiles::Allowed).is_ok(), "{path}");
         }
     }
 }

@@ -19,7 +19,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use super::body::StaticBody;
 use super::compress::Encoding;
 use super::versions::CheckedVersion;
-use crate::cache_policy::TagVerdict;
+use crate::rules::cache_policy::TagVerdict;
 
 /// What a response is made of.
 pub(crate) struct Answer<'a> {

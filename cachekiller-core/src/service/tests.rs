@@ -12,7 +12,8 @@ use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 use super::*;
-use crate::test_support::sha1sum;
+use crate::test_support::{gunzip, sha1sum, sha1sum_of_bytes};
+use crate::{TagIn, TagMode};
 
 const REVISION: &str = "4b400e3aeb0426";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -50,27 +51,6 @@ fn service(root: &Path, release_build: bool) -> StaticFiles {
         SiteSettings::new("tag", REVISION, 6, release_build),
     )
     .unwrap()
-}
-
-/// `sha1sum` of bytes (written to a file for the tool).
-fn sha1_of(bytes: &[u8]) -> String {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), bytes).unwrap();
-    sha1sum(file.path())
-}
-
-/// `gzip -dc` of bytes.
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("gzip")
-        .arg("-dc")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("gzip, the oracle of gzip bodies");
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "gzip -dc failed");
-    output.stdout
 }
 
 struct Answer {
@@ -133,10 +113,10 @@ fn only_the_tag_of_the_bytes_served_is_immutable() {
     let root = site();
     let css = root.path().join("static/css/app.css");
     let css_bytes = std::fs::read(&css).unwrap();
-    let content = sha1sum(&css)[..6].to_owned();
-    let long_content = sha1sum(&css)[..8].to_owned();
+    let content = sha1sum(&css, 40)[..6].to_owned();
+    let long_content = sha1sum(&css, 40)[..8].to_owned();
     let image = root.path().join("static/img/team photo.png");
-    let image_content = sha1sum(&image)[..6].to_owned();
+    let image_content = sha1sum(&image, 40)[..6].to_owned();
     let old = if content == "000000" {
         "111111"
     } else {
@@ -220,7 +200,7 @@ fn only_the_tag_of_the_bytes_served_is_immutable() {
             // The validator names the bytes sent.
             assert_eq!(
                 answer.header("etag"),
-                format!("\"{}\"", sha1_of(body)),
+                format!("\"{}\"", sha1sum_of_bytes(body)),
                 "{uri}"
             );
         }
@@ -230,7 +210,7 @@ fn only_the_tag_of_the_bytes_served_is_immutable() {
 #[test]
 fn a_revision_is_trusted_only_in_a_release_build_and_only_when_it_names_files() {
     let root = site();
-    let content = sha1sum(&root.path().join("static/css/app.css"))[..6].to_owned();
+    let content = sha1sum(&root.path().join("static/css/app.css"), 40)[..6].to_owned();
     let debug = service(root.path(), false);
     let dated = StaticFiles::new(
         root.path().join("static"),
@@ -260,7 +240,7 @@ fn paths_out_of_the_directory_hidden_files_and_refused_names_are_not_found() {
     let root = site();
     let static_dir = root.path().join("static");
     write(&static_dir.join(".env"), b"SECRET=1\n");
-    let env_tag = sha1sum(&static_dir.join(".env"))[..6].to_owned();
+    let env_tag = sha1sum(&static_dir.join(".env"), 40)[..6].to_owned();
     write(
         &static_dir.join(".well-known/security.txt"),
         b"Contact: x\n",
@@ -410,8 +390,8 @@ fn ranges_head_methods_and_conditional_requests_on_content_validators() {
     let root = site();
     let release = service(root.path(), true);
     let script = root.path().join("static/js/app.js");
-    let content = sha1sum(&script)[..6].to_owned();
-    let etag = format!("\"{}\"", sha1sum(&script));
+    let content = sha1sum(&script, 40)[..6].to_owned();
+    let etag = format!("\"{}\"", sha1sum(&script, 40));
     runtime().block_on(async {
         let uri = format!("/js/app.{content}.js");
         let first = get(&release, &uri).await;
@@ -485,7 +465,7 @@ fn a_validator_from_another_deploy_with_equal_size_and_mtime_is_not_a_304() {
     let settings = SiteSettings::new("tag", REVISION, 6, true);
     let old = StaticFiles::new(&old_dir, settings.clone()).unwrap();
     let new = StaticFiles::new(&new_dir, settings).unwrap();
-    let new_tag = sha1sum(&new_dir.join("js/app.js"))[..6].to_owned();
+    let new_tag = sha1sum(&new_dir.join("js/app.js"), 40)[..6].to_owned();
     let uri = format!("/js/app.js?tag={new_tag}");
     runtime().block_on(async {
         let from_old = get(&old, &uri).await;
@@ -506,7 +486,7 @@ fn an_in_place_edit_with_size_mtime_and_inode_kept_is_seen() {
     let root = site();
     let script = root.path().join("static/js/app.js");
     std::fs::write(&script, "console.log(\"v1\");\n").unwrap();
-    let old_tag = sha1sum(&script)[..6].to_owned();
+    let old_tag = sha1sum(&script, 40)[..6].to_owned();
     let release = service(root.path(), true);
     let uri = format!("/js/app.js?tag={old_tag}");
     runtime().block_on(async {
@@ -538,7 +518,7 @@ fn a_file_replaced_while_requests_run_is_never_immutable_with_other_bytes() {
     let version_one_prime = b"console.log('version ONE');\n".repeat(50);
     assert_eq!(version_one.len(), version_one_prime.len());
     std::fs::write(&race, &version_one).unwrap();
-    let tag = sha1sum(&race)[..6].to_owned();
+    let tag = sha1sum(&race, 40)[..6].to_owned();
     let release = service(root.path(), true);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
@@ -581,7 +561,7 @@ fn a_file_replaced_while_requests_run_is_never_immutable_with_other_bytes() {
             // Whatever the verdict, the validator names the bytes sent.
             assert_eq!(
                 answer.header("etag"),
-                format!("\"{}\"", sha1_of(&answer.body))
+                format!("\"{}\"", sha1sum_of_bytes(&answer.body))
             );
         }
     });
@@ -605,7 +585,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
     std::fs::write(&script, &old).unwrap();
     gzip_file(&script, &static_dir.join("js/big.js.gz"));
     std::fs::write(&script, &new).unwrap();
-    let tag = sha1sum(&script)[..6].to_owned();
+    let tag = sha1sum(&script, 40)[..6].to_owned();
     let served = service(root.path(), true).precompressed_gzip();
     let uri = format!("/js/big.js?tag={tag}");
     runtime().block_on(async {
@@ -620,7 +600,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         );
         assert_eq!(
             answer.header("etag"),
-            format!("\"{}-gzip\"", sha1sum(&script))
+            format!("\"{}-gzip\"", sha1sum(&script, 40))
         );
 
         // A fresh sibling of the next version is sent as it is, once checked.
@@ -628,7 +608,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         std::fs::write(&script, &newer).unwrap();
         let fresh = static_dir.join("js/big.js.gz");
         gzip_file(&script, &fresh);
-        let newer_uri = format!("/js/big.js?tag={}", &sha1sum(&script)[..6]);
+        let newer_uri = format!("/js/big.js?tag={}", &sha1sum(&script, 40)[..6]);
         let answer = fetch(
             &served,
             Method::GET,
@@ -720,9 +700,9 @@ fn every_spelling_of_a_stylesheet_gets_the_same_rewritten_bytes() {
     write(&static_dir.join("fonts/a.woff2"), b"wOF2 a");
     let settings = SiteSettings::new("tag", REVISION, 6, true).mode(TagMode::Content);
     let served = StaticFiles::new(&static_dir, settings).unwrap();
-    let font = sha1sum(&static_dir.join("fonts/a.woff2"))[..6].to_owned();
+    let font = sha1sum(&static_dir.join("fonts/a.woff2"), 40)[..6].to_owned();
     let expected = format!("@font-face {{ src: url(../fonts/a.woff2?tag={font}) }}\n");
-    let raw_tag = sha1sum(&static_dir.join("css/app.css"))[..6].to_owned();
+    let raw_tag = sha1sum(&static_dir.join("css/app.css"), 40)[..6].to_owned();
     runtime().block_on(async {
         for uri in [
             "/css/./app.css",
@@ -733,7 +713,7 @@ fn every_spelling_of_a_stylesheet_gets_the_same_rewritten_bytes() {
             let answer = get(&served, uri).await;
             assert_eq!(String::from_utf8(answer.body).unwrap(), expected, "{uri}");
         }
-        let tag = &sha1_of(expected.as_bytes())[..6];
+        let tag = &sha1sum_of_bytes(expected.as_bytes())[..6];
         for uri in [
             format!("/css/app%2Ecss?tag={tag}"),
             format!("/css/app.{tag}.css"),
@@ -754,7 +734,7 @@ fn stylesheets_are_served_with_tagged_references_and_checked_against_those_bytes
     let source = "@font-face { src: url(../fonts/inter.woff2) }\n/* url(../fonts/inter.woff2) */\n";
     write(&static_dir.join("css/app.css"), source.as_bytes());
     write(&static_dir.join("fonts/inter.woff2"), b"wOF2 one");
-    let font = sha1sum(&static_dir.join("fonts/inter.woff2"))[..6].to_owned();
+    let font = sha1sum(&static_dir.join("fonts/inter.woff2"), 40)[..6].to_owned();
     let served = StaticFiles::new(
         &static_dir,
         SiteSettings::new("tag", REVISION, 6, true)
@@ -770,9 +750,9 @@ fn stylesheets_are_served_with_tagged_references_and_checked_against_those_bytes
         assert_eq!(String::from_utf8(answer.body.clone()).unwrap(), expected);
         assert_eq!(answer.headers[CONTENT_TYPE], "text/css");
         assert_eq!(answer.cache_control(), NO_CACHE);
-        let etag = format!("\"{}\"", sha1_of(&answer.body));
+        let etag = format!("\"{}\"", sha1sum_of_bytes(&answer.body));
         assert_eq!(answer.headers[ETAG], etag.as_str());
-        let served_tag = &sha1_of(&answer.body)[..6];
+        let served_tag = &sha1sum_of_bytes(&answer.body)[..6];
         let uri = format!("/css/app.{served_tag}.css");
         assert_eq!(get(&served, &uri).await.cache_control(), IMMUTABLE);
         let not_modified = fetch(&served, Method::GET, &uri, &[("if-none-match", &etag)]).await;
@@ -781,7 +761,7 @@ fn stylesheets_are_served_with_tagged_references_and_checked_against_those_bytes
 
         // A new font: a new stylesheet, whose old tag is no longer immutable, nor a 304.
         std::fs::write(static_dir.join("fonts/inter.woff2"), "wOF2 two, longer").unwrap();
-        let new_font = sha1sum(&static_dir.join("fonts/inter.woff2"))[..6].to_owned();
+        let new_font = sha1sum(&static_dir.join("fonts/inter.woff2"), 40)[..6].to_owned();
         let answer = fetch(&served, Method::GET, &uri, &[("if-none-match", &etag)]).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.cache_control(), NO_CACHE);
@@ -804,7 +784,7 @@ fn a_deep_import_chain_is_answered_and_the_server_keeps_serving() {
     write(&static_dir.join(format!("s{depth}.css")), b"a {}\n");
     let served =
         StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true)).unwrap();
-    let raw_tag = sha1sum(&static_dir.join("s0.css"))[..6].to_owned();
+    let raw_tag = sha1sum(&static_dir.join("s0.css"), 40)[..6].to_owned();
     runtime().block_on(async {
         let answer = get(&served, &format!("/s0.css?tag={REVISION}")).await;
         assert_eq!(answer.status, StatusCode::OK);
@@ -881,7 +861,7 @@ fn a_large_file_is_hashed_off_the_async_workers_and_sent_from_its_open() {
         .set_len(300 * 1024 * 1024)
         .unwrap();
     let served = service(root.path(), true).in_memory_file_limit(1024 * 1024);
-    let small_tag = sha1sum(&root.path().join("static/LICENSE"))[..6].to_owned();
+    let small_tag = sha1sum(&root.path().join("static/LICENSE"), 40)[..6].to_owned();
     runtime().block_on(async {
         let hashing = tokio::spawn({
             let served = served.clone();
@@ -974,7 +954,7 @@ fn several_static_dirs_are_searched_in_order_for_requests_and_references() {
     write(&root.path().join("assets/shared.txt"), b"assets\n");
     write(&root.path().join("vendor/shared.txt"), b"vendor\n");
     write(&root.path().join("vendor/img/logo.svg"), b"<svg/>");
-    let logo = sha1sum(&root.path().join("vendor/img/logo.svg"))[..6].to_owned();
+    let logo = sha1sum(&root.path().join("vendor/img/logo.svg"), 40)[..6].to_owned();
     let settings = SiteSettings::new("tag", REVISION, 6, true)
         .mode(TagMode::Content)
         .static_dirs(&["assets", "vendor"]);
@@ -1028,7 +1008,7 @@ fn compression_layers_on_top_stay_harmless() {
     let root = site();
     let big = root.path().join("static/css/big.css");
     std::fs::write(&big, ".rule { color: blue }\n".repeat(200)).unwrap();
-    let content = sha1sum(&big)[..6].to_owned();
+    let content = sha1sum(&big, 40)[..6].to_owned();
     let layered = tower::ServiceBuilder::new()
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(tower_http::compression::CompressionLayer::new())
@@ -1064,7 +1044,7 @@ fn a_file_edited_under_a_running_server_is_not_immutable_under_its_revision() {
         let name_form = get(&release, &format!("/js/app.{REVISION}.js")).await;
         assert_eq!(name_form.cache_control(), NO_CACHE);
         // The content tag of the new bytes is proven by the bytes.
-        let content = sha1sum(&script)[..6].to_owned();
+        let content = sha1sum(&script, 40)[..6].to_owned();
         let answer = get(&release, &format!("/js/app.js?tag={content}")).await;
         assert_eq!(answer.cache_control(), IMMUTABLE);
     });
@@ -1104,7 +1084,7 @@ fn a_stylesheet_too_large_to_hold_is_sent_as_it_is_and_revalidated() {
     let served = StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true))
         .unwrap()
         .in_memory_file_limit(1024);
-    let raw_tag = sha1sum(&static_dir.join("big.css"))[..6].to_owned();
+    let raw_tag = sha1sum(&static_dir.join("big.css"), 40)[..6].to_owned();
     runtime().block_on(async {
         for uri in [
             format!("/big.css?tag={REVISION}"),
@@ -1115,4 +1095,82 @@ fn a_stylesheet_too_large_to_hold_is_sent_as_it_is_and_revalidated() {
             assert_eq!(answer.cache_control(), NO_CACHE, "{uri}");
         }
     });
+}
+
+/// The one path rule, seen from its three users: a path the macros accept (`cdnstatic!` in
+/// content mode compiles), the run-time API accepts (`url()` gives a URL) and the service
+/// serves (200) are the same paths, over two static dirs with every odd file in them.
+#[cfg(feature = "resolve")]
+#[tokio::test]
+async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
+    use crate::build::static_files::{static_file_relative_path, FilePurpose, StaticDirs};
+
+    let root = tempfile::tempdir().unwrap();
+    let (first, second) = (root.path().join("static"), root.path().join("vendor"));
+    write(&first.join("css/app.css"), b"a {}\n");
+    write(&first.join(".well-known/security.txt"), b"contact\n");
+    write(&second.join("fonts/a.woff2"), b"font");
+    write(&second.join("only/there.js"), b"1;\n");
+    write(&second.join("shadowed.js"), b"second\n");
+    write(&first.join("shadowed.js"), b"first\n");
+    write(&root.path().join("secret.txt"), b"secret\n");
+    let link = |target: &str, name: &str| {
+        std::os::unix::fs::symlink(target, first.join(name)).unwrap();
+    };
+    link("css/app.css", "alias.css");
+    link("../secret.txt", "leak.css");
+    link("../vendor/fonts", "fonts");
+    link("gone.js", "dangling.js");
+    link("/etc", "etc");
+    write(&second.join("dangling.js"), b"second\n");
+    assert!(Command::new("mkfifo")
+        .arg(first.join("pipe.css"))
+        .status()
+        .unwrap()
+        .success());
+    write(&second.join("pipe.css"), b"a {}\n");
+
+    let settings = SiteSettings::new("tag", REVISION, 6, true)
+        .mode(TagMode::Content)
+        .static_dirs(&["static", "vendor"]);
+    let served = StaticFiles::in_root(root.path(), settings).unwrap();
+    let macros = StaticDirs::new(root.path(), &["static".to_owned(), "vendor".to_owned()]);
+    // (path, whether it names a file we use)
+    let cases = [
+        ("css/app.css", true),
+        ("css//./app.css", true),
+        ("alias.css", true),
+        ("shadowed.js", true),
+        ("only/there.js", true),
+        (".well-known/security.txt", true),
+        // A link into another static dir: the file is used only inside its own dir.
+        ("fonts/a.woff2", false),
+        ("leak.css", false),
+        ("etc/passwd", false),
+        // A broken link decides, as a FIFO does: the later dir's file does not stand in.
+        ("dangling.js", false),
+        ("pipe.css", false),
+        ("css", false),
+        ("missing.css", false),
+        ("../secret.txt", false),
+        ("css/../../secret.txt", false),
+        ("css\\app.css", false),
+        ("css/app.css%00", false),
+    ];
+    for (path, usable) in cases {
+        let by_macros = static_file_relative_path(path)
+            .ok()
+            .flatten()
+            .is_some_and(|relative| macros.find(&relative, FilePurpose::Hash).is_ok());
+        let by_run_time = served.url(path).is_ok();
+        let by_service = fetch(&served, Method::GET, &format!("/{path}"), &[])
+            .await
+            .status
+            == StatusCode::OK;
+        assert_eq!(
+            (by_macros, by_run_time, by_service),
+            (usable, usable, usable),
+            "{path}: (macros, run-time API, service)"
+        );
+    }
 }

@@ -5,17 +5,17 @@
 //! `immutable` by the service.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::open_file::Opened;
-use super::request_path::canonical_relative;
 use super::StaticFiles;
-use crate::error::{Error, Result};
-use crate::hash::{content_tag, digest_of_bytes, integrity_metadata, DigestAlgorithm};
-use crate::url::{is_absolute_url, join_static_url, join_static_url_tag_in_name, split_url};
-use crate::url::{TagIn, TagMode};
+use crate::rules::error::{Error, Result};
+use crate::rules::hash::{digest_of_bytes, integrity_metadata, DigestAlgorithm};
+use crate::rules::settings::TagMode;
+use crate::rules::static_path::{canonical_static_path, find_static_file, HiddenFiles, StaticFile};
+use crate::rules::suggest::{closest, static_files_for_suggestion};
+use crate::rules::tagging::Tagger;
+use crate::rules::url::{is_absolute_url, split_url};
 
 /// How long a URL made here is reused before its file is looked at again: long enough that
 /// a page with many assets costs a map lookup per asset, short enough that an edit shows on
@@ -128,44 +128,20 @@ impl StaticFiles {
     }
 
     fn make_url(&self, path: &str) -> Result<String> {
-        let settings = &self.shared.settings;
-        let location = split_url(path).location;
-        if is_absolute_url(location) {
-            if settings.mode == TagMode::Content {
+        let tagger = Tagger::of_site(&self.shared.settings);
+        if is_absolute_url(split_url(path).location) {
+            // Not a file of ours: only a revision tag can go on it.
+            if tagger.mode == TagMode::Content {
                 return Err(Error::HashOfAbsoluteUrl {
                     url: path.to_owned(),
                 });
             }
-            if settings.tag_in == TagIn::Name {
-                return Err(Error::TagInNameOfAbsoluteUrl {
-                    url: path.to_owned(),
-                });
-            }
-            return Ok(join_static_url(
-                settings.static_url,
-                path,
-                settings.param,
-                settings.revision_tag,
-            ));
+            return tagger.url(path, tagger.revision_tag()?);
         }
-        let tag = match settings.mode {
-            TagMode::Vcs => {
-                // The file must exist, as `check_files` makes it for the macros.
-                self.checked_bytes(path, false)?;
-                settings.revision_tag.to_owned()
-            }
-            TagMode::Content => {
-                let bytes = self.checked_bytes(path, true)?;
-                content_tag(
-                    &digest_of_bytes(&bytes, DigestAlgorithm::Sha1),
-                    settings.hash_length,
-                )
-            }
-        };
-        Ok(match settings.tag_in {
-            TagIn::Query => join_static_url(settings.static_url, path, settings.param, &tag),
-            TagIn::Name => join_static_url_tag_in_name(settings.static_url, path, &tag),
-        })
+        // The file must exist in both modes, as `check_files` makes it for the macros.
+        let bytes = self.checked_bytes(path, tagger.mode == TagMode::Content)?;
+        let tag = tagger.tag(|| Ok(digest_of_bytes(&bytes, DigestAlgorithm::Sha1)))?;
+        tagger.url(path, &tag)
     }
 
     /// The bytes the service sends for `path` (its query and fragment ignored), checked as a
@@ -173,15 +149,24 @@ impl StaticFiles {
     /// wording).
     fn checked_bytes(&self, path: &str, hashed: bool) -> Result<bytes::Bytes> {
         let location = split_url(path).location.trim_start_matches('/');
-        let canonical = canonical_relative(location, true)
+        let canonical = canonical_static_path(location, HiddenFiles::Allowed)
             .ok()
             .filter(|canonical| !canonical.directory)
             .ok_or_else(|| Error::InvalidStaticPath {
                 path: path.to_owned(),
                 reason: "it does not name a file below the static dirs".to_owned(),
             })?;
-        let Some((dir, Opened::File(file, version))) = self.open_first(&canonical.relative) else {
-            return Err(self.not_found(&canonical.relative, hashed));
+        let (dir, file, version) = match find_static_file(&self.shared.dirs, &canonical.relative) {
+            StaticFile::File { dir, file, version } => (dir, file, version),
+            StaticFile::Refused { dir, why } => {
+                return Err(why.into_error(
+                    &canonical.relative,
+                    &self.shared.dirs[dir].join(&canonical.relative),
+                ))
+            }
+            StaticFile::Missing | StaticFile::Directory => {
+                return Err(self.not_found(&canonical.relative, hashed))
+            }
         };
         let checked = self
             .checked_blocking(dir, &canonical.relative, &file, version)
@@ -203,12 +188,8 @@ impl StaticFiles {
 
     /// The error for a missing file, with the closest existing path as a suggestion.
     fn not_found(&self, relative: &str, hashed: bool) -> Error {
-        let mut known = Vec::new();
-        for dir in &self.shared.dirs {
-            list_files(dir, "", &mut known);
-        }
-        let suggestion =
-            crate::suggest::closest(relative, known.iter().map(String::as_str)).map(str::to_owned);
+        let known = static_files_for_suggestion(&self.shared.dirs);
+        let suggestion = closest(relative, known.iter().map(String::as_str)).map(str::to_owned);
         Error::StaticFileNotFound {
             path: relative.to_owned(),
             searched: self
@@ -219,31 +200,6 @@ impl StaticFiles {
                 .collect(),
             suggestion,
             hashed,
-        }
-    }
-}
-
-/// The files below `dir` as static paths, at most 20,000 (a suggestion is worth that much).
-fn list_files(dir: &Path, prefix: &str, found: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if found.len() >= 20_000 {
-            return;
-        }
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        match entry.file_type() {
-            Ok(kind) if kind.is_dir() => list_files(&entry.path(), &path, found),
-            Ok(kind) if kind.is_file() => found.push(path),
-            _ => {}
         }
     }
 }

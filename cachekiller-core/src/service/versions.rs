@@ -21,11 +21,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use sha1::Digest as _;
 
-use crate::file_stamp::FileVersion;
-use crate::hash::to_hex;
-use crate::stylesheet::{
-    rewrite_stylesheet_source, ReferenceTags, RewrittenStylesheet, StaticLookup,
-};
+use crate::rules::file_stamp::FileVersion;
+use crate::rules::hash::to_hex;
+use crate::rules::stylesheet::{rewrite_stylesheet_source, RewrittenStylesheet, StaticLookup};
+use crate::rules::tagging::Tagger;
 
 /// How often a stylesheet whose references named missing files looks for them again: a file
 /// appearing there changes the stylesheet, but looking on every request costs a lookup per
@@ -152,7 +151,7 @@ impl CheckedVersion {
 /// What to check a stylesheet with.
 pub(crate) struct StylesheetContext<'a> {
     pub(crate) lookup: &'a dyn StaticLookup,
-    pub(crate) tags: ReferenceTags<'a>,
+    pub(crate) tagger: Tagger<'a>,
     /// The file's path, for the rewrite's record of what it read.
     pub(crate) path: PathBuf,
 }
@@ -180,7 +179,8 @@ pub(crate) fn check_version(
         }
         fits
     });
-    let oversized_stylesheet = stylesheet.is_none() && crate::stylesheet::is_stylesheet(relative);
+    let oversized_stylesheet =
+        stylesheet.is_none() && crate::rules::stylesheet::is_stylesheet(relative);
     let (bytes, sha1, taggable, stylesheet) = if let Some(context) = stylesheet {
         let source = read_all(file, version.size())?;
         match rewrite_stylesheet_source(
@@ -189,7 +189,7 @@ pub(crate) fn check_version(
             &context.path,
             Some(version),
             &source,
-            context.tags,
+            context.tagger,
         ) {
             Ok(mut rewritten) => {
                 let bytes = Bytes::from(std::mem::take(&mut rewritten.bytes));

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::hash::DigestAlgorithm;
+use crate::rules::hash::DigestAlgorithm;
 use crate::service::StaticFiles;
 
 /// A literal asset call in a template whose file the static files do not have.

@@ -12,7 +12,7 @@ use handlebars::{
     RenderErrorReason,
 };
 
-use crate::hash::DigestAlgorithm;
+use crate::rules::hash::DigestAlgorithm;
 use crate::service::StaticFiles;
 
 /// Registers `{{static "…"}}` (the URL `cdnstatic!` would give, written as it is: helpers'

@@ -10,7 +10,7 @@
 use minijinja::value::Value;
 use minijinja::{Environment, Error, ErrorKind};
 
-use crate::hash::DigestAlgorithm;
+use crate::rules::hash::DigestAlgorithm;
 use crate::service::StaticFiles;
 
 /// Adds `static(path)` (the URL `cdnstatic!` would give, a safe string: not escaped) and

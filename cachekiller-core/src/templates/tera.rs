@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use tera::{Function, Tera, Value};
 
-use crate::hash::DigestAlgorithm;
+use crate::rules::hash::DigestAlgorithm;
 use crate::service::StaticFiles;
 
 /// Registers `static(path=…)` (the URL `cdnstatic!` would give, marked safe: not escaped) and

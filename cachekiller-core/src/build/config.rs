@@ -1,0 +1,444 @@
+//! The settings of a macro call, and the one table of the keys that set them: each key's name,
+//! where it may be written, and how its value is checked. Where the values come from (the
+//! manifests, `CACHEKILLER_STATIC_URL`, the call) is [`crate::build::manifest`] and [`crate::build::expand`].
+
+use crate::rules::error::{ConfigOrigin, Error, Result};
+use crate::rules::hash::DigestAlgorithm;
+pub use crate::rules::settings::{TagIn, TagMode};
+use crate::rules::url::is_url_unreserved;
+
+/// `static_url` when none is configured, Django's `STATIC_URL` convention.
+pub const DEFAULT_STATIC_URL: &str = "/static/";
+/// `param` when none is configured, django-cachekiller's `?tag=`.
+pub const DEFAULT_PARAM: &str = "tag";
+/// `tag_length` when none is configured: django-cachekiller keeps 14 characters.
+pub const DEFAULT_TAG_LENGTH: usize = 14;
+/// The shortest `tag_length`: fewer hex digits collide too easily between revisions.
+pub const MIN_TAG_LENGTH: usize = 4;
+/// The longest `tag_length`: a SHA-256 git revision id has 64 hex digits. A SHA-1 id (git's
+/// default, Mercurial) has 40, and a longer `tag_length` keeps all 40.
+pub const MAX_TAG_LENGTH: usize = 64;
+
+/// `hash_length` when none is configured, as `HashPathStaticFilesStorage`'s `STATICFILES_HASH_ACCURACY`.
+pub const DEFAULT_HASH_LENGTH: usize = crate::rules::tagging::DEFAULT_CONTENT_TAG_LENGTH;
+/// The shortest `hash_length`: `HashPathStaticFilesStorage`'s author warns that 1 or 2 characters collide.
+pub const MIN_HASH_LENGTH: usize = crate::rules::hash::MIN_CONTENT_TAG_LENGTH;
+/// `hash_length` above this acts as this: a SHA-1 has 40 hex characters.
+pub const MAX_HASH_LENGTH: usize = crate::rules::hash::MAX_CONTENT_TAG_LENGTH;
+
+/// The effective settings for one macro call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Prefix of every relative static path, such as `/static/` or a CDN origin.
+    pub static_url: String,
+    /// Query parameter name of the tag; empty for the bare `?<tag>` form.
+    pub param: String,
+    /// Characters of a revision id kept in the tag.
+    pub tag_length: usize,
+    /// Directories holding the static files, relative to the calling crate's manifest dir,
+    /// searched in order.
+    pub static_dirs: Vec<String>,
+    /// Whether a missing static file is a compile error (when a static dir exists).
+    pub check_files: bool,
+    /// What the tag of `cdnstatic!` is made from.
+    pub mode: TagMode,
+    /// Where `cdnstatic!` puts the tag.
+    pub tag_in: TagIn,
+    /// Hex characters of the content hash kept in the tag (at most 40).
+    pub hash_length: usize,
+    /// The digest of `cdnintegrity!`.
+    pub algorithm: DigestAlgorithm,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            static_url: DEFAULT_STATIC_URL.to_owned(),
+            param: DEFAULT_PARAM.to_owned(),
+            tag_length: DEFAULT_TAG_LENGTH,
+            static_dirs: vec!["static".to_owned()],
+            check_files: true,
+            mode: TagMode::Vcs,
+            tag_in: TagIn::Query,
+            hash_length: DEFAULT_HASH_LENGTH,
+            algorithm: DigestAlgorithm::Sha384,
+        }
+    }
+}
+
+/// A configuration value as written, before it is checked against its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigValue {
+    /// A string.
+    String(String),
+    /// An integer.
+    Integer(i64),
+    /// A boolean.
+    Boolean(bool),
+    /// An array of strings.
+    Strings(Vec<String>),
+    /// Anything else, described for the error message (`a boolean true`, `an array`).
+    Other(String),
+}
+
+impl ConfigValue {
+    /// The value in words, for error messages: `the integer 3`, `the string "8"`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigValue::String(text) => format!("the string {text:?}"),
+            ConfigValue::Integer(number) => format!("the integer {number}"),
+            ConfigValue::Boolean(boolean) => format!("the boolean {boolean}"),
+            ConfigValue::Strings(strings) => format!("the array {strings:?}"),
+            ConfigValue::Other(description) => description.clone(),
+        }
+    }
+}
+
+/// True if `static_url` can be put in front of a path as it is: printable ASCII with none of
+/// the characters that would end an HTML attribute or start the query or fragment early.
+fn is_valid_static_url(static_url: &str) -> bool {
+    !static_url.is_empty()
+        && static_url
+            .bytes()
+            .all(|byte| byte.is_ascii_graphic() && !b"\"'<>`?#\\".contains(&byte))
+}
+
+/// Where options are written; each place accepts its own keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionPlace {
+    /// `[package.metadata.cachekiller]` or `[workspace.metadata.cachekiller]`.
+    Manifest,
+    /// After the path of `cdnstatic!`.
+    StaticUrlMacro,
+    /// In `cdntag!`.
+    TagMacro,
+    /// After the path of `cdnintegrity!`.
+    IntegrityMacro,
+}
+
+use OptionPlace::{IntegrityMacro, Manifest, StaticUrlMacro, TagMacro};
+
+/// One configuration key: its name, where it may be written, and how it sets the settings
+/// (or what it expected instead).
+struct Key {
+    name: &'static str,
+    places: &'static [OptionPlace],
+    set: fn(&mut Config, &ConfigValue) -> Result<(), String>,
+}
+
+fn usize_in(value: &ConfigValue, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
+    match value {
+        ConfigValue::Integer(number) => usize::try_from(*number)
+            .ok()
+            .filter(|number| range.contains(number)),
+        _ => None,
+    }
+}
+
+/// Every key, in the order error messages list them.
+const KEYS: &[Key] = &[
+    Key {
+        name: "static_url",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| match value {
+            ConfigValue::String(static_url) if is_valid_static_url(static_url) => {
+                config.static_url.clone_from(static_url);
+                Ok(())
+            }
+            _ => {
+                Err("a URL prefix string such as \"/static/\" or \
+                 \"https://cdn.example.com/static/\", without spaces, quotes, `<`, `>`, `?` or `#`"
+                    .to_owned())
+            }
+        },
+    },
+    Key {
+        name: "param",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| match value {
+            ConfigValue::String(param) if is_url_unreserved(param) => {
+                config.param.clone_from(param);
+                Ok(())
+            }
+            _ => Err(
+                "a query parameter name string of ASCII letters, digits, `-`, `.`, `_` or \
+                 `~` (\"\" for the bare `?<tag>` form)"
+                    .to_owned(),
+            ),
+        },
+    },
+    Key {
+        name: "tag_length",
+        places: &[Manifest, StaticUrlMacro, TagMacro],
+        set: |config, value| {
+            config.tag_length = usize_in(value, MIN_TAG_LENGTH..=MAX_TAG_LENGTH)
+                .ok_or_else(|| format!("an integer from {MIN_TAG_LENGTH} to {MAX_TAG_LENGTH}"))?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "static_dirs",
+        places: &[Manifest],
+        set: |config, value| match value {
+            ConfigValue::Strings(dirs)
+                if !dirs.is_empty() && dirs.iter().all(|dir| !dir.is_empty()) =>
+            {
+                config.static_dirs.clone_from(dirs);
+                Ok(())
+            }
+            _ => Err(
+                "a non-empty array of directories relative to the crate, such as [\"static\"]"
+                    .to_owned(),
+            ),
+        },
+    },
+    Key {
+        name: "check_files",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| match value {
+            ConfigValue::Boolean(check) => {
+                config.check_files = *check;
+                Ok(())
+            }
+            _ => Err("true or false".to_owned()),
+        },
+    },
+    Key {
+        name: "mode",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| {
+            config.mode = match value {
+                ConfigValue::String(name) => TagMode::from_name(name),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                "\"vcs\" (the revision tags every file) or \"content\" (the SHA-1 of each file)"
+                    .to_owned()
+            })?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "tag_in",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| {
+            config.tag_in = match value {
+                ConfigValue::String(name) => TagIn::from_name(name),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                "\"query\" (`app.css?tag=<tag>`) or \"name\" (`app.<tag>.css`, for CDNs that ignore \
+                 the query string)"
+                    .to_owned()
+            })?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "hash_length",
+        places: &[Manifest, StaticUrlMacro],
+        set: |config, value| {
+            // Above 40 acts as 40, as `HashPathStaticFilesStorage`'s STATICFILES_HASH_ACCURACY.
+            let length = usize_in(value, MIN_HASH_LENGTH..=usize::MAX).ok_or_else(|| {
+                format!(
+                    "an integer of at least {MIN_HASH_LENGTH} (shorter hashes collide between files)"
+                )
+            })?;
+            config.hash_length = length.min(MAX_HASH_LENGTH);
+            Ok(())
+        },
+    },
+    Key {
+        name: "algorithm",
+        places: &[IntegrityMacro],
+        set: |config, value| {
+            config.algorithm = match value {
+                ConfigValue::String(name) => DigestAlgorithm::from_integrity_name(name),
+                _ => None,
+            }
+            .ok_or_else(|| "\"sha256\", \"sha384\" or \"sha512\"".to_owned())?;
+            Ok(())
+        },
+    },
+];
+
+/// The keys accepted at `place`, in table order.
+#[must_use]
+pub fn keys_accepted_at(place: OptionPlace) -> Vec<&'static str> {
+    KEYS.iter()
+        .filter(|key| key.places.contains(&place))
+        .map(|key| key.name)
+        .collect()
+}
+
+impl Config {
+    /// Sets `key` to `value` after checking it; `place` decides which keys are accepted.
+    ///
+    /// # Errors
+    /// [`Error::UnknownConfigKey`] for a key not accepted at `place` (with the closest one
+    /// that is), [`Error::InvalidConfigValue`] for a value of the wrong type or out of range.
+    pub fn apply(
+        &mut self,
+        key: &str,
+        value: &ConfigValue,
+        origin: &ConfigOrigin,
+        place: OptionPlace,
+    ) -> Result<()> {
+        let Some(spec) = KEYS
+            .iter()
+            .find(|spec| spec.name == key && spec.places.contains(&place))
+        else {
+            let known = keys_accepted_at(place);
+            return Err(Error::UnknownConfigKey {
+                key: key.to_owned(),
+                origin: origin.clone(),
+                suggestion: crate::rules::suggest::closest(key, known.iter().copied()),
+                known,
+            });
+        };
+        (spec.set)(self, value).map_err(|expected| Error::InvalidConfigValue {
+            key: key.to_owned(),
+            origin: origin.clone(),
+            expected,
+            found: value.describe(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_accepted_where_the_table_says_and_nowhere_else() {
+        assert_eq!(
+            keys_accepted_at(Manifest),
+            [
+                "static_url",
+                "param",
+                "tag_length",
+                "static_dirs",
+                "check_files",
+                "mode",
+                "tag_in",
+                "hash_length"
+            ]
+        );
+        assert_eq!(
+            keys_accepted_at(StaticUrlMacro),
+            [
+                "static_url",
+                "param",
+                "tag_length",
+                "check_files",
+                "mode",
+                "tag_in",
+                "hash_length"
+            ]
+        );
+        assert_eq!(keys_accepted_at(TagMacro), ["tag_length"]);
+        assert_eq!(keys_accepted_at(IntegrityMacro), ["algorithm"]);
+        let mut config = Config::default();
+        let error = config
+            .apply(
+                "static_dirs",
+                &ConfigValue::Strings(vec!["a".into()]),
+                &ConfigOrigin::MacroArgument,
+                StaticUrlMacro,
+            )
+            .unwrap_err();
+        assert!(matches!(error, Error::UnknownConfigKey { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn values_are_checked_against_their_key() {
+        // (key, value, what the message says was expected, or None if accepted)
+        let cases: &[(&str, ConfigValue, Option<&str>)] = &[
+            ("tag_length", ConfigValue::Integer(4), None),
+            ("tag_length", ConfigValue::Integer(64), None),
+            (
+                "tag_length",
+                ConfigValue::Integer(3),
+                Some("an integer from 4 to 64"),
+            ),
+            (
+                "tag_length",
+                ConfigValue::Integer(65),
+                Some("an integer from 4 to 64"),
+            ),
+            (
+                "tag_length",
+                ConfigValue::Integer(-1),
+                Some("an integer from 4 to 64"),
+            ),
+            (
+                "tag_length",
+                ConfigValue::String("8".into()),
+                Some("an integer from 4 to 64"),
+            ),
+            ("hash_length", ConfigValue::Integer(3), None),
+            (
+                "hash_length",
+                ConfigValue::Integer(2),
+                Some("an integer of at least 3"),
+            ),
+            ("mode", ConfigValue::String("content".into()), None),
+            ("mode", ConfigValue::String("git".into()), Some("\"vcs\"")),
+            ("tag_in", ConfigValue::String("name".into()), None),
+            (
+                "tag_in",
+                ConfigValue::String("path".into()),
+                Some("\"query\""),
+            ),
+            ("param", ConfigValue::String(String::new()), None),
+            (
+                "param",
+                ConfigValue::String("a b".into()),
+                Some("a query parameter name"),
+            ),
+            (
+                "static_url",
+                ConfigValue::String("/s/?x".into()),
+                Some("a URL prefix"),
+            ),
+            (
+                "static_url",
+                ConfigValue::String(String::new()),
+                Some("a URL prefix"),
+            ),
+            (
+                "static_dirs",
+                ConfigValue::Strings(Vec::new()),
+                Some("a non-empty array"),
+            ),
+            (
+                "check_files",
+                ConfigValue::Integer(1),
+                Some("true or false"),
+            ),
+        ];
+        for (key, value, expected) in cases {
+            let result =
+                Config::default().apply(key, value, &ConfigOrigin::MacroArgument, Manifest);
+            match expected {
+                None => assert!(result.is_ok(), "{key} = {value:?}: {result:?}"),
+                Some(expected) => {
+                    let message = result.unwrap_err().to_string();
+                    assert!(message.contains(expected), "{key} = {value:?}: {message}");
+                    assert!(message.contains(&value.describe()), "{message}");
+                }
+            }
+        }
+        let mut config = Config::default();
+        config
+            .apply(
+                "hash_length",
+                &ConfigValue::Integer(64),
+                &ConfigOrigin::MacroArgument,
+                Manifest,
+            )
+            .unwrap();
+        assert_eq!(config.hash_length, 40, "above 40 acts as 40");
+    }
+}

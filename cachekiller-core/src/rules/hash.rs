@@ -1,0 +1,371 @@
+//! Content hashes of static files: the SHA-1 tag of `HashPathStaticFilesStorage`, and the
+//! SHA-2 digests of subresource integrity.
+//!
+//! Files are read as bytes (`HashPathStaticFilesStorage`'s `open(path, 'r')` broke on images until a commenter
+//! switched to `'rb'`) and streamed, so memory does not grow with the file. A file is hashed
+//! once per compiler process and algorithm, and again only when its version (device, inode,
+//! size, mtime, ctime) changes or it was written too close to the read to tell.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use sha1::Digest;
+
+use crate::rules::error::{Error, Result};
+use crate::rules::file_stamp::FileStamp;
+
+/// The digests cachekiller computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    /// SHA-1, for content tags (as `HashPathStaticFilesStorage`).
+    Sha1,
+    /// SHA-256, for `integrity="sha256-…"`.
+    Sha256,
+    /// SHA-384, the usual subresource integrity digest.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// The algorithm named `name` in the `algorithm` option of `cdnintegrity!`: the SHA-2
+    /// digests browsers accept for subresource integrity.
+    #[must_use]
+    pub fn from_integrity_name(name: &str) -> Option<Self> {
+        match name {
+            "sha256" => Some(DigestAlgorithm::Sha256),
+            "sha384" => Some(DigestAlgorithm::Sha384),
+            "sha512" => Some(DigestAlgorithm::Sha512),
+            _ => None,
+        }
+    }
+
+    /// The name used in integrity metadata and in the `algorithm` option.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha1 => "sha1",
+            DigestAlgorithm::Sha256 => "sha256",
+            DigestAlgorithm::Sha384 => "sha384",
+            DigestAlgorithm::Sha512 => "sha512",
+        }
+    }
+}
+
+/// The shortest content tag: `HashPathStaticFilesStorage`'s author warns that 1 or 2 hex characters collide, and a server
+/// must not call a guess of a few characters the tag of a file's bytes.
+pub const MIN_CONTENT_TAG_LENGTH: usize = 3;
+/// The longest content tag: a SHA-1 has 40 hex characters.
+pub const MAX_CONTENT_TAG_LENGTH: usize = 40;
+
+/// The size of the read buffer: large enough that the system call cost vanishes next to the
+/// hashing, small enough to stay in cache.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+fn digest_reader<D: Digest>(mut reader: impl Read) -> io::Result<Vec<u8>> {
+    let mut hasher = D::new();
+    let mut buffer = vec![0; READ_BUFFER_BYTES];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.finalize().to_vec()),
+            Ok(read) => hasher.update(&buffer[..read]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The digest of everything `reader` yields, streamed.
+///
+/// # Errors
+/// Any read error.
+pub fn digest_of_reader(reader: impl Read, algorithm: DigestAlgorithm) -> io::Result<Vec<u8>> {
+    match algorithm {
+        DigestAlgorithm::Sha1 => digest_reader::<sha1::Sha1>(reader),
+        DigestAlgorithm::Sha256 => digest_reader::<sha2::Sha256>(reader),
+        DigestAlgorithm::Sha384 => digest_reader::<sha2::Sha384>(reader),
+        DigestAlgorithm::Sha512 => digest_reader::<sha2::Sha512>(reader),
+    }
+}
+
+/// The digest of `bytes` (a stylesheet's rewritten bytes, say).
+#[must_use]
+pub fn digest_of_bytes(bytes: &[u8], algorithm: DigestAlgorithm) -> Vec<u8> {
+    match algorithm {
+        DigestAlgorithm::Sha1 => sha1::Sha1::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha384 => sha2::Sha384::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha512 => sha2::Sha512::digest(bytes).to_vec(),
+    }
+}
+
+/// The digest of the file at `path`, uncached.
+///
+/// # Errors
+/// [`Error::FileUnreadable`] if the file cannot be opened or read.
+pub fn digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
+    File::open(path)
+        .and_then(|file| digest_of_reader(file, algorithm))
+        .map_err(|error| Error::FileUnreadable {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })
+}
+
+/// Keyed by the path's bytes, looked up without allocating: hashing a `PathBuf` walks its
+/// components, which in the unoptimized builds proc macros usually get costs more than the
+/// rest of a call. Each path holds its digests, one per algorithm, with the stamp they were
+/// computed at.
+type DigestCache = HashMap<OsString, Vec<CachedDigest>>;
+
+/// A digest with the version of the file it was computed from and when the read started.
+struct CachedDigest {
+    algorithm: DigestAlgorithm,
+    stamp: FileStamp,
+    read_at: SystemTime,
+    digest: Vec<u8>,
+}
+static DIGESTS: Mutex<Option<DigestCache>> = Mutex::new(None);
+
+/// [`digest_of_file`] through this process's cache, for a file whose stamp the caller has just
+/// read (it looked the file up): a file used by many macro calls is read once, and again only
+/// after it changed (see [`crate::rules::file_stamp::FileVersion`]); a hit costs no system
+/// call.
+///
+/// # Errors
+/// As [`digest_of_file`].
+pub fn cached_digest(path: &Path, stamp: FileStamp, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
+    with_cached_digest(path, stamp, algorithm, <[u8]>::to_vec)
+}
+
+/// Calls `use_digest` with the digest of `path`, as [`cached_digest`] finds or computes it,
+/// without copying it out of the cache (a server checks a tag against it on every request).
+///
+/// # Errors
+/// As [`digest_of_file`].
+pub fn with_cached_digest<T>(
+    path: &Path,
+    stamp: FileStamp,
+    algorithm: DigestAlgorithm,
+    use_digest: impl FnOnce(&[u8]) -> T,
+) -> Result<T> {
+    {
+        let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = guard
+            .get_or_insert_with(HashMap::new)
+            .get(path.as_os_str())
+            .and_then(|digests| {
+                digests.iter().find(|cached| {
+                    cached.algorithm == algorithm
+                        && cached.stamp == stamp
+                        // A write in the same timestamp granule as the read that made the
+                        // digest would leave the stamp as it is: hash such a file again.
+                        && stamp.is_some_and(|version| version.settled_before(cached.read_at))
+                })
+            });
+        if let Some(cached) = cached {
+            return Ok(use_digest(&cached.digest));
+        }
+    }
+    // Hash without holding the lock: other crates' expansions need not wait for a big file.
+    let read_at = SystemTime::now();
+    let digest = digest_of_file(path, algorithm)?;
+    let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let digests = guard
+        .get_or_insert_with(HashMap::new)
+        .entry(path.as_os_str().to_owned())
+        .or_default();
+    digests.retain(|cached| cached.algorithm != algorithm);
+    let result = use_digest(&digest);
+    digests.push(CachedDigest {
+        algorithm,
+        stamp,
+        read_at,
+        digest,
+    });
+    Ok(result)
+}
+
+/// True if `hex` (lower-case hex digits) is a prefix of the hex of `digest`, compared nibble
+/// by nibble without formatting the digest.
+#[must_use]
+pub fn hex_prefix_matches(digest: &[u8], hex: &str) -> bool {
+    let nibble = |index: usize| {
+        digest.get(index / 2).map(|byte| {
+            if index.is_multiple_of(2) {
+                byte >> 4
+            } else {
+                byte & 0x0F
+            }
+        })
+    };
+    hex.len() <= digest.len() * 2
+        && hex.bytes().enumerate().all(|(index, character)| {
+            let value = match character {
+                b'0'..=b'9' => character - b'0',
+                b'a'..=b'f' => character - b'a' + 10,
+                _ => return false,
+            };
+            nibble(index) == Some(value)
+        })
+}
+
+/// Lower-case hex of `bytes` (a table lookup per nibble: `write!` per byte is slow in the
+/// unoptimized builds proc macros usually get, and content-mode calls format a digest each).
+/// Revision ids are formatted with it too.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0F)]));
+    }
+    hex
+}
+
+/// The content tag: the first `hash_length` hex characters of `digest` (all of them if it is
+/// shorter, as `HashPathStaticFilesStorage`'s `[:ACCURACY]`).
+#[must_use]
+pub fn content_tag(digest: &[u8], hash_length: usize) -> String {
+    let mut hex = to_hex(digest);
+    hex.truncate(hash_length);
+    hex
+}
+
+/// Subresource integrity metadata: `<algorithm>-<base64 of the digest>`.
+#[must_use]
+pub fn integrity_metadata(digest: &[u8], algorithm: DigestAlgorithm) -> String {
+    format!(
+        "{}-{}",
+        algorithm.name(),
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::file_stamp::file_stamp;
+    use crate::test_support::{openssl_integrity, sha1sum};
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    /// Text, binary, empty, and larger than any buffer (tens of MB, not a multiple of it).
+    fn sample_files(directory: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut write = |name: &str, bytes: &[u8]| {
+            let path = directory.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            files.push(path);
+        };
+        write("app.css", b"body { color: #1b1b1f; }\n");
+        write("empty.txt", b"");
+        write(
+            "bytes.bin",
+            &(0..=255u8).cycle().take(70_001).collect::<Vec<_>>(),
+        );
+        let mut large = File::create(directory.join("large.bin")).unwrap();
+        let mut state: u32 = 0x1234_5678;
+        let chunk: Vec<u8> = (0..1_048_573)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state.to_le_bytes()[0]
+            })
+            .collect();
+        for _ in 0..24 {
+            large.write_all(&chunk).unwrap();
+        }
+        files.push(directory.join("large.bin"));
+        files
+    }
+
+    #[test]
+    fn sha1_tags_match_sha1sum() {
+        let directory = tempfile::tempdir().unwrap();
+        for file in sample_files(directory.path()) {
+            let sha1sum = sha1sum(&file, 40);
+            let digest = digest_of_file(&file, DigestAlgorithm::Sha1).unwrap();
+            assert_eq!(content_tag(&digest, 40), sha1sum, "{}", file.display());
+            assert_eq!(content_tag(&digest, 6), sha1sum[..6], "{}", file.display());
+            assert_eq!(content_tag(&digest, 99), sha1sum, "above 40 acts as 40");
+        }
+    }
+
+    #[test]
+    fn integrity_matches_openssl() {
+        let directory = tempfile::tempdir().unwrap();
+        for file in sample_files(directory.path()) {
+            for algorithm in [
+                DigestAlgorithm::Sha256,
+                DigestAlgorithm::Sha384,
+                DigestAlgorithm::Sha512,
+            ] {
+                let name = algorithm.name();
+                let expected = openssl_integrity(&file, name);
+                let digest = digest_of_file(&file, algorithm).unwrap();
+                assert_eq!(
+                    integrity_metadata(&digest, algorithm),
+                    expected,
+                    "{}",
+                    file.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cache_sees_an_edit() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("a.css");
+        std::fs::write(&file, "one").unwrap();
+        let first = cached_digest(&file, file_stamp(&file), DigestAlgorithm::Sha1).unwrap();
+        assert_eq!(
+            first,
+            cached_digest(&file, file_stamp(&file), DigestAlgorithm::Sha1).unwrap()
+        );
+        std::fs::write(&file, "two, longer").unwrap();
+        let second = cached_digest(&file, file_stamp(&file), DigestAlgorithm::Sha1).unwrap();
+        assert_eq!(content_tag(&second, 40), sha1sum(&file, 40));
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn hex_prefixes() {
+        let digest = [0x4b, 0x40, 0x0e];
+        for (hex, matches) in [
+            ("", true),
+            ("4", true),
+            ("4b40", true),
+            ("4b400e", true),
+            ("4b400e0", false),
+            ("4b401", false),
+            ("4B40", false),
+            ("zz", false),
+        ] {
+            assert_eq!(hex_prefix_matches(&digest, hex), matches, "{hex}");
+            assert_eq!(
+                to_hex(&digest).starts_with(hex) && hex.len() <= 6 && !hex.contains('B'),
+                matches,
+                "{hex}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error_naming_it() {
+        let missing = Path::new("/nonexistent/cachekiller/a.css");
+        let error = digest_of_file(missing, DigestAlgorithm::Sha1).unwrap_err();
+        assert!(
+            error.to_string().contains("/nonexistent/cachekiller/a.css"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! The shared rules: what the macros (at compile time), the static file service and the
+//! run-time URL API must agree on, written once.
+
+pub mod cache_policy;
+pub mod css;
+pub mod error;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod file_stamp;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod hash;
+pub mod settings;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub(crate) mod static_path;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod stylesheet;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub(crate) mod suggest;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod tagging;
+pub mod url;

@@ -1,0 +1,209 @@
+//! The one rule for a static file's tag and URL, used by `cdnstatic!` (with a call's options),
+//! by the references a stylesheet's rewrite tags, by the service's verdict on a request's tag
+//! and by the run-time URL API (with the site's settings):
+//!
+//! - the tag is the revision tag, or (content mode) the first `hash_length` hex digits of the
+//!   SHA-1 of the bytes the service sends for the file: a stylesheet's *rewritten* bytes;
+//! - it goes in the query (`app.css?tag=<tag>`) or in the file name (`app.<tag>.css`);
+//! - a content tag names a version when it begins that SHA-1 and is long enough not to be a
+//!   guess.
+//!
+//! Where to add a new kind of tag or URL form: here, and every side follows.
+
+use crate::rules::error::{Error, Result};
+use crate::rules::hash::content_tag;
+#[cfg(feature = "service")]
+use crate::rules::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
+use crate::rules::settings::{SiteSettings, TagIn, TagMode};
+use crate::rules::url::{
+    is_absolute_url, join_static_url, join_static_url_tag_in_name, split_url, tag_relative_url,
+};
+
+/// The `hash_length` of the macros when none is configured.
+pub const DEFAULT_CONTENT_TAG_LENGTH: usize = 6;
+
+/// How tags are made and placed: a site's settings, or one macro call's (the site's with the
+/// call's options applied).
+#[derive(Debug, Clone, Copy)]
+pub struct Tagger<'a> {
+    /// The prefix of every URL; root-relative references below it name static files.
+    pub(crate) static_url: &'a str,
+    /// Query or file-name form.
+    pub(crate) tag_in: TagIn,
+    /// The query parameter of the query form (`""` for the bare `?<tag>` form).
+    pub(crate) param: &'a str,
+    /// Revision or content tags.
+    pub(crate) mode: TagMode,
+    /// The revision tag, or why there is none (a broken repository): an error only where a
+    /// revision tag is needed.
+    pub(crate) revision_tag: std::result::Result<&'a str, &'a Error>,
+    /// Hex digits of a content tag.
+    pub(crate) hash_length: usize,
+}
+
+impl<'a> Tagger<'a> {
+    /// The tagger of a site: how its stylesheets' references, its run-time URLs and the
+    /// service's verdicts tag files.
+    #[must_use]
+    pub fn of_site(settings: &'a SiteSettings) -> Self {
+        Tagger {
+            static_url: &settings.static_url,
+            tag_in: settings.tag_in,
+            param: &settings.param,
+            mode: settings.mode,
+            revision_tag: Ok(&settings.revision_tag),
+            hash_length: settings.hash_length,
+        }
+    }
+
+    /// The revision tag.
+    ///
+    /// # Errors
+    /// Why the crate has none (its repository cannot be read).
+    pub(crate) fn revision_tag(&self) -> Result<&'a str> {
+        self.revision_tag.map_err(Clone::clone)
+    }
+
+    /// The tag of a file: the revision, or the content tag of the SHA-1 `sha1` gives (called
+    /// only in content mode: a revision-tagged file is not read).
+    ///
+    /// # Errors
+    /// No revision tag, or the error of `sha1`.
+    pub(crate) fn tag(&self, sha1: impl FnOnce() -> Result<Vec<u8>>) -> Result<String> {
+        match self.mode {
+            TagMode::Vcs => self.revision_tag().map(str::to_owned),
+            TagMode::Content => Ok(self.content_tag(&sha1()?)),
+        }
+    }
+
+    /// The content tag of bytes whose SHA-1 is `sha1`.
+    pub(crate) fn content_tag(&self, sha1: &[u8]) -> String {
+        content_tag(sha1, self.hash_length)
+    }
+
+    /// The URL of the static path `path` (as a template writes it: a query or fragment is
+    /// kept) with `tag`.
+    ///
+    /// # Errors
+    /// The file-name form for an absolute URL, or for a tag with a `.` in it (it would be read
+    /// back as part of the name).
+    pub(crate) fn url(&self, path: &str, tag: &str) -> Result<String> {
+        match self.tag_in {
+            TagIn::Query => Ok(join_static_url(self.static_url, path, self.param, tag)),
+            TagIn::Name => {
+                if is_absolute_url(split_url(path).location) {
+                    return Err(Error::TagInNameOfAbsoluteUrl {
+                        url: path.to_owned(),
+                    });
+                }
+                if tag.contains('.') {
+                    return Err(Error::TagWithDotInName {
+                        tag: tag.to_owned(),
+                    });
+                }
+                Ok(join_static_url_tag_in_name(self.static_url, path, tag))
+            }
+        }
+    }
+
+    /// A reference as a stylesheet's author wrote it (relative to the stylesheet, or below
+    /// the static URL), with `tag` added in the same form as the URLs.
+    pub(crate) fn tagged_reference(&self, written: &str, tag: &str) -> String {
+        tag_relative_url(written, self.tag_in, self.param, tag)
+    }
+
+    /// True if `tag` is a content tag of the bytes whose SHA-1 is `sha1`: it begins that
+    /// SHA-1's hex and has from the site's `hash_length` (or 6, the default, if that is
+    /// shorter: a call's `hash_length` may make longer tags) to 40 digits.
+    #[cfg(feature = "service")]
+    pub(crate) fn names_bytes(&self, tag: &str, sha1: &[u8]) -> bool {
+        let shortest = self
+            .hash_length
+            .clamp(MIN_CONTENT_TAG_LENGTH, DEFAULT_CONTENT_TAG_LENGTH);
+        (shortest..=MAX_CONTENT_TAG_LENGTH).contains(&tag.len()) && hex_prefix_matches(sha1, tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::hash::{digest_of_bytes, DigestAlgorithm};
+
+    #[test]
+    fn the_tag_of_each_mode_and_its_place() {
+        let bytes = b"body { color: red }\n";
+        let sha1 = digest_of_bytes(bytes, DigestAlgorithm::Sha1);
+        let settings = SiteSettings::new("v", "0123456789abcd", 8, true);
+        let cases = [
+            (
+                TagMode::Vcs,
+                TagIn::Query,
+                "/static/css/a.css?v=0123456789abcd",
+            ),
+            (
+                TagMode::Vcs,
+                TagIn::Name,
+                "/static/css/a.0123456789abcd.css",
+            ),
+            (
+                TagMode::Content,
+                TagIn::Query,
+                "/static/css/a.css?v=<content>",
+            ),
+            (TagMode::Content, TagIn::Name, "/static/css/a.<content>.css"),
+        ];
+        // The oracle for the content tag: `sha1sum`, not our hex code.
+        let expected_content = crate::test_support::sha1sum_of_bytes(bytes)[..8].to_owned();
+        for (mode, tag_in, expected) in cases {
+            let settings = settings.clone().mode(mode).tag_in(tag_in);
+            let tagger = Tagger::of_site(&settings);
+            let tag = tagger.tag(|| Ok(sha1.clone())).unwrap();
+            assert_eq!(
+                tagger.url("css/a.css", &tag).unwrap(),
+                expected.replace("<content>", &expected_content),
+                "{mode:?} {tag_in:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_name_form_refuses_what_it_cannot_read_back() {
+        let settings = SiteSettings::new("tag", "1.2", 6, true).tag_in(TagIn::Name);
+        let tagger = Tagger::of_site(&settings);
+        assert!(matches!(
+            tagger.url("css/a.css", "1.2"),
+            Err(Error::TagWithDotInName { .. })
+        ));
+        assert!(matches!(
+            tagger.url("https://cdn.example.com/a.css", "abc"),
+            Err(Error::TagInNameOfAbsoluteUrl { .. })
+        ));
+    }
+
+    #[cfg(feature = "service")]
+    #[test]
+    fn a_content_tag_names_bytes_from_the_trusted_length_to_the_whole_sha1() {
+        let sha1 = digest_of_bytes(b"x", DigestAlgorithm::Sha1);
+        let hex = crate::rules::hash::to_hex(&sha1);
+        for (hash_length, tag_length, names) in [
+            (6, 6, true),
+            (6, 5, false),
+            (6, 40, true),
+            (8, 6, true), // a site's longer hash_length never refuses the default's tags
+            (3, 3, true),
+            (3, 2, false),
+            (12, 11, true),
+        ] {
+            let settings = SiteSettings::new("tag", "r", hash_length, true);
+            assert_eq!(
+                Tagger::of_site(&settings).names_bytes(&hex[..tag_length], &sha1),
+                names,
+                "hash_length {hash_length}, tag of {tag_length}"
+            );
+        }
+        let settings = SiteSettings::new("tag", "r", 6, true);
+        let other = digest_of_bytes(b"y", DigestAlgorithm::Sha1);
+        assert!(!Tagger::of_site(&settings).names_bytes(&hex[..8], &other));
+        assert!(!Tagger::of_site(&settings).names_bytes(&hex[..8].to_uppercase(), &sha1));
+    }
+}

@@ -1,0 +1,94 @@
+//! The `memory` section (see the list in `main.rs`).
+
+use std::fs;
+use std::process::Command;
+
+use crate::common::{
+    cargo, run_checked, toml_path, work_dir, write, write_pseudo_random_file, Report,
+};
+use cachekiller_tests::oracle::git;
+use cachekiller_tests::scratch::workspace_root;
+
+pub(crate) fn compile_memory(report: &mut Report) {
+    const MEGABYTES: usize = 100;
+    let root = work_dir("memory");
+    let big = root.join("tracked/static/big.bin");
+    write_pseudo_random_file(&big, MEGABYTES);
+    let macros = toml_path(&workspace_root().join("cachekiller-macros"));
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"tracked\", \"included\"]\n",
+    );
+    for (name, source) in [
+        (
+            "tracked",
+            "pub const URL: &str = cachekiller_macros::cdnstatic!(\"big.bin\", mode = \"content\");\n",
+        ),
+        (
+            "included",
+            "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\nconst _: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
+        ),
+    ] {
+        write(
+            &root.join(format!("{name}/Cargo.toml")),
+            &format!("[package]\nname = \"memory-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ncachekiller-macros = {{ path = {macros} }}\n"),
+        );
+        write(&root.join(format!("{name}/src/lib.rs")), source);
+    }
+    fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    if !root.join(".git").exists() {
+        git(&root, &["init", "-q"]);
+        git(&root, &["commit", "-q", "--allow-empty", "-m", "one"]);
+    }
+    // rustc wrapped in GNU time, which appends "<crate name> <peak KiB>" for each compilation.
+    let log = root.join("peak-rss.log");
+    let wrapper = root.join("rustc-wrapper.sh");
+    write(
+        &wrapper,
+        "#!/bin/sh\nname=unknown; previous=\nfor argument in \"$@\"; do [ \"$previous\" = --crate-name ] && name=$argument; previous=$argument; done\n\
+         exec /usr/bin/time -f \"$name %M\" -a -o \"$CACHEKILLER_BENCH_RSS_LOG\" \"$@\"\n",
+    );
+    run_checked(Command::new("chmod").arg("+x").arg(&wrapper));
+    let _ = fs::remove_file(&log);
+    let build = |package: &str| {
+        let lib = root.join(format!(
+            "{}/src/lib.rs",
+            package.trim_start_matches("memory-")
+        ));
+        fs::write(&lib, fs::read(&lib).unwrap()).unwrap();
+        run_checked(
+            cargo()
+                .args(["build", "-q", "-p", package])
+                .current_dir(&root)
+                .env("RUSTC_WRAPPER", &wrapper)
+                .env("CACHEKILLER_BENCH_RSS_LOG", &log),
+        );
+    };
+    build("memory-tracked");
+    build("memory-included");
+    // Second builds: the dependencies are fresh and the log's last lines are these crates.
+    build("memory-tracked");
+    build("memory-included");
+    let peak = |crate_name: &str| -> u64 {
+        fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.strip_prefix(crate_name)?.trim().parse().ok())
+            .next_back()
+            .unwrap()
+    };
+    let (tracked, included) = (peak("memory_tracked "), peak("memory_included "));
+    println!("memory, {MEGABYTES} MiB file:");
+    report.row(
+        "peak RSS of rustc, content-mode call tracking a 100 MiB file",
+        format!("{:.0} MiB", tracked as f64 / 1024.0),
+        format!(
+            "plain `include_bytes!` of it {:.0} MiB",
+            included as f64 / 1024.0
+        ),
+        format!("{:.2}", tracked as f64 / included as f64),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// serving

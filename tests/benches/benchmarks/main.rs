@@ -1,0 +1,135 @@
+//! cachekiller's benchmarks. Each figure is measured side by side with its baseline in the
+//! same run, as the median of several rounds, and reported as a ratio. Nothing asserts a time.
+//!
+//! `cargo bench -p cachekiller-tests` runs every section; name sections to run only those:
+//! `cargo bench -p cachekiller-tests -- expansion hashing`. `BENCH_ROUNDS` sets the rounds.
+//! Work files go to `target/bench-work`.
+//!
+//! - `render`: an Askama template and a Maud page with 20 `cdnstatic!` URLs vs the same URLs
+//!   written as literals;
+//! - `expansion`: 10,000 `cdnstatic!` calls vs a bare proc macro formatting the same literals
+//!   (the floor of any function-like proc macro) vs the literals themselves; content mode and
+//!   `cdnintegrity!` over 200 files; with proc macros unoptimized (cargo's default) and
+//!   optimized;
+//! - `resolution`: one tag resolution through git2 vs spawning `git rev-parse HEAD`, in a
+//!   repository with 5,000 commits and packed refs;
+//! - `hashing`: SHA-1 of a 256 MB file through our code vs `openssl dgst -sha1` and `sha1sum`,
+//!   and the peak memory of our hashing;
+//! - `memory`: peak RSS of rustc for a crate whose content-mode call tracks a 100 MB file vs
+//!   the same crate with a plain `include_bytes!` of it;
+//! - `cold`: building `cachekiller-macros` and its dependencies from scratch vs `syn` +
+//!   `quote` + `proc-macro2` alone (and `git2` alone, and the macros without libgit2);
+//! - `serving`: requests per second of cachekiller's `StaticFiles` vs bare tower-http
+//!   `ServeDir` on the same files (a tagged stylesheet, a tagged 1 MB image, an untagged file,
+//!   a conditional request answered 304), and for a 100 KB stylesheet sent compressed vs
+//!   `ServeDir` + `CompressionLayer` and vs `ServeDir` with fresh `.br`/`.gz` siblings; the
+//!   memory of the cached versions; release builds under axum, loaded with `wrk`;
+//! - `stylesheets`: rewriting a 1 MiB stylesheet with 1,000 references (to 100 files) to
+//!   their tagged form, uncached and through the cache, vs reading and hashing the same file;
+//! - `runtime`: a cached `StaticFiles::url` call vs formatting the URL, and a `MiniJinja` page
+//!   with 20 `static()` calls vs the same page with 20 literal URLs;
+//! - `typos`: a crate with 20,000 files in `static/node_modules` and 50 calls, of which 0, 1
+//!   or 50 name a missing file (each a compile error with a "did you mean" search).
+#![allow(missing_docs, clippy::cast_precision_loss)]
+
+mod cold_build;
+mod common;
+mod compile_memory;
+mod expansion;
+mod hashing;
+mod render;
+mod resolution;
+mod runtime;
+mod serving;
+mod stylesheets;
+mod typos;
+
+use std::fs;
+use std::path::PathBuf;
+
+use cold_build::cold_build;
+use common::{peak_resident_kib, Report};
+use compile_memory::compile_memory;
+use expansion::expansion;
+use hashing::hashing;
+use render::render;
+use resolution::resolution;
+use runtime::runtime;
+use serving::serving;
+use stylesheets::stylesheets;
+use typos::typos;
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    // Child modes of the hashing section.
+    if arguments.first().map(String::as_str) == Some("--peak-memory-of-hashing") {
+        let file = PathBuf::from(&arguments[1]);
+        let digest = cachekiller_core::build::hash::digest_of_file(
+            &file,
+            cachekiller_core::build::hash::DigestAlgorithm::Sha1,
+        )
+        .unwrap();
+        std::hint::black_box(digest);
+        println!("{}", peak_resident_kib());
+        return;
+    }
+    if arguments.first().map(String::as_str) == Some("--peak-memory-idle") {
+        println!("{}", peak_resident_kib());
+        return;
+    }
+    let sections: Vec<&String> = arguments
+        .iter()
+        .filter(|argument| !argument.starts_with('-'))
+        .collect();
+    let wanted =
+        |name: &str| sections.is_empty() || sections.iter().any(|section| *section == name);
+    let rounds = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(5);
+    let mut report = Report { rows: Vec::new() };
+    if wanted("render") {
+        render(&mut report, rounds);
+    }
+    if wanted("expansion") {
+        expansion(&mut report, rounds);
+    }
+    if wanted("resolution") {
+        resolution(&mut report, rounds);
+    }
+    if wanted("hashing") {
+        hashing(&mut report, rounds);
+    }
+    if wanted("memory") {
+        compile_memory(&mut report);
+    }
+    if wanted("serving") {
+        serving(&mut report, rounds);
+    }
+    if wanted("stylesheets") {
+        stylesheets(&mut report, rounds);
+    }
+    if wanted("typos") {
+        typos(&mut report, rounds);
+    }
+    if wanted("runtime") {
+        runtime(&mut report, rounds);
+    }
+    if wanted("cold") {
+        cold_build(&mut report);
+    }
+    let machine = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|cpuinfo| {
+            cpuinfo
+                .lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|name| name.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    println!(
+        "\nMeasured on {machine}, {cores} cores, rounds = {rounds}:\n\n{}",
+        report.markdown()
+    );
+}
