@@ -81,6 +81,8 @@ pub mod git;
 #[cfg(any(feature = "resolve", feature = "service"))]
 #[doc(hidden)]
 pub mod hash;
+#[doc(hidden)]
+pub mod js_module_imports;
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
 pub mod manifest;
