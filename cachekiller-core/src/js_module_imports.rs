@@ -6,8 +6,8 @@
 //! a whole parser would be most of the build, and the question is narrower than parsing. It
 //! reads tokens (comments, strings, template literals, regular expressions, words, numbers,
 //! punctuators) in one pass, keeps the open brackets on a stack of its own (a megabyte of
-//! nested `${` cannot overflow the thread's stack), and never looks back: the time is linear
-//! in the source.
+//! nested `${` cannot overflow the thread's stack), and reads each byte a bounded number of
+//! times, lines and columns included: the time is linear in the source.
 //!
 //! Telling a regular expression from a division is the one thing a lexer of JavaScript cannot
 //! know without parsing. The rules are those of es-module-lexer (`src/lexer.c`), the lexer of
@@ -21,14 +21,17 @@
 //! `++`, `--`, any other `)` and a `}` that closes an object literal. Where they part (each
 //! pinned by a unit test below):
 //! - `export default /x/` and `...import("x")` read as JavaScript reads them;
-//! - a byte order mark is white space (es-module-lexer reads it as part of the first word);
+//! - a hashbang line is a comment, and so is a byte order mark white space (es-module-lexer
+//!   reads both as code);
+//! - lines end at U+2028 and U+2029 too, and Unicode's spaces are white space
+//!   (es-module-lexer knows only ASCII's and U+00A0);
 //! - a comment without its `*/` is an error rather than the rest of the module;
 //! - the argument of `import(…)` that is a template literal with a `${…}` is computed, as in
 //!   es-module-lexer's minimal build (its full build reports a glob).
 //!
-//! `tests/tests/module_lexer_oracle.rs` compares its output with es-module-lexer's on every
-//! module of lit, Preact, htm, Stimulus and htmx and on the traps of
-//! `tests/fixtures/js-modules`.
+//! `tests/tests/module_lexer_oracle.rs` compares its output with es-module-lexer's and with
+//! V8's module requests on every module of lit, Preact, htm, Stimulus and htmx and on the
+//! traps of `tests/fixtures/js-modules`.
 
 use std::fmt;
 
@@ -1313,6 +1316,12 @@ mod tests {
              import((\"paren\"));\nimport(\"x\" /* then */ + suffix);",
             &[],
             &[1, 2, 3, 4, 5, 6, 7],
+        ),
+        (
+            "an import after a spread, which es-module-lexer takes for a property",
+            "f(...import(\"spread\"));",
+            &[("spread", Dynamic, 1)],
+            &[],
         ),
         (
             "a computed import holding a literal one",
