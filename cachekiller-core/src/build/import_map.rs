@@ -235,7 +235,7 @@ fn module_graph(
             at_entry(Error::ModuleUnreadable {
                 module: module.path.clone(),
                 line: error.line,
-                reason: error.to_string(),
+                reason: format!("column {}: {}", error.column, error.kind),
             })
         })?;
         for import in imports.imports {
