@@ -40,6 +40,7 @@ use cachekiller_core::build::config::ConfigValue;
 use cachekiller_core::build::expand::{
     expand_integrity, expand_site_settings, expand_static_url, expand_tag, CallOption, MacroOutput,
 };
+use cachekiller_core::build::import_map::{expand_import_map, expand_module_preloads, EntryError};
 use cachekiller_core::build::tracking::Tracking;
 use cachekiller_core::{ConfigOrigin, Error};
 use proc_macro::{TokenStream, TokenTree};
@@ -111,6 +112,88 @@ fn expand_path_macro(
     let result = manifest_dir()
         .and_then(|manifest_dir| expand(&manifest_dir, &arguments.path.value(), &call_options));
     emit(result, arguments.path.span(), &arguments.options)
+}
+
+/// The import map of the JavaScript modules reachable from the entry modules given, as a
+/// `&'static str` of HTML: `<script type="importmap">{"imports":{…},"integrity":{…}}</script>`.
+/// Every module of the graph (static imports, re-exports, `import("…")` with a literal, and
+/// the files of bare specifiers listed in `[package.metadata.cachekiller.imports]`) is mapped
+/// from the URL the browser resolves an import of it to (`/static/js/ui.js`) to its tagged
+/// URL, as `cdnstatic!` tags it, with its `sha384` integrity. A specifier that names no module
+/// is a compile error naming the module and the line. Put it before the first module script:
+///
+/// ```ignore
+/// // Askama: {{ cdnimportmap!("js/app.js")|safe }}    Maud: (PreEscaped(cdnimportmap!("js/app.js")))
+/// ```
+#[proc_macro]
+pub fn cdnimportmap(input: TokenStream) -> TokenStream {
+    expand_entries_macro(input, "cdnimportmap", expand_import_map)
+}
+
+/// `<link rel="modulepreload" href="…" integrity="…">` lines for the entry modules given and
+/// every module they import statically, transitively (not those only loaded by
+/// `import("…")`), with the URLs and integrities of `cdnimportmap!`, so the browser fetches
+/// the whole graph at once instead of one level of imports at a time.
+#[proc_macro]
+pub fn cdnmodulepreload(input: TokenStream) -> TokenStream {
+    expand_entries_macro(input, "cdnmodulepreload", expand_module_preloads)
+}
+
+/// The shared shell of the macros that take entry modules: parse, call core, emit, with an
+/// error blamed on the entry it was reached from.
+fn expand_entries_macro(
+    input: TokenStream,
+    macro_name: &'static str,
+    expand: fn(&std::path::Path, &[String]) -> Result<MacroOutput, EntryError>,
+) -> TokenStream {
+    let parser = |stream: ParseStream| parse_entries(stream, macro_name);
+    let entries = match parser.parse(input) {
+        Ok(entries) => entries,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    let paths: Vec<String> = entries.iter().map(LitStr::value).collect();
+    match manifest_dir().map_err(|error| EntryError { entry: 0, error }) {
+        Ok(manifest_dir) => match expand(&manifest_dir, &paths) {
+            Ok(output) => emit(Ok(output), entries[0].span(), &[]),
+            Err(EntryError { entry, error }) => emit(Err(error), entries[entry].span(), &[]),
+        },
+        Err(EntryError { error, .. }) => emit(Err(error), entries[0].span(), &[]),
+    }
+}
+
+/// One or more string literals, comma separated (a trailing comma allowed).
+fn parse_entries(input: ParseStream, macro_name: &str) -> syn::Result<Vec<LitStr>> {
+    let expected = || {
+        format!(
+            "expected string literals with the static paths of entry modules, such as \
+             {macro_name}!(\"js/app.js\", \"js/admin.js\")"
+        )
+    };
+    let mut entries = Vec::new();
+    while !input.is_empty() {
+        match input.parse::<Lit>() {
+            Ok(Lit::Str(path)) if path.suffix().is_empty() => entries.push(path),
+            Ok(literal @ Lit::Str(_)) => return Err(refuse_suffix(&literal).unwrap_err()),
+            Ok(other) => return Err(syn::Error::new(other.span(), expected())),
+            Err(error) => {
+                return Err(syn::Error::new(
+                    error.span(),
+                    format!(
+                        "{}; the paths must be literals because the graph is read at compile time",
+                        expected()
+                    ),
+                ))
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        expect_comma(input)?;
+    }
+    if entries.is_empty() {
+        return Err(syn::Error::new(Span::call_site(), expected()));
+    }
+    Ok(entries)
 }
 
 /// The tag alone, as a `&'static str` computed at compile time, for links built by hand:

@@ -16,6 +16,35 @@ pub fn cannot_run(program: &str, error: &std::io::Error) -> String {
     )
 }
 
+/// The `node_modules` of `tests/package.json` (es-module-lexer, and the packages whose modules
+/// the module lexer is compared on): `CACHEKILLER_NODE_MODULES`, which `tests/run` exports;
+/// else the one `tests/run` installed in this target directory, so that a plain `cargo test`
+/// finds it too. Panics naming [`SETUP_COMMAND`] when neither is there: a test that needs it
+/// fails, never skips.
+#[must_use]
+pub fn node_modules() -> PathBuf {
+    let (node_modules, origin) = match std::env::var_os("CACHEKILLER_NODE_MODULES") {
+        Some(node_modules) => (PathBuf::from(node_modules), "CACHEKILLER_NODE_MODULES"),
+        // A test binary is `<target>/<profile>/deps/<name>`.
+        None => (
+            std::env::current_exe()
+                .ok()
+                .and_then(|binary| Some(binary.ancestors().nth(3)?.to_path_buf()))
+                .unwrap_or_default()
+                .join("test-tools/npm/node_modules"),
+            "the target directory",
+        ),
+    };
+    assert!(
+        node_modules.is_dir(),
+        "the npm packages of tests/package.json are not installed: no {} (from {origin}): run \
+         `{SETUP_COMMAND}`, which installs every tool the tests use and then runs them \
+         (`{SETUP_COMMAND} --setup` only installs them)",
+        node_modules.display()
+    );
+    node_modules
+}
+
 /// The Python with the oracles' packages (tinycss2): `CACHEKILLER_PYTHON`, which
 /// `tests/run` exports; else the virtual environment `tests/run` made in this target directory,
 /// so that a plain `cargo test` finds it too; else `python3`, whose failing import then names

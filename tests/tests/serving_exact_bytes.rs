@@ -48,8 +48,8 @@ fn compressed_and_integrity_checked_bytes_and_no_request_held_up_by_a_hash() {
     let brotli = http_get_with(port, stylesheet, &[("Accept-Encoding", "br, gzip")]);
     assert_eq!(brotli.header("content-encoding"), Some("br"));
 
-    let script = attribute(&page, "<script", "src");
-    let integrity = attribute(&page, "<script", "integrity");
+    let script = attribute(&page, "<script type=\"module\"", "src");
+    let integrity = attribute(&page, "<script type=\"module\"", "integrity");
     let sent = http_get(port, script);
     assert_eq!(sha384_integrity(&sent.body, repo.path()), integrity);
 

@@ -5,7 +5,7 @@ use std::path::Path;
 /// trybuild compiles the cases in a crate of its own at `<target>/tests/trybuild/<package>`,
 /// which is the `CARGO_MANIFEST_DIR` the macros see. The file checks need a `static/` dir
 /// there: `css/app.css` and `js/app.js`, so that the typos `css/ap.css` and `js/ap.js` have a
-/// suggestion; stylesheets with a mistyped reference, a cycle and a chain too deep; links in
+/// suggestion; JavaScript modules with bad imports; stylesheets with a mistyped reference, a cycle and a chain too deep; links in
 /// and out of it and a FIFO for `links_and_special_files.rs` (made here: git keeps neither a
 /// FIFO nor a link to `/etc`).
 fn create_static_dir_for_trybuild() {
@@ -29,6 +29,20 @@ fn create_static_dir_for_trybuild() {
         ("css/loop-b.css", "@import url(loop-a.css);\n"),
         ("type/face.otf", "OTTO"),
         ("media/mark.svg", "<svg/>"),
+        // Modules for `module_imports.rs`: a typo of a relative import, a bare specifier
+        // without a table entry, an import that climbs out, and a module that does not lex.
+        ("modules/app.js", "import { ui } from './ui.js';\nexport const app = ui;\n"),
+        (
+            "modules/ui.js",
+            "// The user interface.\nimport { format } from './utlis.js';\nexport const ui = format;\n",
+        ),
+        ("modules/utils.js", "export const format = String;\n"),
+        (
+            "modules/chart.js",
+            "import { ui } from './ui.js';\n\nimport { html } from 'lit';\n",
+        ),
+        ("modules/climb.js", "import '../../../secret.js';\n"),
+        ("modules/broken.js", "const a = 1;\nimport './ui.js';\nconst b = `unterminated;\n"),
     ];
     let placeholders = ["css/app.css", "js/app.js"].map(|file| (file, format!("/* {file} */\n")));
     for (file, text) in placeholders

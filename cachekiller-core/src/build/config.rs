@@ -48,6 +48,9 @@ pub struct Config {
     pub hash_length: usize,
     /// The digest of `cdnintegrity!`.
     pub algorithm: DigestAlgorithm,
+    /// The bare specifiers of JavaScript modules (`lit`) and the static files they name
+    /// (`vendor/lit.js`), or absolute URLs, for `cdnimportmap!`.
+    pub imports: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             tag_in: TagIn::Query,
             hash_length: DEFAULT_HASH_LENGTH,
             algorithm: DigestAlgorithm::Sha384,
+            imports: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -77,6 +81,8 @@ pub enum ConfigValue {
     Boolean(bool),
     /// An array of strings.
     Strings(Vec<String>),
+    /// A table whose values are all strings.
+    StringTable(Vec<(String, String)>),
     /// Anything else, described for the error message (`a boolean true`, `an array`).
     Other(String),
 }
@@ -90,6 +96,7 @@ impl ConfigValue {
             ConfigValue::Integer(number) => format!("the integer {number}"),
             ConfigValue::Boolean(boolean) => format!("the boolean {boolean}"),
             ConfigValue::Strings(strings) => format!("the array {strings:?}"),
+            ConfigValue::StringTable(entries) => format!("a table of {} strings", entries.len()),
             ConfigValue::Other(description) => description.clone(),
         }
     }
@@ -261,7 +268,37 @@ const KEYS: &[Key] = &[
             Ok(())
         },
     },
+    Key {
+        name: "imports",
+        places: &[Manifest],
+        set: |config, value| match value {
+            ConfigValue::StringTable(entries)
+                if entries.iter().all(|(specifier, target)| {
+                    is_bare_specifier(specifier) && !target.is_empty()
+                }) =>
+            {
+                config.imports = entries.iter().cloned().collect();
+                Ok(())
+            }
+            _ => Err(
+                "a table of bare module specifiers and the static files (or absolute URLs) they \
+                 name, such as { lit = \"vendor/lit.js\" }"
+                    .to_owned(),
+            ),
+        },
+    },
 ];
+
+/// True for a specifier an import map calls bare: not relative (`./`, `../`), not rooted
+/// (`/`), not a URL.
+#[must_use]
+pub fn is_bare_specifier(specifier: &str) -> bool {
+    !specifier.is_empty()
+        && !specifier.starts_with("./")
+        && !specifier.starts_with("../")
+        && !specifier.starts_with('/')
+        && !crate::rules::url::has_scheme(specifier)
+}
 
 /// The keys accepted at `place`, in table order.
 #[must_use]

@@ -123,7 +123,7 @@ fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Res
 
 /// How a call with the configuration `config` tags: the revision of the crate, cut to the
 /// call's `tag_length`.
-fn tagger<'a>(context: &'a CrateContext, config: &'a Config) -> Tagger<'a> {
+pub(crate) fn tagger<'a>(context: &'a CrateContext, config: &'a Config) -> Tagger<'a> {
     Tagger {
         static_url: &config.static_url,
         tag_in: config.tag_in,
@@ -136,7 +136,7 @@ fn tagger<'a>(context: &'a CrateContext, config: &'a Config) -> Tagger<'a> {
 
 /// The stylesheet at `path` (the file `file`) as the service sends it; with file checks on,
 /// a reference to a file that cannot be served is an error naming the stylesheet and line.
-fn rewritten_stylesheet(
+pub(crate) fn rewritten_stylesheet(
     context: &CrateContext,
     config: &Config,
     path: &str,
@@ -185,7 +185,7 @@ fn checked_stylesheets(
 /// integrity) change with every commit; in a content-mode crate they carry content tags, whose
 /// files the rewrite lists. Revision tracking for every stylesheet of a vcs-mode crate, even
 /// one without references: such a crate's other calls already rebuild it after a commit.
-fn hashed_stylesheet_tracking(context: &CrateContext) -> &Arc<Tracking> {
+pub(crate) fn hashed_stylesheet_tracking(context: &CrateContext) -> &Arc<Tracking> {
     match context.config.config.mode {
         TagMode::Vcs => &context.revision_tracking,
         TagMode::Content => &context.file_tracking,
@@ -193,7 +193,7 @@ fn hashed_stylesheet_tracking(context: &CrateContext) -> &Arc<Tracking> {
 }
 
 /// The paths of every file a rewritten stylesheet was made from.
-fn file_paths(rewritten: &RewrittenStylesheet) -> Vec<PathBuf> {
+pub(crate) fn file_paths(rewritten: &RewrittenStylesheet) -> Vec<PathBuf> {
     rewritten
         .files
         .iter()

@@ -132,6 +132,14 @@ fn config_value(value: &toml::Value) -> ConfigValue {
                 || ConfigValue::Other("an array with non-string items".to_owned()),
                 ConfigValue::Strings,
             ),
+        toml::Value::Table(table) => table
+            .iter()
+            .map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned())))
+            .collect::<Option<Vec<_>>>()
+            .map_or_else(
+                || ConfigValue::Other("a table with non-string values".to_owned()),
+                ConfigValue::StringTable,
+            ),
         other => ConfigValue::Other(format!("a TOML {}", other.type_str())),
     }
 }
@@ -221,6 +229,7 @@ mod tests {
                 tag_in: TagIn::Query,
                 hash_length: 6,
                 algorithm: DigestAlgorithm::Sha384,
+                imports: std::collections::BTreeMap::new(),
             }
         );
         assert_eq!(loaded.manifest_files, [dir.path().join("Cargo.toml")]);

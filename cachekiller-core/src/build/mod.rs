@@ -12,6 +12,8 @@ pub mod date;
 pub mod environment;
 pub mod expand;
 pub mod git;
+pub mod import_map;
+pub mod js_module_imports;
 pub mod manifest;
 pub mod mercurial;
 mod per_crate;

@@ -170,6 +170,46 @@ pub enum Error {
         /// The chain of stylesheets, outermost first, relative to the static dirs.
         chain: Vec<String>,
     },
+    /// A JavaScript module imports, by a relative or rooted specifier, a module that is not a
+    /// static file.
+    ModuleImportNotFound {
+        /// The importing module, relative to the static dirs.
+        module: String,
+        /// The line of the specifier in it.
+        line: u32,
+        /// The specifier as written.
+        specifier: String,
+        /// Why it names no file we serve: the error about the file it resolves to.
+        cause: Box<Error>,
+        /// A specifier that would name an existing module, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A JavaScript module imports a bare specifier (`lit`) the crate's import table lacks.
+    BareModuleSpecifierUnknown {
+        /// The importing module, relative to the static dirs.
+        module: String,
+        /// The line of the specifier in it.
+        line: u32,
+        /// The specifier as written.
+        specifier: String,
+        /// The closest specifier in the table, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A JavaScript module whose imports cannot be read: not UTF-8, or not lexable (an
+    /// unterminated string, comment or template, an unbalanced bracket).
+    ModuleUnreadable {
+        /// The module, relative to the static dirs.
+        module: String,
+        /// Where, from 1 (0 when the whole file is at fault).
+        line: u32,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A module graph with more modules than a macro call walks.
+    ModuleGraphTooLarge {
+        /// The limit.
+        limit: usize,
+    },
     /// A static path that names something other than a regular file (a FIFO, a device, a
     /// directory, a socket).
     StaticFileNotRegular {
@@ -386,6 +426,61 @@ impl fmt::Display for Error {
                 formatter,
                 "stylesheet {stylesheet:?}, line {line}: `url({url})`: {cause}"
             ),
+            Error::ModuleImportNotFound {
+                module,
+                line,
+                specifier,
+                cause,
+                suggestion,
+            } => {
+                write!(
+                    formatter,
+                    "module {module:?} imports {specifier:?} on line {line}, which names no module \
+                     to map: {cause}"
+                )?;
+                match suggestion {
+                    Some(suggestion) => write!(formatter, "; did you mean {suggestion:?}?"),
+                    None => Ok(()),
+                }
+            }
+            Error::BareModuleSpecifierUnknown {
+                module,
+                line,
+                specifier,
+                suggestion,
+            } => {
+                write!(
+                    formatter,
+                    "module {module:?} imports the bare specifier {specifier:?} on line {line}, \
+                     which the import map cannot resolve: name its file in the manifest, \
+                     `[package.metadata.cachekiller.imports]` with `{key} = \"vendor/{specifier}.js\"` \
+                     (a file below the static dirs, or an absolute URL)",
+                    key = toml_key(specifier),
+                )?;
+                match suggestion {
+                    Some(suggestion) => write!(formatter, "; did you mean {suggestion:?}?"),
+                    None => Ok(()),
+                }
+            }
+            Error::ModuleUnreadable {
+                module,
+                line,
+                reason,
+            } => {
+                if *line == 0 {
+                    write!(formatter, "module {module:?} cannot be read for its imports: {reason}")
+                } else {
+                    write!(
+                        formatter,
+                        "module {module:?} cannot be read for its imports: line {line}: {reason}"
+                    )
+                }
+            }
+            Error::ModuleGraphTooLarge { limit } => write!(
+                formatter,
+                "the module graph has more than {limit} modules: an import map of that size is \
+                 not made at compile time; bundle the modules, or give fewer entries"
+            ),
             Error::StylesheetTooDeep { chain } => {
                 let shown: Vec<String> = if chain.len() > 8 {
                     chain[..4]
@@ -500,3 +595,15 @@ impl std::error::Error for Error {}
 
 /// The result type of cachekiller.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `specifier` as a TOML key: bare if it can be, else quoted (`"@hotwired/stimulus"`).
+fn toml_key(specifier: &str) -> String {
+    if specifier
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    {
+        specifier.to_owned()
+    } else {
+        format!("{specifier:?}")
+    }
+}

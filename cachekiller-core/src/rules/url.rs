@@ -233,6 +233,14 @@ pub fn join_static_url_tag_in_name(static_url: &str, path: &str, tag: &str) -> S
     compose(static_url, parts, &location, None)
 }
 
+/// The URL of `path` below `static_url` without a tag, encoded as [`join_static_url`] encodes
+/// it: what a browser resolves a relative import to.
+#[cfg(feature = "resolve")]
+pub(crate) fn join_static_url_untagged(static_url: &str, path: &str) -> String {
+    let parts = split_url(path);
+    compose(static_url, parts, parts.location, None)
+}
+
 /// `location` with `tag` put in its file name (the part after the last `/`): before the last
 /// `.` that does not start the name, else at the end.
 #[must_use]

@@ -28,6 +28,9 @@
 //!   their tagged form, uncached and through the cache, vs reading and hashing the same file;
 //! - `runtime`: a cached `StaticFiles::url` call vs formatting the URL, and a `MiniJinja` page
 //!   with 20 `static()` calls vs the same page with 20 literal URLs;
+//! - `modules`: reading the imports of 1 MiB of real-world JavaScript (the npm packages
+//!   `tests/run` installs) vs SHA-1 of the same bytes, and a `cdnimportmap!` of a 50-module
+//!   graph (dev profile, per call) vs 50 `cdnintegrity!` of the same files;
 //! - `typos`: a crate with 20,000 files in `static/node_modules` and 50 calls, of which 0, 1
 //!   or 50 name a missing file (each a compile error with a "did you mean" search).
 #![allow(missing_docs, clippy::cast_precision_loss)]
@@ -41,6 +44,7 @@ mod render;
 mod resolution;
 mod runtime;
 mod serving;
+mod modules;
 mod stylesheets;
 mod typos;
 
@@ -56,6 +60,7 @@ use render::render;
 use resolution::resolution;
 use runtime::runtime;
 use serving::serving;
+use modules::modules;
 use stylesheets::stylesheets;
 use typos::typos;
 
@@ -114,6 +119,9 @@ fn main() {
     }
     if wanted("runtime") {
         runtime(&mut report, rounds);
+    }
+    if wanted("modules") {
+        modules(&mut report, rounds);
     }
     if wanted("cold") {
         cold_build(&mut report);

@@ -1,0 +1,923 @@
+//! `cdnimportmap!` and `cdnmodulepreload!`: the static graph of JavaScript modules reachable
+//! from entry modules, read at compile time, as an import map and as module preloads.
+//!
+//! A browser resolves `import { ui } from "./ui.js"` in `/static/js/app.js` to
+//! `/static/js/ui.js`, then looks that URL up in the page's `<script type="importmap">`, which
+//! maps it to `/static/js/ui.<tag>.js`. So every module keeps its bytes as written, gets a
+//! tagged URL (`immutable` from the service), and a changed module changes only its own URL:
+//! its importers keep theirs. Bare specifiers (`lit`) are mapped from the crate's
+//! `[package.metadata.cachekiller.imports]` table, and the files they name join the graph.
+//!
+//! The imports of each module are read by our own lexer ([`super::js_module_imports`]); every
+//! literal specifier must name a module (a compile error otherwise, with the module and the
+//! line); computed `import(x)` are left alone (they still load, untagged and revalidated).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::config::{is_bare_specifier, Config, TagMode};
+use super::context::CrateContext;
+use super::expand::{
+    file_paths, hashed_stylesheet_tracking, rewritten_stylesheet, tagger, Expansion,
+};
+use super::js_module_imports::{module_imports, ImportKind, ModuleImport};
+use super::static_files::{static_file_relative_path, FilePurpose};
+use crate::rules::error::{Error, Result};
+use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm};
+use crate::rules::stylesheet::is_stylesheet;
+use crate::rules::suggest::closest;
+use crate::rules::url::{has_scheme, join_static_url_untagged, percent_decode, split_url};
+
+/// The most modules one call walks: an import map of thousands of entries is a page of its
+/// own, and a graph that large wants a bundler.
+pub const MAX_MODULES: usize = 2_000;
+
+/// The digest of the integrity map: the one browsers and `cdnintegrity!` default to.
+const INTEGRITY_ALGORITHM: DigestAlgorithm = DigestAlgorithm::Sha384;
+
+/// A module of the graph: a static file.
+#[derive(Debug, Clone)]
+struct Module {
+    /// Its static path (canonical, relative to the static dirs).
+    path: String,
+    /// Its file.
+    file: PathBuf,
+    /// The entry (index in the call's list) it was first reached from: errors are reported
+    /// at that argument.
+    entry: usize,
+}
+
+/// How one module names another.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    from: usize,
+    to: usize,
+    /// A static import or re-export (fetched before the importer runs: worth preloading), or a
+    /// dynamic `import("…")` (mapped, not preloaded).
+    statically: bool,
+}
+
+/// The modules reachable from the entries, and how the bare specifiers resolved.
+#[derive(Debug, Default)]
+struct ModuleGraph {
+    modules: Vec<Module>,
+    by_path: HashMap<String, usize>,
+    edges: Vec<Edge>,
+    /// Bare specifier -> module index, or the absolute URL the table gives.
+    bare: BTreeMap<String, BareTarget>,
+    /// The entries' modules, in the call's order.
+    entries: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum BareTarget {
+    Module(usize),
+    Url(String),
+}
+
+/// An error of a call with several entries, with the entry it was reached from (the macro
+/// blames that argument).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryError {
+    /// The index of the entry in the call's arguments.
+    pub entry: usize,
+    /// What went wrong.
+    pub error: Error,
+}
+
+impl ModuleGraph {
+    /// The module `import` of `module` names, added if it is new; `None` for a specifier
+    /// that is not ours to map (a URL), or a bare one the table maps to a URL.
+    fn import(
+        &mut self,
+        context: &CrateContext,
+        config: &Config,
+        module: &Module,
+        import: ModuleImport,
+    ) -> Result<Option<(usize, bool)>> {
+        let target = match resolve_specifier(config, &module.path, &import.specifier) {
+            Resolved::NotOurs => return Ok(None),
+            Resolved::Url(url) => {
+                self.bare.insert(import.specifier, BareTarget::Url(url));
+                return Ok(None);
+            }
+            Resolved::Static(path) => path,
+            Resolved::UnknownBare => {
+                return Err(Error::BareModuleSpecifierUnknown {
+                    module: module.path.clone(),
+                    line: import.line,
+                    suggestion: closest(
+                        &import.specifier,
+                        config.imports.keys().map(String::as_str),
+                    )
+                    .map(str::to_owned),
+                    specifier: import.specifier,
+                })
+            }
+            Resolved::Refused(cause) => {
+                return Err(Error::ModuleImportNotFound {
+                    module: module.path.clone(),
+                    line: import.line,
+                    specifier: import.specifier,
+                    cause: Box::new(cause),
+                    suggestion: None,
+                })
+            }
+        };
+        let (to, new) = match self.module(context, &target, module.entry) {
+            Ok(found) => found,
+            Err(cause @ Error::ModuleGraphTooLarge { .. }) => return Err(cause),
+            Err(cause) => {
+                let suggestion = match &cause {
+                    Error::StaticFileNotFound {
+                        suggestion: Some(suggestion),
+                        ..
+                    } => Some(specifier_for(&module.path, suggestion)),
+                    _ => None,
+                };
+                return Err(Error::ModuleImportNotFound {
+                    module: module.path.clone(),
+                    line: import.line,
+                    specifier: import.specifier,
+                    cause: Box::new(cause),
+                    suggestion,
+                });
+            }
+        };
+        if is_bare_specifier(&import.specifier) {
+            self.bare.insert(import.specifier, BareTarget::Module(to));
+        }
+        Ok(Some((to, new)))
+    }
+
+    /// The module at `path`, added (found in the static dirs) if it is new.
+    fn module(
+        &mut self,
+        context: &CrateContext,
+        path: &str,
+        entry: usize,
+    ) -> Result<(usize, bool)> {
+        if let Some(&index) = self.by_path.get(path) {
+            return Ok((index, false));
+        }
+        if self.modules.len() >= MAX_MODULES {
+            return Err(Error::ModuleGraphTooLarge { limit: MAX_MODULES });
+        }
+        let (file, _) = context
+            .static_dirs
+            .find_with_stamp(path, FilePurpose::Hash)?;
+        let index = self.modules.len();
+        self.modules.push(Module {
+            path: path.to_owned(),
+            file,
+            entry,
+        });
+        self.by_path.insert(path.to_owned(), index);
+        Ok((index, true))
+    }
+}
+
+/// True for a module whose imports are read: JavaScript by its extension. JSON, CSS and
+/// WebAssembly modules import nothing.
+fn is_javascript(path: &str) -> bool {
+    std::path::Path::new(path)
+        .extension()
+        .is_some_and(|extension| {
+            extension.eq_ignore_ascii_case("js") || extension.eq_ignore_ascii_case("mjs")
+        })
+}
+
+/// Walks the graph from `entries` (static paths as `cdnstatic!` takes them), breadth first,
+/// without recursion.
+fn module_graph(
+    context: &CrateContext,
+    config: &Config,
+    entries: &[String],
+) -> std::result::Result<ModuleGraph, EntryError> {
+    let mut graph = ModuleGraph::default();
+    let mut queue = VecDeque::new();
+    for (entry, path) in entries.iter().enumerate() {
+        let at_entry = |error| EntryError { entry, error };
+        let relative = static_file_relative_path(path)
+            .map_err(at_entry)?
+            .ok_or_else(|| at_entry(Error::HashOfAbsoluteUrl { url: path.clone() }))?
+            .into_owned();
+        let (index, new) = graph.module(context, &relative, entry).map_err(at_entry)?;
+        graph.entries.push(index);
+        if new {
+            queue.push_back(index);
+        }
+    }
+    while let Some(index) = queue.pop_front() {
+        let module = graph.modules[index].clone();
+        let at_entry = |error| EntryError {
+            entry: module.entry,
+            error,
+        };
+        if !is_javascript(&module.path) {
+            continue;
+        }
+        let source = std::fs::read(&module.file).map_err(|error| {
+            at_entry(Error::FileUnreadable {
+                path: module.file.clone(),
+                reason: error.to_string(),
+            })
+        })?;
+        let source = String::from_utf8(source).map_err(|error| {
+            at_entry(Error::ModuleUnreadable {
+                module: module.path.clone(),
+                line: 0,
+                reason: format!("it is not UTF-8 ({error})"),
+            })
+        })?;
+        let imports = module_imports(&source).map_err(|error| {
+            at_entry(Error::ModuleUnreadable {
+                module: module.path.clone(),
+                line: error.line,
+                reason: format!("column {}: {}", error.column, error.kind),
+            })
+        })?;
+        for import in imports.imports {
+            let statically = import.kind != ImportKind::Dynamic;
+            let Some((to, new)) = graph
+                .import(context, config, &module, import)
+                .map_err(at_entry)?
+            else {
+                continue;
+            };
+            graph.edges.push(Edge {
+                from: index,
+                to,
+                statically,
+            });
+            if new {
+                queue.push_back(to);
+            }
+        }
+    }
+    Ok(graph)
+}
+
+/// What a specifier names.
+enum Resolved {
+    /// A static file, by its canonical static path.
+    Static(String),
+    /// An absolute URL the crate's table gives for a bare specifier.
+    Url(String),
+    /// A URL with a scheme, or a rooted path outside the static URL: not ours to map.
+    NotOurs,
+    /// A bare specifier the table lacks.
+    UnknownBare,
+    /// A relative specifier that leaves the static dirs or is malformed.
+    Refused(Error),
+}
+
+/// Resolves `specifier`, written in the module at the static path `importer`, as the browser
+/// resolves it against the module's URL.
+fn resolve_specifier(config: &Config, importer: &str, specifier: &str) -> Resolved {
+    if is_bare_specifier(specifier) {
+        return match config.imports.get(specifier) {
+            Some(target) if has_scheme(target) || target.starts_with("//") => {
+                Resolved::Url(target.clone())
+            }
+            Some(target) => match static_file_relative_path(target) {
+                Ok(Some(path)) => Resolved::Static(path.into_owned()),
+                Ok(None) => Resolved::Url(target.clone()),
+                Err(error) => Resolved::Refused(error),
+            },
+            None => Resolved::UnknownBare,
+        };
+    }
+    if has_scheme(specifier) || specifier.starts_with("//") {
+        return Resolved::NotOurs;
+    }
+    let location = split_url(specifier).location;
+    let joined = if let Some(rooted) = location.strip_prefix('/') {
+        // A rooted specifier is ours when it is below the path of `static_url`.
+        let static_path = static_url_path(&config.static_url);
+        match format!("/{rooted}").strip_prefix(static_path.as_str()) {
+            Some(below) => below.to_owned(),
+            None => return Resolved::NotOurs,
+        }
+    } else {
+        let directory = importer.rfind('/').map_or("", |slash| &importer[..slash]);
+        let mut segments: Vec<&str> = directory.split('/').filter(|s| !s.is_empty()).collect();
+        for segment in location.split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    if segments.pop().is_none() {
+                        return Resolved::Refused(Error::StaticPathEscapes {
+                            path: specifier.to_owned(),
+                        });
+                    }
+                }
+                segment => segments.push(segment),
+            }
+        }
+        segments.join("/")
+    };
+    let decoded = match percent_decode(&joined) {
+        Ok(decoded) => decoded.into_owned(),
+        Err(reason) => {
+            return Resolved::Refused(Error::InvalidStaticPath {
+                path: specifier.to_owned(),
+                reason,
+            })
+        }
+    };
+    match static_file_relative_path(&decoded) {
+        Ok(Some(path)) => Resolved::Static(path.into_owned()),
+        Ok(None) => Resolved::NotOurs,
+        Err(error) => Resolved::Refused(error),
+    }
+}
+
+/// The path part of `static_url`, with its final `/`: `/static/` of
+/// `https://cdn.example.com/static/`.
+fn static_url_path(static_url: &str) -> String {
+    let path = if has_scheme(static_url) || static_url.starts_with("//") {
+        let after_authority = static_url
+            .split_once("//")
+            .map_or(static_url, |(_, rest)| rest);
+        after_authority
+            .find('/')
+            .map_or("/", |slash| &after_authority[slash..])
+    } else {
+        static_url
+    };
+    let mut path = path.to_owned();
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    path
+}
+
+/// The specifier a module at `importer` writes for the static path `target`: `./ui.js`,
+/// `../lib/a.js`.
+fn specifier_for(importer: &str, target: &str) -> String {
+    let from: Vec<&str> = importer.split('/').collect();
+    let from = &from[..from.len() - 1];
+    let to: Vec<&str> = target.split('/').collect();
+    let common = from
+        .iter()
+        .zip(&to)
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(to.len() - 1);
+    let ups = from.len() - common;
+    let rest = to[common..].join("/");
+    if ups == 0 {
+        format!("./{rest}")
+    } else {
+        format!("{}{rest}", "../".repeat(ups))
+    }
+}
+
+/// What the graph's modules are served as: for each module, its URL as a browser resolves an
+/// import of it, its tagged URL, and its integrity.
+struct MappedModule {
+    untagged_url: String,
+    tagged_url: String,
+    integrity: String,
+}
+
+/// Tags every module of `graph` as `cdnstatic!` tags it, and digests the bytes the service
+/// sends for it (a stylesheet's rewritten bytes).
+fn map_modules(
+    context: &CrateContext,
+    config: &Config,
+    graph: &ModuleGraph,
+    tracked: &mut Vec<PathBuf>,
+) -> std::result::Result<Vec<MappedModule>, EntryError> {
+    let tagger = tagger(context, config);
+    graph
+        .modules
+        .iter()
+        .map(|module| {
+            let at_entry = |error| EntryError {
+                entry: module.entry,
+                error,
+            };
+            let (file, stamp) = context
+                .static_dirs
+                .find_with_stamp(&module.path, FilePurpose::Hash)
+                .map_err(at_entry)?;
+            let (sha1, integrity_digest) = if is_stylesheet(&module.path) {
+                let rewritten = rewritten_stylesheet(context, config, &module.path, &file, stamp)
+                    .map_err(at_entry)?;
+                tracked.extend(file_paths(&rewritten));
+                (
+                    rewritten.sha1.clone(),
+                    rewritten.digest(INTEGRITY_ALGORITHM),
+                )
+            } else {
+                tracked.push(file.clone());
+                (
+                    cached_digest(&file, stamp, DigestAlgorithm::Sha1).map_err(at_entry)?,
+                    cached_digest(&file, stamp, INTEGRITY_ALGORITHM).map_err(at_entry)?,
+                )
+            };
+            let tag = tagger.tag(|| Ok(sha1)).map_err(at_entry)?;
+            Ok(MappedModule {
+                untagged_url: join_static_url_untagged(&config.static_url, &module.path),
+                tagged_url: tagger.url(&module.path, &tag).map_err(at_entry)?,
+                integrity: integrity_metadata(&integrity_digest, INTEGRITY_ALGORITHM),
+            })
+        })
+        .collect()
+}
+
+/// What the expansion of a module macro tracks besides the graph's files: the revision in a
+/// crate whose tags are revisions, the manifests otherwise.
+fn shared_tracking(context: &CrateContext) -> Arc<super::tracking::Tracking> {
+    match context.config.config.mode {
+        TagMode::Vcs => Arc::clone(&context.revision_tracking),
+        TagMode::Content => Arc::clone(hashed_stylesheet_tracking(context)),
+    }
+}
+
+/// Runs `expand` in the cached context of the crate at `manifest_dir`, as a macro call does,
+/// keeping only the tracking not yet emitted for the crate.
+fn expand_modules_for_crate(
+    manifest_dir: &std::path::Path,
+    expand: impl FnOnce(&CrateContext) -> std::result::Result<Expansion, EntryError>,
+) -> std::result::Result<super::expand::MacroOutput, EntryError> {
+    let context = super::context::cached_crate_context(manifest_dir)
+        .map_err(|error| EntryError { entry: 0, error })?;
+    let expansion = expand(&context)?;
+    Ok(super::expand::MacroOutput {
+        value: expansion.value,
+        tracking: super::tracking::not_yet_tracked(
+            manifest_dir,
+            &expansion.shared_tracking,
+            &expansion.own_files,
+        ),
+    })
+}
+
+/// Expands `cdnimportmap!` for the crate at `manifest_dir`, as a macro call does.
+///
+/// # Errors
+/// As [`expand_import_map_in`], and any error of resolving the crate's context.
+pub fn expand_import_map(
+    manifest_dir: &std::path::Path,
+    entries: &[String],
+) -> std::result::Result<super::expand::MacroOutput, EntryError> {
+    expand_modules_for_crate(manifest_dir, |context| {
+        expand_import_map_in(context, entries)
+    })
+}
+
+/// Expands `cdnmodulepreload!` for the crate at `manifest_dir`, as a macro call does.
+///
+/// # Errors
+/// As [`expand_module_preloads_in`], and any error of resolving the crate's context.
+pub fn expand_module_preloads(
+    manifest_dir: &std::path::Path,
+    entries: &[String],
+) -> std::result::Result<super::expand::MacroOutput, EntryError> {
+    expand_modules_for_crate(manifest_dir, |context| {
+        expand_module_preloads_in(context, entries)
+    })
+}
+
+/// Expands `cdnimportmap!(entries…)`: `<script type="importmap">` with an `imports` entry
+/// for every module reachable from `entries` (its URL as the browser resolves an import of it
+/// -> its tagged URL), one for every bare specifier of the table that the graph uses, and an
+/// `integrity` entry for every tagged module URL.
+///
+/// # Errors
+/// The first error of the graph (a missing module, an unknown bare specifier, a module that
+/// cannot be read), with the entry it was reached from.
+pub fn expand_import_map_in(
+    context: &CrateContext,
+    entries: &[String],
+) -> std::result::Result<Expansion, EntryError> {
+    let config = &context.config.config;
+    let graph = module_graph(context, config, entries)?;
+    let mut own_files = Vec::new();
+    let mapped = map_modules(context, config, &graph, &mut own_files)?;
+    let mut imports = BTreeMap::new();
+    let mut integrity = BTreeMap::new();
+    for module in &mapped {
+        imports.insert(module.untagged_url.clone(), module.tagged_url.clone());
+        integrity.insert(module.tagged_url.clone(), module.integrity.clone());
+    }
+    for (specifier, target) in &graph.bare {
+        let url = match target {
+            BareTarget::Module(index) => mapped[*index].tagged_url.clone(),
+            BareTarget::Url(url) => url.clone(),
+        };
+        imports.insert(specifier.clone(), url);
+    }
+    let mut json = String::from("{\"imports\":{");
+    write_json_object(&imports, &mut json);
+    json.push_str("},\"integrity\":{");
+    write_json_object(&integrity, &mut json);
+    json.push_str("}}");
+    Ok(Expansion {
+        value: format!("<script type=\"importmap\">{json}</script>"),
+        shared_tracking: shared_tracking(context),
+        own_files,
+    })
+}
+
+/// Expands `cdnmodulepreload!(entries…)`: a `<link rel="modulepreload">` with the tagged URL
+/// and the integrity of each entry and of every module it imports statically, transitively
+/// (not those only imported by `import("…")`, which load when asked), one per line, entries
+/// first.
+///
+/// # Errors
+/// As [`expand_import_map_in`].
+pub fn expand_module_preloads_in(
+    context: &CrateContext,
+    entries: &[String],
+) -> std::result::Result<Expansion, EntryError> {
+    let config = &context.config.config;
+    let graph = module_graph(context, config, entries)?;
+    let mut own_files = Vec::new();
+    let mapped = map_modules(context, config, &graph, &mut own_files)?;
+    // Breadth first over static edges from the entries (indices 0.. in the graph, in order).
+    let mut preloaded = vec![false; graph.modules.len()];
+    let mut order = Vec::new();
+    let mut queue = VecDeque::new();
+    for &index in &graph.entries {
+        if !preloaded[index] {
+            preloaded[index] = true;
+            queue.push_back(index);
+        }
+    }
+    while let Some(index) = queue.pop_front() {
+        order.push(index);
+        for edge in graph.edges.iter().filter(|edge| edge.from == index) {
+            if edge.statically && !preloaded[edge.to] {
+                preloaded[edge.to] = true;
+                queue.push_back(edge.to);
+            }
+        }
+    }
+    let lines: Vec<String> = order
+        .into_iter()
+        .map(|index| {
+            format!(
+                "<link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">",
+                mapped[index].tagged_url, mapped[index].integrity
+            )
+        })
+        .collect();
+    Ok(Expansion {
+        value: lines.join("\n"),
+        shared_tracking: shared_tracking(context),
+        own_files,
+    })
+}
+
+/// Writes `entries` as the members of a JSON object, escaped for JSON and for a `<script>`
+/// element (`<` as `\u003c`, so no `</script>` can end it).
+fn write_json_object(entries: &BTreeMap<String, String>, output: &mut String) {
+    for (position, (key, value)) in entries.iter().enumerate() {
+        if position > 0 {
+            output.push(',');
+        }
+        write_json_string(key, output);
+        output.push(':');
+        write_json_string(value, output);
+    }
+}
+
+fn write_json_string(text: &str, output: &mut String) {
+    use std::fmt::Write as _;
+    output.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => output.push_str("\\\""),
+            '\\' => output.push_str("\\\\"),
+            '<' => output.push_str("\\u003c"),
+            character if u32::from(character) < 0x20 => {
+                let _ = write!(output, "\\u{:04x}", u32::from(character));
+            }
+            character => output.push(character),
+        }
+    }
+    output.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::config::TagIn;
+    use crate::build::manifest::LoadedConfig;
+    use crate::build::tag::{ResolvedTag, TagSource};
+    use crate::test_support::{openssl_integrity, sha1sum};
+    use std::path::Path;
+
+    const REVISION: &str = "89abcdef0123456789abcdef0123456789abcdef";
+
+    /// A crate whose `static/` holds `files`, configured by `config`, in a git revision (an
+    /// input here, not an oracle).
+    fn crate_with(files: &[(&str, &str)], config: Config) -> (tempfile::TempDir, CrateContext) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join("static").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let tag = ResolvedTag {
+            value: REVISION.into(),
+            source: TagSource::Git,
+            tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
+            tracked_environment: vec!["CACHEKILLER_TAG"],
+            rebuild_always: false,
+        };
+        let loaded = LoadedConfig {
+            config,
+            manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+        };
+        let context = CrateContext::new(dir.path(), loaded, Ok(tag));
+        (dir, context)
+    }
+
+    fn content_config() -> Config {
+        Config {
+            mode: TagMode::Content,
+            tag_in: TagIn::Name,
+            imports: [("lit".to_owned(), "vendor/lit.js".to_owned())].into(),
+            ..Config::default()
+        }
+    }
+
+    const GRAPH: &[(&str, &str)] = &[
+        (
+            "js/app.js",
+            "import { ui } from './ui.js';\nimport { html } from 'lit';\n\
+             const later = () => import('./lazy/panel.js');\nimport(name);\n",
+        ),
+        (
+            "js/ui.js",
+            "export * from \"./util.js\";\nexport const ui = 1;\n",
+        ),
+        (
+            "js/util.js",
+            "// import './not-imported.js'\nexport const u = `${'import(\"x\")'}`;\n",
+        ),
+        (
+            "js/lazy/panel.js",
+            "import { ui } from '../ui.js';\nexport default ui;\n",
+        ),
+        (
+            "vendor/lit.js",
+            "import './lit-core.js';\nexport const html = 1;\n",
+        ),
+        ("vendor/lit-core.js", "export const core = 1;\n"),
+        ("js/unrelated.js", "import './missing.js';\n"),
+    ];
+
+    /// The name-form URL of `path` with the first 6 hex digits of `sha1sum` of its file.
+    fn tagged(dir: &Path, path: &str) -> String {
+        let tag = sha1sum(&dir.join("static").join(path), 6);
+        let (stem, extension) = path.rsplit_once('.').unwrap();
+        format!("/static/{stem}.{tag}.{extension}")
+    }
+
+    #[test]
+    fn every_reachable_module_is_mapped_to_its_tagged_url_with_its_integrity() {
+        let (dir, context) = crate_with(GRAPH, content_config());
+        let expansion = expand_import_map_in(&context, &["js/app.js".to_owned()]).unwrap();
+        let reachable = [
+            "js/app.js",
+            "js/lazy/panel.js",
+            "js/ui.js",
+            "js/util.js",
+            "vendor/lit-core.js",
+            "vendor/lit.js",
+        ];
+        let mut imports: Vec<(String, String)> = reachable
+            .iter()
+            .map(|path| (format!("/static/{path}"), tagged(dir.path(), path)))
+            .collect();
+        imports.push(("lit".into(), tagged(dir.path(), "vendor/lit.js")));
+        imports.sort();
+        let mut integrity: Vec<(String, String)> = reachable
+            .iter()
+            .map(|path| {
+                (
+                    tagged(dir.path(), path),
+                    openssl_integrity(&dir.path().join("static").join(path), "sha384"),
+                )
+            })
+            .collect();
+        integrity.sort();
+        let object = |entries: &[(String, String)]| {
+            entries
+                .iter()
+                .map(|(key, value)| format!("\"{key}\":\"{value}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        assert_eq!(
+            expansion.value,
+            format!(
+                "<script type=\"importmap\">{{\"imports\":{{{}}},\"integrity\":{{{}}}}}</script>",
+                object(&imports),
+                object(&integrity)
+            )
+        );
+        // The graph's files are tracked, whatever the mode; a module outside it is not.
+        let mut tracked: Vec<String> = expansion
+            .own_files
+            .iter()
+            .map(|file| {
+                file.strip_prefix(dir.path().join("static"))
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        tracked.sort();
+        assert_eq!(tracked, reachable);
+    }
+
+    #[test]
+    fn preloads_follow_static_imports_only_entries_first() {
+        let (dir, context) = crate_with(GRAPH, content_config());
+        let expansion = expand_module_preloads_in(&context, &["js/app.js".to_owned()]).unwrap();
+        let expected: Vec<String> = [
+            "js/app.js",
+            "js/ui.js",
+            "vendor/lit.js",
+            "js/util.js",
+            "vendor/lit-core.js",
+        ]
+        .iter()
+        .map(|path| {
+            format!(
+                "<link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">",
+                tagged(dir.path(), path),
+                openssl_integrity(&dir.path().join("static").join(path), "sha384")
+            )
+        })
+        .collect();
+        assert_eq!(expansion.value, expected.join("\n"));
+    }
+
+    #[test]
+    fn revision_tags_in_the_query_form_map_the_same_graph() {
+        let config = Config {
+            imports: [("lit".to_owned(), "vendor/lit.js".to_owned())].into(),
+            ..Config::default()
+        };
+        let (_dir, context) = crate_with(GRAPH, config);
+        let value = expand_import_map_in(&context, &["js/app.js".to_owned()])
+            .unwrap()
+            .value;
+        let tag = &REVISION[..14];
+        assert!(
+            value.contains(&format!(
+                "\"/static/js/ui.js\":\"/static/js/ui.js?tag={tag}\""
+            )),
+            "{value}"
+        );
+        assert!(
+            value.contains(&format!("\"lit\":\"/static/vendor/lit.js?tag={tag}\"")),
+            "{value}"
+        );
+    }
+
+    #[test]
+    fn a_missing_module_or_an_unknown_bare_specifier_names_the_module_and_the_line() {
+        let (_dir, context) = crate_with(
+            &[
+                ("js/app.js", "import './ui.js';\nimport './b.js';\n"),
+                ("js/ui.js", "\n\nimport { x } from './utils.js';\n"),
+                ("js/util.js", ""),
+                ("js/b.js", "import { html } from 'lits';\n"),
+            ],
+            content_config(),
+        );
+        let error = expand_import_map_in(&context, &["js/app.js".to_owned()]).unwrap_err();
+        assert_eq!(error.entry, 0);
+        match &error.error {
+            Error::ModuleImportNotFound {
+                module,
+                line,
+                specifier,
+                suggestion,
+                ..
+            } => {
+                assert_eq!(
+                    (module.as_str(), *line, specifier.as_str()),
+                    ("js/ui.js", 3, "./utils.js")
+                );
+                assert_eq!(suggestion.as_deref(), Some("./util.js"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let error =
+            expand_import_map_in(&context, &["js/util.js".to_owned(), "js/b.js".to_owned()])
+                .unwrap_err();
+        assert_eq!(error.entry, 1);
+        assert!(
+            matches!(
+                &error.error,
+                Error::BareModuleSpecifierUnknown { module, line: 1, specifier, suggestion: Some(suggestion) }
+                    if module == "js/b.js" && specifier == "lits" && suggestion == "lit"
+            ),
+            "{error:?}"
+        );
+        let message = error.error.to_string();
+        assert!(
+            message.contains("[package.metadata.cachekiller.imports]"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn imports_that_climb_or_are_urls() {
+        let (_dir, context) = crate_with(
+            &[
+                (
+                    "app.js",
+                    "import 'https://esm.sh/preact';\nimport '//cdn.example.com/a.js';\n\
+                     import '/other/x.js';\nimport '/static/ok.js';\n",
+                ),
+                ("ok.js", ""),
+                ("climb.js", "import '../../etc/passwd.js';\n"),
+            ],
+            content_config(),
+        );
+        let value = expand_import_map_in(&context, &["app.js".to_owned()])
+            .unwrap()
+            .value;
+        assert!(value.contains("\"/static/ok.js\""), "{value}");
+        assert!(
+            !value.contains("esm.sh") && !value.contains("/other/"),
+            "{value}"
+        );
+        let error = expand_import_map_in(&context, &["climb.js".to_owned()]).unwrap_err();
+        assert!(
+            matches!(&error.error, Error::ModuleImportNotFound { cause, .. } if matches!(**cause, Error::StaticPathEscapes { .. })),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_mapped_once() {
+        let (_dir, context) = crate_with(
+            &[
+                ("a.js", "import './b.js';\n"),
+                ("b.js", "import './a.js';\n"),
+            ],
+            content_config(),
+        );
+        let value = expand_import_map_in(&context, &["a.js".to_owned()])
+            .unwrap()
+            .value;
+        assert_eq!(value.matches("\"/static/a.js\"").count(), 1, "{value}");
+        assert_eq!(value.matches("\"/static/b.js\"").count(), 1, "{value}");
+    }
+
+    #[test]
+    fn the_specifier_a_module_writes_for_a_path() {
+        for (importer, target, expected) in [
+            ("js/app.js", "js/ui.js", "./ui.js"),
+            ("js/app.js", "js/lib/a.js", "./lib/a.js"),
+            ("js/lib/a.js", "js/ui.js", "../ui.js"),
+            ("app.js", "js/ui.js", "./js/ui.js"),
+            ("js/a/b/c.js", "vendor/lit.js", "../../../vendor/lit.js"),
+        ] {
+            assert_eq!(
+                specifier_for(importer, target),
+                expected,
+                "{importer} -> {target}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_that_no_script_element_can_end() {
+        let mut output = String::new();
+        write_json_string("</script><!-- \"a\\b\"\n", &mut output);
+        assert_eq!(
+            output,
+            "\"\\u003c/script>\\u003c!-- \\\"a\\\\b\\\"\\u000a\""
+        );
+    }
+
+    #[test]
+    fn the_path_of_a_static_url() {
+        for (static_url, path) in [
+            ("/static/", "/static/"),
+            ("/static", "/static/"),
+            ("https://cdn.example.com/static/", "/static/"),
+            ("https://cdn.example.com", "/"),
+            ("//cdn.example.com/assets/", "/assets/"),
+        ] {
+            assert_eq!(static_url_path(static_url), path, "{static_url}");
+        }
+    }
+}

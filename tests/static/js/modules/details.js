@@ -1,0 +1,3 @@
+import { html } from "@demo/html";
+
+export const details = () => html`<p>details</p>`;

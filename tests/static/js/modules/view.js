@@ -1,0 +1,3 @@
+export function render(markup) {
+  document.body.insertAdjacentHTML("beforeend", markup);
+}
