@@ -53,17 +53,21 @@ fn expected_map(dir: &Path, paths: &[&str], tag_of: &dyn Fn(&Path) -> String) ->
 fn assert_prints_after_a_rebuild(scratch: &ScratchCrate, expected: &str, what: &str) {
     assert!(!scratch.build().fresh, "{what}: the crate was not rebuilt");
     assert_eq!(scratch.run(), [expected], "{what}");
-    assert!(scratch.build().fresh, "{what}: rebuilt although nothing changed");
+    assert!(
+        scratch.build().fresh,
+        "{what}: rebuilt although nothing changed"
+    );
 }
 
 fn graph_edits_re_expand_the_map(name: &str, metadata: &str, content: bool) {
     let repo = tempfile::tempdir().unwrap();
-    let scratch = commit_crate_in_new_repository(repo.path(), name, PRINT_MAP, metadata, |scratch| {
-        write(&scratch.dir, "js/app.js", "import { ui } from './ui.js';\n");
-        write(&scratch.dir, "js/ui.js", "export const ui = 1;\n");
-        write(&scratch.dir, "js/chart.js", "export const chart = 1;\n");
-        write(&scratch.dir, "js/outside.js", "export const outside = 1;\n");
-    });
+    let scratch =
+        commit_crate_in_new_repository(repo.path(), name, PRINT_MAP, metadata, |scratch| {
+            write(&scratch.dir, "js/app.js", "import { ui } from './ui.js';\n");
+            write(&scratch.dir, "js/ui.js", "export const ui = 1;\n");
+            write(&scratch.dir, "js/chart.js", "export const chart = 1;\n");
+            write(&scratch.dir, "js/outside.js", "export const outside = 1;\n");
+        });
     let dir = scratch.dir.clone();
     let head = || git_head(repo.path())[..14].to_owned();
     let tag_of = |file: &Path| {
@@ -80,7 +84,11 @@ fn graph_edits_re_expand_the_map(name: &str, metadata: &str, content: bool) {
     );
 
     // An import added deep in the graph: the new module is mapped.
-    write(&dir, "js/ui.js", "export { chart } from \"./chart.js\";\nexport const ui = 1;\n");
+    write(
+        &dir,
+        "js/ui.js",
+        "export { chart } from \"./chart.js\";\nexport const ui = 1;\n",
+    );
     assert_prints_after_a_rebuild(
         &scratch,
         &expected_map(&dir, &["js/app.js", "js/chart.js", "js/ui.js"], &tag_of),

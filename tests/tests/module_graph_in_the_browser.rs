@@ -53,7 +53,10 @@ fn tagged_request(static_dir: &Path, path: &str) -> String {
 /// The `imports` of the page's import map, as `"key":"value"` pairs.
 fn import_map_entries(port: u16) -> Vec<String> {
     let page = String::from_utf8(http_get(port, "/").body).unwrap();
-    let start = page.find("\"imports\":{").expect("the page has an import map") + 11;
+    let start = page
+        .find("\"imports\":{")
+        .expect("the page has an import map")
+        + 11;
     let end = start + page[start..].find('}').unwrap();
     page[start..end].split(',').map(str::to_owned).collect()
 }
@@ -63,7 +66,8 @@ fn modules_are_fetched_once_under_tagged_urls_and_only_a_changed_leaf_anew() {
     let repo = tempfile::tempdir().unwrap();
     git(repo.path(), &["init", "-q"]);
     let site = repo.path().join("site");
-    let scratch = ScratchCrate::fixture_copy("axum-site", &site, "browser_modules_site").in_release();
+    let scratch =
+        ScratchCrate::fixture_copy("axum-site", &site, "browser_modules_site").in_release();
     scratch.append_to_manifest(
         "[package.metadata.cachekiller]\ntag_in = \"name\"\nmode = \"content\"\n",
     );
@@ -87,7 +91,12 @@ fn modules_are_fetched_once_under_tagged_urls_and_only_a_changed_leaf_anew() {
     let ran = "GET /ran?greeting-leaf1-lazy";
     wait_until(ran, Duration::from_secs(30), || server.count(ran) == 1);
     for request in &requests {
-        assert_eq!(server.count(request), 1, "{request}:\n{:#?}", server.lines());
+        assert_eq!(
+            server.count(request),
+            1,
+            "{request}:\n{:#?}",
+            server.lines()
+        );
         let immutable = format!("{request} 200 public, max-age=31536000, immutable");
         assert!(
             server.lines().contains(&immutable),
@@ -120,7 +129,10 @@ fn modules_are_fetched_once_under_tagged_urls_and_only_a_changed_leaf_anew() {
     // 3. Only the leaf changes: only its URL in the map, only it fetched.
     write_modules(&static_dir, "leaf2");
     git(repo.path(), &["commit", "-q", "-am", "a new leaf"]);
-    assert!(!scratch.build().fresh, "an edited module must rebuild the page");
+    assert!(
+        !scratch.build().fresh,
+        "an edited module must rebuild the page"
+    );
     let server = Server::start(&scratch.binary(), port);
     let map_after = import_map_entries(port);
     let changed: Vec<&String> = map_after
@@ -128,7 +140,10 @@ fn modules_are_fetched_once_under_tagged_urls_and_only_a_changed_leaf_anew() {
         .filter(|entry| !map_before.contains(entry))
         .collect();
     assert_eq!(changed.len(), 1, "{map_before:#?}\n{map_after:#?}");
-    assert!(changed[0].starts_with("\"/static/js/leaf.js\":"), "{changed:?}");
+    assert!(
+        changed[0].starts_with("\"/static/js/leaf.js\":"),
+        "{changed:?}"
+    );
     chromium.open(&page);
     let ran = "GET /ran?greeting-leaf2-lazy";
     wait_until(ran, Duration::from_secs(30), || server.count(ran) == 1);
@@ -143,17 +158,21 @@ fn modules_are_fetched_once_under_tagged_urls_and_only_a_changed_leaf_anew() {
 
     // 4. Other bytes under the leaf's URL (edited on disk, not rebuilt), in a fresh profile:
     // the service sends them `no-cache`, and the browser refuses them by the map's integrity.
-    std::fs::write(static_dir.join("js/leaf.js"), "export const leaf = \"leaf3\";\n").unwrap();
+    assert_other_bytes_are_refused(&server, &static_dir, &page, &new_leaf);
+}
+
+fn assert_other_bytes_are_refused(server: &Server, static_dir: &Path, page: &str, leaf: &str) {
+    std::fs::write(
+        static_dir.join("js/leaf.js"),
+        "export const leaf = \"leaf3\";\n",
+    )
+    .unwrap();
     let other_profile = tempfile::tempdir().unwrap();
     let fresh = Chromium::start(other_profile.path());
-    fresh.open(&page);
-    wait_until(&new_leaf, Duration::from_secs(30), || {
-        server.count(&new_leaf) == 2
-    });
+    fresh.open(page);
+    wait_until(leaf, Duration::from_secs(30), || server.count(leaf) == 2);
     assert!(
-        server
-            .lines()
-            .contains(&format!("{new_leaf} 200 no-cache")),
+        server.lines().contains(&format!("{leaf} 200 no-cache")),
         "{:#?}",
         server.lines()
     );

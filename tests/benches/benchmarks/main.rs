@@ -40,11 +40,11 @@ mod common;
 mod compile_memory;
 mod expansion;
 mod hashing;
+mod modules;
 mod render;
 mod resolution;
 mod runtime;
 mod serving;
-mod modules;
 mod stylesheets;
 mod typos;
 
@@ -56,11 +56,11 @@ use common::{peak_resident_kib, Report};
 use compile_memory::compile_memory;
 use expansion::expansion;
 use hashing::hashing;
+use modules::modules;
 use render::render;
 use resolution::resolution;
 use runtime::runtime;
 use serving::serving;
-use modules::modules;
 use stylesheets::stylesheets;
 use typos::typos;
 

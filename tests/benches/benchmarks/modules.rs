@@ -40,7 +40,11 @@ fn real_world_javascript() -> Vec<String> {
             }
         }
     }
-    assert!(!files.is_empty(), "no modules below {}", node_modules().display());
+    assert!(
+        !files.is_empty(),
+        "no modules below {}",
+        node_modules().display()
+    );
     let mut corpus = Vec::new();
     let mut total = 0;
     for text in files.iter().cycle() {
@@ -172,10 +176,10 @@ fn map_expansion(report: &mut Report, rounds: usize) {
     let build = |package: &str| {
         let mut command = cargo();
         command.args(["build", "-q"]).current_dir(&root);
-        if !package.is_empty() {
-            command.args(["-p", package]);
-        } else {
+        if package.is_empty() {
             command.arg("--workspace");
+        } else {
+            command.args(["-p", package]);
         }
         command
     };
