@@ -228,6 +228,7 @@ fn module_graph(
             at_entry(Error::ModuleUnreadable {
                 module: module.path.clone(),
                 line: 0,
+                column: 0,
                 reason: format!("it is not UTF-8 ({error})"),
             })
         })?;
@@ -235,7 +236,8 @@ fn module_graph(
             at_entry(Error::ModuleUnreadable {
                 module: module.path.clone(),
                 line: error.line,
-                reason: format!("column {}: {}", error.column, error.kind),
+                column: error.column,
+                reason: error.kind.to_string(),
             })
         })?;
         for import in imports.imports {

@@ -202,6 +202,8 @@ pub enum Error {
         module: String,
         /// Where, from 1 (0 when the whole file is at fault).
         line: u32,
+        /// The column there, from 1, in characters.
+        column: u32,
         /// What is wrong.
         reason: String,
     },
@@ -390,11 +392,7 @@ impl fmt::Display for Error {
                 suggestion,
                 hashed,
             } => {
-                let searched = searched
-                    .iter()
-                    .map(|dir| format!("{dir:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let searched = join_quoted(searched);
                 write!(formatter, "static file {path:?} not found in the static dirs {searched}")?;
                 if let Some(suggestion) = suggestion {
                     write!(formatter, "; did you mean {suggestion:?}?")?;
@@ -436,8 +434,17 @@ impl fmt::Display for Error {
                 write!(
                     formatter,
                     "module {module:?} imports {specifier:?} on line {line}, which names no module \
-                     to map: {cause}"
+                     to map: "
                 )?;
+                match &**cause {
+                    // Its own "did you mean" would name a static path, not a specifier.
+                    Error::StaticFileNotFound { path, searched, .. } => write!(
+                        formatter,
+                        "it resolves to {path:?}, which is not in the static dirs {}",
+                        join_quoted(searched)
+                    )?,
+                    cause => write!(formatter, "{cause}")?,
+                }
                 match suggestion {
                     Some(suggestion) => write!(formatter, "; did you mean {suggestion:?}?"),
                     None => Ok(()),
@@ -465,6 +472,7 @@ impl fmt::Display for Error {
             Error::ModuleUnreadable {
                 module,
                 line,
+                column,
                 reason,
             } => {
                 if *line == 0 {
@@ -472,7 +480,8 @@ impl fmt::Display for Error {
                 } else {
                     write!(
                         formatter,
-                        "module {module:?} cannot be read for its imports: line {line}: {reason}"
+                        "module {module:?} cannot be read for its imports: line {line}, column \
+                         {column}: {reason}"
                     )
                 }
             }
@@ -606,4 +615,13 @@ fn toml_key(specifier: &str) -> String {
     } else {
         format!("{specifier:?}")
     }
+}
+
+/// `"a", "b"`: names quoted and listed.
+fn join_quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("{name:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
