@@ -79,9 +79,12 @@ fn compressed_and_integrity_checked_bytes_and_no_request_held_up_by_a_hash() {
         latencies.len() >= 3,
         "the hash ({hashing:?}) ended before the page was asked thrice"
     );
+    // Not a time limit (this machine is shared and noisy) but a ratio in one run: a hash that
+    // held the page up would make some page wait for most of the hash; the slowest page must
+    // stay an order of magnitude below it.
     let slowest = latencies.iter().max().unwrap();
     assert!(
-        *slowest < Duration::from_millis(50),
+        *slowest * 10 < hashing,
         "the page waited {slowest:?} while a 500 MB file was hashed ({hashing:?}): {latencies:?}"
     );
 }
