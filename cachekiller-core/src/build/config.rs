@@ -348,6 +348,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_imports_table_takes_bare_specifiers_and_non_empty_targets() {
+        let table = |entries: &[(&str, &str)]| {
+            ConfigValue::StringTable(
+                entries
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                    .collect(),
+            )
+        };
+        let apply = |value: &ConfigValue| {
+            let mut config = Config::default();
+            config
+                .apply("imports", value, &ConfigOrigin::MacroArgument, Manifest)
+                .map(|()| config.imports)
+        };
+        let good = table(&[
+            ("lit", "vendor/lit.js"),
+            ("@hotwired/stimulus", "vendor/stimulus.js"),
+            ("preact", "https://esm.sh/preact@10"),
+        ]);
+        assert_eq!(apply(&good).unwrap().len(), 3);
+        for bad in [
+            table(&[("./lit", "vendor/lit.js")]),
+            table(&[("/lit", "vendor/lit.js")]),
+            table(&[("https://x/lit", "vendor/lit.js")]),
+            table(&[("lit", "")]),
+            table(&[("", "vendor/lit.js")]),
+            ConfigValue::String("vendor/lit.js".into()),
+            ConfigValue::Other("a table with non-string values".into()),
+        ] {
+            assert!(
+                matches!(apply(&bad), Err(Error::InvalidConfigValue { ref key, .. }) if key == "imports"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn every_key_is_accepted_where_the_table_says_and_nowhere_else() {
         assert_eq!(
             keys_accepted_at(Manifest),
@@ -359,7 +397,8 @@ mod tests {
                 "check_files",
                 "mode",
                 "tag_in",
-                "hash_length"
+                "hash_length",
+                "imports"
             ]
         );
         assert_eq!(

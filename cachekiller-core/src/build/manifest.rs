@@ -452,7 +452,7 @@ mod tests {
             format!(
                 "unknown cachekiller option `static-url` in [package.metadata.cachekiller] of {}: \
                  did you mean `static_url`? (expected one of `static_url`, `param`, `tag_length`, \
-                 `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`)",
+                 `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`, `imports`)",
                 manifest.display()
             )
         );
