@@ -27,7 +27,7 @@ use crate::rules::error::{Error, Result};
 use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm};
 use crate::rules::stylesheet::is_stylesheet;
 use crate::rules::suggest::closest;
-use crate::rules::url::{has_scheme, join_static_url_untagged, percent_decode, split_url};
+use crate::rules::url::{has_scheme, join_static_url_untagged, split_url};
 
 /// The most modules one call walks: an import map of thousands of entries is a page of its
 /// own, and a graph that large wants a bundler.
@@ -68,6 +68,10 @@ struct ModuleGraph {
     bare: BTreeMap<String, BareTarget>,
     /// The entries' modules, in the call's order.
     entries: Vec<usize>,
+    /// The URL the browser resolves each relative or rooted import to (`…/it's.js`,
+    /// `…/b.js?v=1`), with the module and the query and fragment written: keys of the map
+    /// besides each module's own URL.
+    spellings: BTreeMap<String, (usize, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,35 +100,40 @@ impl ModuleGraph {
         module: &Module,
         import: ModuleImport,
     ) -> Result<Option<(usize, bool)>> {
-        let target = match resolve_specifier(config, &module.path, &import.specifier) {
-            Resolved::NotOurs => return Ok(None),
-            Resolved::Url(url) => {
-                self.bare.insert(import.specifier, BareTarget::Url(url));
-                return Ok(None);
-            }
-            Resolved::Static(path) => path,
-            Resolved::UnknownBare => {
-                return Err(Error::BareModuleSpecifierUnknown {
-                    module: module.path.clone(),
-                    line: import.line,
-                    suggestion: closest(
-                        &import.specifier,
-                        config.imports.keys().map(String::as_str),
-                    )
-                    .map(str::to_owned),
-                    specifier: import.specifier,
-                })
-            }
-            Resolved::Refused(cause) => {
-                return Err(Error::ModuleImportNotFound {
-                    module: module.path.clone(),
-                    line: import.line,
-                    specifier: import.specifier,
-                    cause: Box::new(cause),
-                    suggestion: None,
-                })
-            }
-        };
+        let (target, browser_url, suffix) =
+            match resolve_specifier(config, &module.path, &import.specifier) {
+                Resolved::NotOurs => return Ok(None),
+                Resolved::Url(url) => {
+                    self.bare.insert(import.specifier, BareTarget::Url(url));
+                    return Ok(None);
+                }
+                Resolved::Static {
+                    path,
+                    browser_url,
+                    suffix,
+                } => (path, browser_url, suffix),
+                Resolved::UnknownBare => {
+                    return Err(Error::BareModuleSpecifierUnknown {
+                        module: module.path.clone(),
+                        line: import.line,
+                        suggestion: closest(
+                            &import.specifier,
+                            config.imports.keys().map(String::as_str),
+                        )
+                        .map(str::to_owned),
+                        specifier: import.specifier,
+                    })
+                }
+                Resolved::Refused(cause) => {
+                    return Err(Error::ModuleImportNotFound {
+                        module: module.path.clone(),
+                        line: import.line,
+                        specifier: import.specifier,
+                        cause: Box::new(cause),
+                        suggestion: None,
+                    })
+                }
+            };
         let (to, new) = match self.module(context, &target, module.entry) {
             Ok(found) => found,
             Err(cause @ Error::ModuleGraphTooLarge { .. }) => return Err(cause),
@@ -147,6 +156,9 @@ impl ModuleGraph {
         };
         if is_bare_specifier(&import.specifier) {
             self.bare.insert(import.specifier, BareTarget::Module(to));
+        }
+        if let Some(browser_url) = browser_url {
+            self.spellings.insert(browser_url, (to, suffix));
         }
         Ok(Some((to, new)))
     }
@@ -224,14 +236,9 @@ fn module_graph(
                 reason: error.to_string(),
             })
         })?;
-        let source = String::from_utf8(source).map_err(|error| {
-            at_entry(Error::ModuleUnreadable {
-                module: module.path.clone(),
-                line: 0,
-                column: 0,
-                reason: format!("it is not UTF-8 ({error})"),
-            })
-        })?;
+        // As a browser decodes a module: UTF-8, a stray byte (Latin-1 in a comment of a
+        // vendored file) replaced, not fatal.
+        let source = String::from_utf8_lossy(&source);
         let imports = module_imports(&source).map_err(|error| {
             at_entry(Error::ModuleUnreadable {
                 module: module.path.clone(),
@@ -263,8 +270,13 @@ fn module_graph(
 
 /// What a specifier names.
 enum Resolved {
-    /// A static file, by its canonical static path.
-    Static(String),
+    /// A static file, by its canonical static path, with the URL the browser resolves the
+    /// specifier to (the import map's key) and the query and fragment written after the path.
+    Static {
+        path: String,
+        browser_url: Option<String>,
+        suffix: String,
+    },
     /// An absolute URL the crate's table gives for a bare specifier.
     Url(String),
     /// A URL with a scheme, or a rooted path outside the static URL: not ours to map.
@@ -276,64 +288,160 @@ enum Resolved {
 }
 
 /// Resolves `specifier`, written in the module at the static path `importer`, as the browser
-/// resolves it against the module's URL.
+/// resolves it against the module's URL (the URL of its canonical path below `static_url`:
+/// the tagged URL the map sends it to is in the same directory).
 fn resolve_specifier(config: &Config, importer: &str, specifier: &str) -> Resolved {
     if is_bare_specifier(specifier) {
-        return match config.imports.get(specifier) {
-            Some(target) if has_scheme(target) || target.starts_with("//") => {
-                Resolved::Url(target.clone())
-            }
-            Some(target) => match static_file_relative_path(target) {
-                Ok(Some(path)) => Resolved::Static(path.into_owned()),
-                Ok(None) => Resolved::Url(target.clone()),
-                Err(error) => Resolved::Refused(error),
-            },
-            None => Resolved::UnknownBare,
-        };
+        return resolve_bare(config, specifier);
     }
-    if has_scheme(specifier) || specifier.starts_with("//") {
+    let static_url = config.static_url.as_str();
+    let (origin, static_path) = split_origin(static_url);
+    let parts = split_url(specifier);
+    let suffix = &specifier[parts.location.len()..];
+    // The path the browser requests, percent-encoded as the browser encodes it.
+    let requested = if let Some(below) = parts
+        .location
+        .strip_prefix(static_url)
+        .filter(|_| has_scheme(static_url) || static_url.starts_with("//"))
+    {
+        // An absolute URL under an absolute `static_url`: ours, as for stylesheets.
+        format!("{static_path}{below}")
+    } else if has_scheme(specifier) || specifier.starts_with("//") {
         return Resolved::NotOurs;
-    }
-    let location = split_url(specifier).location;
-    let joined = if let Some(rooted) = location.strip_prefix('/') {
-        // A rooted specifier is ours when it is below the path of `static_url`.
-        let static_path = static_url_path(&config.static_url);
-        match format!("/{rooted}").strip_prefix(static_path.as_str()) {
-            Some(below) => below.to_owned(),
-            None => return Resolved::NotOurs,
-        }
+    } else if parts.location.starts_with('/') {
+        parts.location.to_owned()
     } else {
-        let directory = importer.rfind('/').map_or("", |slash| &importer[..slash]);
-        let mut segments: Vec<&str> = directory.split('/').filter(|s| !s.is_empty()).collect();
-        for segment in location.split('/') {
-            match segment {
-                "" | "." => {}
-                ".." => {
-                    if segments.pop().is_none() {
-                        return Resolved::Refused(Error::StaticPathEscapes {
-                            path: specifier.to_owned(),
-                        });
-                    }
+        let importer_url = join_static_url_untagged(&static_path, importer);
+        let directory = &importer_url[..=importer_url.rfind('/').unwrap_or(0)];
+        format!("{directory}{}", parts.location)
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    let mut directory = false;
+    for segment in requested.split('/').skip(1) {
+        directory = matches!(segment, "" | "." | "..");
+        match segment {
+            "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    return Resolved::Refused(Error::StaticPathEscapes {
+                        path: specifier.to_owned(),
+                    });
                 }
-                segment => segments.push(segment),
             }
+            segment => segments.push(segment),
         }
-        segments.join("/")
-    };
-    let decoded = match percent_decode(&joined) {
-        Ok(decoded) => decoded.into_owned(),
-        Err(reason) => {
-            return Resolved::Refused(Error::InvalidStaticPath {
+    }
+    let mut path = format!("/{}", segments.join("/"));
+    if directory && !path.ends_with('/') {
+        path.push('/');
+    }
+    // Below the path of `static_url`, or not a static file (a route of the site, say).
+    let Some(below) = path.strip_prefix(static_path.as_str()) else {
+        return if parts.location.starts_with('/') {
+            Resolved::NotOurs
+        } else {
+            Resolved::Refused(Error::StaticPathEscapes {
                 path: specifier.to_owned(),
-                reason,
             })
-        }
+        };
     };
-    match static_file_relative_path(&decoded) {
-        Ok(Some(path)) => Resolved::Static(path.into_owned()),
+    match static_file_relative_path(below) {
+        Ok(Some(static_file)) => Resolved::Static {
+            path: static_file.into_owned(),
+            browser_url: Some(format!(
+                "{origin}{}{}",
+                browser_encoded(&path, BrowserPart::Path),
+                browser_encoded(suffix, BrowserPart::QueryAndFragment)
+            )),
+            suffix: suffix.to_owned(),
+        },
         Ok(None) => Resolved::NotOurs,
         Err(error) => Resolved::Refused(error),
     }
+}
+
+/// Resolves a bare specifier through the crate's table: an exact key, else the longest key
+/// ending with `/` that begins it (`"lit/" = "vendor/lit/"` maps `lit/directives/x.js`).
+fn resolve_bare(config: &Config, specifier: &str) -> Resolved {
+    let target = config.imports.get(specifier).cloned().or_else(|| {
+        config
+            .imports
+            .iter()
+            .filter(|(key, _)| key.ends_with('/') && specifier.starts_with(key.as_str()))
+            .max_by_key(|(key, _)| key.len())
+            .map(|(key, target)| format!("{target}{}", &specifier[key.len()..]))
+    });
+    let Some(target) = target else {
+        return Resolved::UnknownBare;
+    };
+    if has_scheme(&target) || target.starts_with("//") {
+        return Resolved::Url(target);
+    }
+    match static_file_relative_path(&target) {
+        Ok(Some(path)) => Resolved::Static {
+            path: path.into_owned(),
+            browser_url: None,
+            suffix: String::new(),
+        },
+        Ok(None) => Resolved::Url(target),
+        Err(error) => Resolved::Refused(error),
+    }
+}
+
+/// `static_url` as its origin (`https://cdn.example.com`, or `""` for a rooted one) and its
+/// path (`/static/`, with a final `/`).
+fn split_origin(static_url: &str) -> (&str, String) {
+    let path = static_url_path(static_url);
+    let origin = if has_scheme(static_url) || static_url.starts_with("//") {
+        let after_authority = static_url.find("//").map_or(0, |slashes| slashes + 2);
+        let end = static_url[after_authority..]
+            .find('/')
+            .map_or(static_url.len(), |slash| after_authority + slash);
+        &static_url[..end]
+    } else {
+        ""
+    };
+    (origin, path)
+}
+
+/// Which part of a URL text is, for [`browser_encoded`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BrowserPart {
+    Path,
+    QueryAndFragment,
+}
+
+/// `text` percent-encoded as a browser's URL parser encodes that part (the WHATWG URL
+/// standard's path, query and fragment percent-encode sets): what is already an escape stays
+/// as written (`%41` is not `A` to the browser), so the map's key is the URL the browser
+/// looks up.
+fn browser_encoded(text: &str, part: BrowserPart) -> String {
+    use std::fmt::Write as _;
+    let mut encoded = String::with_capacity(text.len());
+    let mut in_fragment = false;
+    for character in text.chars() {
+        if character == '#' {
+            in_fragment = true;
+        }
+        let escape = match character {
+            character if !character.is_ascii() => true,
+            character if character.is_ascii_control() => true,
+            ' ' | '"' | '<' | '>' => true,
+            '`' => part == BrowserPart::Path || in_fragment,
+            '{' | '}' => part == BrowserPart::Path,
+            '\'' => part == BrowserPart::QueryAndFragment && !in_fragment,
+            _ => false,
+        };
+        if escape {
+            let mut bytes = [0; 4];
+            for byte in character.encode_utf8(&mut bytes).bytes() {
+                let _ = write!(encoded, "%{byte:02X}");
+            }
+        } else {
+            encoded.push(character);
+        }
+    }
+    encoded
 }
 
 /// The path part of `static_url`, with its final `/`: `/static/` of
@@ -386,6 +494,8 @@ struct MappedModule {
     untagged_url: String,
     tagged_url: String,
     integrity: String,
+    /// The tag, for the URLs of the module with a query or fragment.
+    tag: String,
 }
 
 /// Tags every module of `graph` as `cdnstatic!` tags it, and digests the bytes the service
@@ -429,6 +539,7 @@ fn map_modules(
                 untagged_url: join_static_url_untagged(&config.static_url, &module.path),
                 tagged_url: tagger.url(&module.path, &tag).map_err(at_entry)?,
                 integrity: integrity_metadata(&integrity_digest, INTEGRITY_ALGORITHM),
+                tag,
             })
         })
         .collect()
@@ -517,6 +628,25 @@ pub fn expand_import_map_in(
         };
         imports.insert(specifier.clone(), url);
     }
+    // Other spellings of a module's URL (escapes the browser keeps, a query): their own keys,
+    // sent to the tagged URL with the same query and fragment.
+    let site_tagger = tagger(context, config);
+    for (browser_url, (index, suffix)) in &graph.spellings {
+        let module = &mapped[*index];
+        let target = if suffix.is_empty() {
+            module.tagged_url.clone()
+        } else {
+            let path = format!("{}{suffix}", graph.modules[*index].path);
+            site_tagger
+                .url(&path, &module.tag)
+                .map_err(|error| EntryError {
+                    entry: graph.modules[*index].entry,
+                    error,
+                })?
+        };
+        integrity.insert(target.clone(), module.integrity.clone());
+        imports.insert(browser_url.clone(), target);
+    }
     let mut json = String::from("{\"imports\":{");
     write_json_object(&imports, &mut json);
     json.push_str("},\"integrity\":{");
@@ -563,8 +693,11 @@ pub fn expand_module_preloads_in(
             }
         }
     }
+    // A CSS or JSON module is not preloaded: `modulepreload` fetches scripts, and the browser
+    // refuses the other types under it.
     let lines: Vec<String> = order
         .into_iter()
+        .filter(|&index| is_javascript(&graph.modules[index].path))
         .map(|index| {
             format!(
                 "<link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">",
@@ -865,6 +998,150 @@ mod tests {
             matches!(&error.error, Error::ModuleImportNotFound { cause, .. } if matches!(**cause, Error::StaticPathEscapes { .. })),
             "{error:?}"
         );
+    }
+
+    /// What a browser resolves `specifier` to in a module at `base`, by node's WHATWG `URL`
+    /// (the oracle), as a rooted URL.
+    fn browser_resolves(specifier: &str, base: &str) -> String {
+        let script = "const u = new URL(process.argv[1], process.argv[2]); \
+                      console.log(u.pathname + u.search + u.hash)";
+        crate::test_support::run(
+            "node",
+            Path::new("/"),
+            &[
+                "-e",
+                script,
+                specifier,
+                &format!("http://example.test{base}"),
+            ],
+        )
+    }
+
+    #[test]
+    fn keys_are_the_urls_the_browser_resolves_with_their_query() {
+        let specifiers = [
+            "./it's.js",
+            "./x&y.js",
+            "./a%41.js",
+            "./b.js?v=1#top",
+            "./dir/../caret^.js",
+            "./日本 語.js",
+            "/static/js/{curly}.js",
+        ];
+        let mut app = String::new();
+        for specifier in specifiers {
+            use std::fmt::Write as _;
+            let _ = writeln!(app, "import {specifier:?};");
+        }
+        app.push_str("import 'lit/directives/class-map.js';\n");
+        let files = [
+            ("js/app.js", app.as_str()),
+            ("js/it's.js", ""),
+            ("js/x&y.js", ""),
+            ("js/aA.js", ""),
+            ("js/b.js", ""),
+            ("js/caret^.js", ""),
+            ("js/日本 語.js", ""),
+            ("js/{curly}.js", ""),
+            ("vendor/lit/directives/class-map.js", ""),
+        ];
+        let config = Config {
+            imports: [("lit/".to_owned(), "vendor/lit/".to_owned())].into(),
+            ..Config::default()
+        };
+        let (_dir, context) = crate_with(&files, config);
+        let value = expand_import_map_in(&context, &["js/app.js".to_owned()])
+            .unwrap()
+            .value;
+        for specifier in specifiers {
+            let key = browser_resolves(specifier, "/static/js/app.js");
+            assert!(
+                value.contains(&format!("\"{key}\":\"")),
+                "{specifier} -> {key}: {value}"
+            );
+        }
+        let tag = &REVISION[..14];
+        assert!(
+            value.contains(&format!(
+                "\"/static/js/b.js?v=1#top\":\"/static/js/b.js?v=1&tag={tag}#top\""
+            )),
+            "{value}"
+        );
+        assert!(
+            value.contains(&format!(
+                "\"lit/directives/class-map.js\":\"/static/vendor/lit/directives/class-map.js?tag={tag}\""
+            )),
+            "{value}"
+        );
+    }
+
+    #[test]
+    fn an_absolute_import_under_an_absolute_static_url_is_ours() {
+        let config = Config {
+            static_url: "https://cdn.example.com/assets/".into(),
+            ..Config::default()
+        };
+        let (_dir, context) = crate_with(
+            &[
+                (
+                    "app.js",
+                    "import 'https://cdn.example.com/assets/q/a.js';\nimport './q/b.js';\n",
+                ),
+                ("q/a.js", ""),
+                ("q/b.js", ""),
+            ],
+            config,
+        );
+        let value = expand_import_map_in(&context, &["app.js".to_owned()])
+            .unwrap()
+            .value;
+        let tag = &REVISION[..14];
+        for module in ["q/a.js", "q/b.js"] {
+            assert!(
+                value.contains(&format!(
+                    "\"https://cdn.example.com/assets/{module}\":\"https://cdn.example.com/assets/{module}?tag={tag}\""
+                )),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn css_and_json_modules_are_mapped_but_not_preloaded() {
+        let (_dir, context) = crate_with(
+            &[
+                (
+                    "app.js",
+                    "import sheet from './a.css' with { type: 'css' };\nimport data from './d.json' with { type: 'json' };\n",
+                ),
+                ("a.css", "a { color: red }\n"),
+                ("d.json", "{}\n"),
+            ],
+            content_config(),
+        );
+        let map = expand_import_map_in(&context, &["app.js".to_owned()])
+            .unwrap()
+            .value;
+        assert!(
+            map.contains("\"/static/a.css\"") && map.contains("\"/static/d.json\""),
+            "{map}"
+        );
+        let preloads = expand_module_preloads_in(&context, &["app.js".to_owned()])
+            .unwrap()
+            .value;
+        assert_eq!(preloads.lines().count(), 1, "{preloads}");
+        assert!(preloads.contains("/static/app."), "{preloads}");
+    }
+
+    #[test]
+    fn a_module_with_a_stray_byte_is_read_as_a_browser_reads_it() {
+        let dir_and_context = crate_with(&[("b.js", "")], content_config());
+        let app = dir_and_context.0.path().join("static/app.js");
+        std::fs::write(&app, b"// caf\xe9 (Latin-1)\nimport './b.js';\n").unwrap();
+        let value = expand_import_map_in(&dir_and_context.1, &["app.js".to_owned()])
+            .unwrap()
+            .value;
+        assert!(value.contains("\"/static/b.js\""), "{value}");
     }
 
     #[test]

@@ -1,44 +1,16 @@
 //! Finding the file behind a static path, so that a typo fails the build instead of shipping a
 //! 404, and refusing paths that would make the compiler read files outside the static dirs.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::FileStamp;
-use crate::rules::static_path::{canonical_static_path, find_static_file, HiddenFiles, StaticFile};
+use crate::rules::static_path::{find_static_file, StaticFile};
 use crate::rules::stylesheet::StaticLookup;
 use crate::rules::suggest::{closest, static_files_for_suggestion};
-use crate::rules::url::{is_absolute_url, is_plain_relative_path, percent_decode, split_url};
 
-/// The file path behind a static URL path: the part before `?` and `#`, percent-decoded,
-/// made canonical by the one rule of [`crate::rules::static_path`]. `None` for an absolute URL,
-/// which is not a file here.
-///
-/// # Errors
-/// [`Error::EmptyStaticPath`] if nothing is left, [`Error::InvalidStaticPath`] if the decoded
-/// bytes are not UTF-8 or hold a NUL byte or a backslash, [`Error::StaticPathEscapes`] for
-/// `..` components or a drive prefix.
-pub fn static_file_relative_path(url_path: &str) -> Result<Option<Cow<'_, str>>> {
-    if is_plain_relative_path(url_path) {
-        return Ok(Some(Cow::Borrowed(url_path)));
-    }
-    let location = split_url(url_path).location;
-    if is_absolute_url(location) {
-        return Ok(None);
-    }
-    let decoded = percent_decode(location).map_err(|reason| Error::InvalidStaticPath {
-        path: url_path.to_owned(),
-        reason,
-    })?;
-    let canonical = canonical_static_path(&decoded, HiddenFiles::Allowed)
-        .map_err(|refused| refused.into_error(url_path))?;
-    if canonical.relative.is_empty() {
-        return Err(Error::EmptyStaticPath);
-    }
-    Ok(Some(Cow::Owned(canonical.relative)))
-}
+pub use crate::rules::static_path::static_file_relative_path;
 
 /// The static dirs of a crate, with what is learnt about them kept for the crate's later
 /// calls.

@@ -23,8 +23,11 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::rules::error::Error;
+use std::borrow::Cow;
+
+use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::FileVersion;
+use crate::rules::url::{is_absolute_url, is_plain_relative_path, percent_decode, split_url};
 
 /// A static path, canonical: relative to the static dirs, segments joined by `/`, without
 /// `.` or empty segments (`""` for the root).
@@ -74,6 +77,42 @@ pub(crate) enum HiddenFiles {
     Refused,
     /// Allowed: the macros, and references in stylesheets, name what the author wrote.
     Allowed,
+}
+
+/// The file path behind a static URL path: the part before `?` and `#`, percent-decoded,
+/// made canonical by [`canonical_static_path`]. `None` for an absolute URL,
+/// which is not a file here.
+///
+/// # Errors
+/// [`Error::EmptyStaticPath`] if nothing is left, [`Error::InvalidStaticPath`] if the decoded
+/// bytes are not UTF-8 or hold a NUL byte or a backslash, [`Error::StaticPathEscapes`] for
+/// `..` components or a drive prefix.
+pub fn static_file_relative_path(url_path: &str) -> Result<Option<Cow<'_, str>>> {
+    if is_plain_relative_path(url_path) {
+        return Ok(Some(Cow::Borrowed(url_path)));
+    }
+    let location = split_url(url_path).location;
+    if is_absolute_url(location) {
+        return Ok(None);
+    }
+    // One segment to the browser, two to the file system: the service refuses it too.
+    if location.contains("%2F") || location.contains("%2f") {
+        return Err(Error::InvalidStaticPath {
+            path: url_path.to_owned(),
+            reason: "it holds an encoded `/` (`%2F`), which the service refuses: write `/`"
+                .to_owned(),
+        });
+    }
+    let decoded = percent_decode(location).map_err(|reason| Error::InvalidStaticPath {
+        path: url_path.to_owned(),
+        reason,
+    })?;
+    let canonical = canonical_static_path(&decoded, HiddenFiles::Allowed)
+        .map_err(|refused| refused.into_error(url_path))?;
+    if canonical.relative.is_empty() {
+        return Err(Error::EmptyStaticPath);
+    }
+    Ok(Some(Cow::Owned(canonical.relative)))
 }
 
 /// The canonical form of the decoded static path `decoded`.

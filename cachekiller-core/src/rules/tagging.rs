@@ -15,8 +15,10 @@ use crate::rules::hash::content_tag;
 #[cfg(feature = "service")]
 use crate::rules::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
 use crate::rules::settings::{SiteSettings, TagIn, TagMode};
+use crate::rules::static_path::static_file_relative_path;
 use crate::rules::url::{
-    is_absolute_url, join_static_url, join_static_url_tag_in_name, split_url, tag_relative_url,
+    is_absolute_url, is_plain_relative_path, join_static_url, join_static_url_tag_in_name,
+    split_url, tag_relative_url,
 };
 
 /// The `hash_length` of the macros when none is configured.
@@ -88,6 +90,19 @@ impl<'a> Tagger<'a> {
     /// The file-name form for an absolute URL, or for a tag with a `.` in it (it would be read
     /// back as part of the name).
     pub(crate) fn url(&self, path: &str, tag: &str) -> Result<String> {
+        // A static file's URL names its canonical path (`css//./a%2Ecss` is `css/a.css`, as
+        // the service reads it), with the query and fragment as written.
+        let canonical;
+        let path = if is_plain_relative_path(path) || is_absolute_url(split_url(path).location) {
+            path
+        } else {
+            let written_suffix = &path[split_url(path).location.len()..];
+            canonical = format!(
+                "{}{written_suffix}",
+                static_file_relative_path(path)?.unwrap_or_default()
+            );
+            &canonical
+        };
         match self.tag_in {
             TagIn::Query => Ok(join_static_url(self.static_url, path, self.param, tag)),
             TagIn::Name => {

@@ -1114,6 +1114,11 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
     write(&second.join("shadowed.js"), b"second\n");
     write(&first.join("shadowed.js"), b"first\n");
     write(&root.path().join("secret.txt"), b"secret\n");
+    // Escapes: `a%41.txt` is `aA.txt` to every user of the rule, never the file named so.
+    write(&first.join("aA.txt"), b"capital\n");
+    write(&first.join("a%41.txt"), b"literal\n");
+    write(&first.join("sub/x.txt"), b"x\n");
+    write(&first.join("sp ace.txt"), b"space\n");
     let link = |target: &str, name: &str| {
         std::os::unix::fs::symlink(target, first.join(name)).unwrap();
     };
@@ -1133,7 +1138,8 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
     let settings = SiteSettings::new("tag", REVISION, 6, true)
         .mode(TagMode::Content)
         .static_dirs(&["static", "vendor"]);
-    let served = StaticFiles::in_root(root.path(), settings).unwrap();
+    let served = StaticFiles::in_root(root.path(), settings.clone()).unwrap();
+    let by_name = StaticFiles::in_root(root.path(), settings.tag_in(TagIn::Name)).unwrap();
     let macros = StaticDirs::new(root.path(), &["static".to_owned(), "vendor".to_owned()]);
     // (path, whether it names a file we use)
     let cases = [
@@ -1156,6 +1162,11 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
         ("css/../../secret.txt", false),
         ("css\\app.css", false),
         ("css/app.css%00", false),
+        ("a%41.txt", true),
+        ("sub/x%2Etxt", true),
+        ("sp%20ace.txt", true),
+        ("sp ace.txt", true),
+        ("sub%2Fx.txt", false),
     ];
     for (path, usable) in cases {
         let by_macros = static_file_relative_path(path)
@@ -1163,14 +1174,37 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
             .flatten()
             .is_some_and(|relative| macros.find(&relative, FilePurpose::Hash).is_ok());
         let by_run_time = served.url(path).is_ok();
-        let by_service = fetch(&served, Method::GET, &format!("/{path}"), &[])
-            .await
-            .status
-            == StatusCode::OK;
+        // As a browser sends it: a space is escaped in the request line.
+        let request_path = format!("/{}", path.replace(' ', "%20"));
+        let by_service =
+            fetch(&served, Method::GET, &request_path, &[]).await.status == StatusCode::OK;
         assert_eq!(
             (by_macros, by_run_time, by_service),
             (usable, usable, usable),
             "{path}: (macros, run-time API, service)"
         );
+        // And the URL made for it names the bytes sent under it, in both forms.
+        for served in [&served, &by_name] {
+            let Ok(url) = served.url(path) else { continue };
+            let answer = fetch(served, Method::GET, url.trim_start_matches("/static"), &[]).await;
+            assert_eq!(
+                (answer.status, answer.cache_control()),
+                (StatusCode::OK, IMMUTABLE),
+                "{path} -> {url}"
+            );
+            let decoded = crate::rules::url::percent_decode(path.split('?').next().unwrap())
+                .unwrap()
+                .replace("//./", "/");
+            let on_disk = ["static", "vendor"]
+                .iter()
+                .map(|dir| root.path().join(dir).join(&decoded))
+                .find(|file| file.is_file() && std::fs::symlink_metadata(file).is_ok())
+                .unwrap();
+            assert_eq!(
+                answer.body,
+                std::fs::read(&on_disk).unwrap(),
+                "{path} -> {url}"
+            );
+        }
     }
 }

@@ -12,7 +12,9 @@ use super::StaticFiles;
 use crate::rules::error::{Error, Result};
 use crate::rules::hash::{digest_of_bytes, integrity_metadata, DigestAlgorithm};
 use crate::rules::settings::TagMode;
-use crate::rules::static_path::{canonical_static_path, find_static_file, HiddenFiles, StaticFile};
+use crate::rules::static_path::{
+    canonical_static_path, find_static_file, static_file_relative_path, HiddenFiles, StaticFile,
+};
 use crate::rules::suggest::{closest, static_files_for_suggestion};
 use crate::rules::tagging::Tagger;
 use crate::rules::url::{is_absolute_url, split_url};
@@ -148,14 +150,13 @@ impl StaticFiles {
     /// request checks them; `hashed` says whether the caller needs them (for the error's
     /// wording).
     fn checked_bytes(&self, path: &str, hashed: bool) -> Result<bytes::Bytes> {
-        let location = split_url(path).location.trim_start_matches('/');
-        let canonical = canonical_static_path(location, HiddenFiles::Allowed)
-            .ok()
-            .filter(|canonical| !canonical.directory)
-            .ok_or_else(|| Error::InvalidStaticPath {
-                path: path.to_owned(),
-                reason: "it does not name a file below the static dirs".to_owned(),
+        // The one path rule, as for `cdnstatic!`: decoded once, made canonical.
+        let relative =
+            static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
+                url: path.to_owned(),
             })?;
+        let canonical = canonical_static_path(&relative, HiddenFiles::Allowed)
+            .map_err(|refused| refused.into_error(path))?;
         let (dir, file, version) = match find_static_file(&self.shared.dirs, &canonical.relative) {
             StaticFile::File { dir, file, version } => (dir, file, version),
             StaticFile::Refused { dir, why } => {
