@@ -47,6 +47,8 @@ mod compress;
 mod request_path;
 mod response;
 mod urls;
+#[cfg(feature = "minijinja")]
+pub(crate) use urls::{MEMO_ENTRIES, URL_LIFETIME};
 mod versions;
 
 use std::convert::Infallible;

@@ -22,10 +22,10 @@ use crate::rules::url::{is_absolute_url, split_url};
 /// How long a URL made here is reused before its file is looked at again: long enough that
 /// a page with many assets costs a map lookup per asset, short enough that an edit shows on
 /// the next page a second later.
-const URL_LIFETIME: Duration = Duration::from_secs(1);
+pub(crate) const URL_LIFETIME: Duration = Duration::from_secs(1);
 
 /// The most URLs remembered; beyond it the memo starts over.
-const MEMO_ENTRIES: usize = 10_000;
+pub(crate) const MEMO_ENTRIES: usize = 10_000;
 
 /// Made URLs and integrities by the path asked for, with when they were made.
 #[derive(Debug, Default)]
@@ -129,7 +129,8 @@ impl StaticFiles {
         Ok(value)
     }
 
-    fn make_url(&self, path: &str) -> Result<String> {
+    /// The URL of `path` made now, past the memo (for a memo of the caller's own).
+    pub(crate) fn make_url(&self, path: &str) -> Result<String> {
         let tagger = Tagger::of_site(&self.shared.settings);
         if is_absolute_url(split_url(path).location) {
             // Not a file of ours: only a revision tag can go on it.
