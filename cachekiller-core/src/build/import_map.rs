@@ -211,11 +211,28 @@ fn module_graph(
     let mut queue = VecDeque::new();
     for (entry, path) in entries.iter().enumerate() {
         let at_entry = |error| EntryError { entry, error };
-        let relative = static_file_relative_path(path)
-            .map_err(at_entry)?
-            .ok_or_else(|| at_entry(Error::HashOfAbsoluteUrl { url: path.clone() }))?
-            .into_owned();
+        // An entry that is a key of the crate's table is that bare specifier (for an inline
+        // `<script type="module">import "lit"</script>`): mapped, with its file's graph.
+        let bare = match resolve_bare(config, path) {
+            Resolved::Static { path: target, .. } => Some(target),
+            Resolved::Url(url) => {
+                graph.bare.insert(path.clone(), BareTarget::Url(url));
+                continue;
+            }
+            Resolved::Refused(error) => return Err(at_entry(error)),
+            Resolved::NotOurs | Resolved::UnknownBare => None,
+        };
+        let relative = match &bare {
+            Some(target) => target.clone(),
+            None => static_file_relative_path(path)
+                .map_err(at_entry)?
+                .ok_or_else(|| at_entry(Error::HashOfAbsoluteUrl { url: path.clone() }))?
+                .into_owned(),
+        };
         let (index, new) = graph.module(context, &relative, entry).map_err(at_entry)?;
+        if bare.is_some() {
+            graph.bare.insert(path.clone(), BareTarget::Module(index));
+        }
         graph.entries.push(index);
         if new {
             queue.push_back(index);
@@ -1142,6 +1159,30 @@ mod tests {
             .unwrap()
             .value;
         assert!(value.contains("\"/static/b.js\""), "{value}");
+    }
+
+    #[test]
+    fn a_bare_specifier_of_the_table_can_be_an_entry() {
+        let (dir, context) = crate_with(GRAPH, content_config());
+        let value = expand_import_map_in(&context, &["lit".to_owned()])
+            .unwrap()
+            .value;
+        for path in ["vendor/lit.js", "vendor/lit-core.js"] {
+            assert!(value.contains(&tagged(dir.path(), path)), "{path}: {value}");
+        }
+        assert!(
+            value.contains(&format!(
+                "\"lit\":\"{}\"",
+                tagged(dir.path(), "vendor/lit.js")
+            )),
+            "{value}"
+        );
+        // Not in the table: a static path, as before.
+        let error = expand_import_map_in(&context, &["preact".to_owned()]).unwrap_err();
+        assert!(
+            matches!(error.error, Error::StaticFileNotFound { .. }),
+            "{error:?}"
+        );
     }
 
     #[test]
