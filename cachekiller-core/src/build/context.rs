@@ -20,11 +20,11 @@ use crate::build::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::build::manifest::{load_config, LoadedConfig};
 use crate::build::per_crate::PerCrate;
 use crate::build::static_files::StaticDirs;
+use crate::build::stylesheet_cache::StylesheetCache;
 use crate::build::tag::{resolve_tag, ResolvedTag};
 use crate::build::tracking::Tracking;
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::{file_stamp, FileStamp};
-use crate::rules::stylesheet::StylesheetCache;
 
 /// How long a cached context is used without looking at its files again.
 pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);

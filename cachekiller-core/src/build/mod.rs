@@ -20,6 +20,7 @@ mod per_crate;
 pub mod rebuild_marker;
 pub mod static_digest;
 pub mod static_files;
+pub mod stylesheet_cache;
 pub mod tag;
 pub mod tracking;
 pub mod vcs;

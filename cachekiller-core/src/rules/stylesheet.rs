@@ -16,12 +16,6 @@
 //! that climb above the static root, and references to files that are missing or cannot be
 //! served (which the macros report as compile errors, but for a missing source map).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-#[cfg(feature = "resolve")]
-use std::sync::{Mutex, PoisonError};
-
 use crate::rules::css::{css_references, write_css_url, ReferenceKind};
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::{file_stamp, FileStamp};
@@ -30,6 +24,9 @@ use crate::rules::settings::TagMode;
 use crate::rules::static_path::{canonical_static_path, HiddenFiles};
 use crate::rules::tagging::Tagger;
 use crate::rules::url::{has_scheme, is_absolute_url, percent_decode, split_url};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use crate::rules::css::MAX_STYLESHEET_DEPTH;
 
@@ -88,7 +85,7 @@ impl RewrittenStylesheet {
     #[cfg(feature = "resolve")]
     /// True if every file it was made from is unchanged and every unresolved reference still
     /// has no file.
-    fn is_current(&self, lookup: &dyn StaticLookup) -> bool {
+    pub(crate) fn is_current(&self, lookup: &dyn StaticLookup) -> bool {
         self.files_unchanged(0) && self.unresolved_still_missing(lookup)
     }
 
@@ -164,55 +161,6 @@ pub(crate) fn rewrite_stylesheet_source(
         done: HashMap::new(),
     };
     rewriter.rewrite_source(relative, file, stamp, source)
-}
-
-#[cfg(feature = "resolve")]
-/// Rewritten stylesheets by path, each used while the files it was made from are unchanged:
-/// a service rewrites a stylesheet once per version, not per request.
-#[derive(Debug, Default)]
-pub struct StylesheetCache {
-    entries: Mutex<HashMap<PathBuf, Arc<RewrittenStylesheet>>>,
-}
-
-#[cfg(feature = "resolve")]
-impl StylesheetCache {
-    /// [`rewrite_stylesheet`] through the cache. The tags must be the same on every call
-    /// (a cache belongs to one site).
-    ///
-    /// # Errors
-    /// As [`rewrite_stylesheet`].
-    pub fn rewritten(
-        &self,
-        lookup: &dyn StaticLookup,
-        relative: &str,
-        file: &Path,
-        stamp: FileStamp,
-        tagger: Tagger<'_>,
-    ) -> Result<Arc<RewrittenStylesheet>> {
-        let cached = self
-            .entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(file)
-            .cloned();
-        if let Some(cached) = cached {
-            if cached
-                .files
-                .first()
-                .is_some_and(|(_, first)| *first == stamp)
-                && cached.is_current(lookup)
-            {
-                return Ok(cached);
-            }
-        }
-        // Rewritten without holding the lock: other requests need not wait for a big file.
-        let rewritten = Arc::new(rewrite_stylesheet(lookup, relative, file, stamp, tagger)?);
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(file.to_owned(), Arc::clone(&rewritten));
-        Ok(rewritten)
-    }
 }
 
 /// The static path a reference in the stylesheet at `stylesheet` names, resolved as a browser
@@ -486,6 +434,7 @@ fn retain_first<T, K: std::hash::Hash + Eq>(items: &mut Vec<T>, key: impl Fn(&T)
 #[cfg(all(test, feature = "resolve"))]
 mod tests {
     use super::*;
+    use crate::build::stylesheet_cache::StylesheetCache;
     use crate::rules::hash::content_tag;
     use crate::rules::settings::TagIn;
     use crate::test_support::sha1sum;

@@ -44,7 +44,8 @@ pub(crate) fn stylesheets(report: &mut Report, rounds: usize) {
     use cachekiller_core::build::file_stamp::file_stamp;
     use cachekiller_core::build::hash::{digest_of_bytes, DigestAlgorithm};
     use cachekiller_core::build::static_files::StaticDirs;
-    use cachekiller_core::build::stylesheet::{rewrite_stylesheet, StylesheetCache};
+    use cachekiller_core::build::stylesheet::rewrite_stylesheet;
+    use cachekiller_core::build::stylesheet_cache::StylesheetCache;
     use cachekiller_core::build::tagging::Tagger;
     use cachekiller_core::{SiteSettings, TagIn, TagMode};
 
