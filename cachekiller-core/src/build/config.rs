@@ -271,20 +271,23 @@ const KEYS: &[Key] = &[
     Key {
         name: "imports",
         places: &[Manifest],
-        set: |config, value| match value {
-            ConfigValue::StringTable(entries)
-                if entries.iter().all(|(specifier, target)| {
-                    is_bare_specifier(specifier) && !target.is_empty()
-                }) =>
+        set: |config, value| {
+            let expected = "a table of bare module specifiers and the static files (or absolute \
+                            URLs) they name, such as { lit = \"vendor/lit.js\" }";
+            let ConfigValue::StringTable(entries) = value else {
+                return Err(expected.to_owned());
+            };
+            if let Some((specifier, target)) = entries
+                .iter()
+                .find(|(specifier, target)| !is_bare_specifier(specifier) || target.is_empty())
             {
-                config.imports = entries.iter().cloned().collect();
-                Ok(())
+                return Err(format!(
+                    "{expected}; {specifier:?} = {target:?} is not one (a key is a bare \
+                     specifier, not `./`, `/` or a URL; a value is not empty)"
+                ));
             }
-            _ => Err(
-                "a table of bare module specifiers and the static files (or absolute URLs) they \
-                 name, such as { lit = \"vendor/lit.js\" }"
-                    .to_owned(),
-            ),
+            config.imports = entries.iter().cloned().collect();
+            Ok(())
         },
     },
 ];
