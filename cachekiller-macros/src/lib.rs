@@ -122,8 +122,9 @@ fn expand_path_macro(
 /// URL, as `cdnstatic!` tags it, with its `sha384` integrity. A specifier that names no module
 /// is a compile error naming the module and the line. Put it before the first module script:
 ///
-/// ```ignore
-/// // Askama: {{ cdnimportmap!("js/app.js")|safe }}    Maud: (PreEscaped(cdnimportmap!("js/app.js")))
+/// ```text
+/// Askama: {{ cdnimportmap!("js/app.js")|safe }}
+/// Maud:   (PreEscaped(cdnimportmap!("js/app.js")))
 /// ```
 #[proc_macro]
 pub fn cdnimportmap(input: TokenStream) -> TokenStream {

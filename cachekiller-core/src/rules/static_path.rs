@@ -2,7 +2,7 @@
 //! call names must pass it to compile), the stylesheet rewrite (a reference is tagged only if
 //! its file passes) and the service (a request is answered only from a file that passes):
 //!
-//! 1. [`canonical_static_path`]: a decoded path is made canonical (`.` and empty segments
+//! 1. `canonical_static_path`: a decoded path is made canonical (`.` and empty segments
 //!    dropped) and refused if it climbs (`..`), holds a NUL byte or a backslash, or names a
 //!    Windows drive; hidden segments (`.env`) are refused where the caller says so.
 //! 2. [`find_static_file`]: the canonical path is opened once in each static dir in order, and
@@ -80,7 +80,7 @@ pub(crate) enum HiddenFiles {
 }
 
 /// The file path behind a static URL path: the part before `?` and `#`, percent-decoded,
-/// made canonical by [`canonical_static_path`]. `None` for an absolute URL,
+/// made canonical by `canonical_static_path`. `None` for an absolute URL,
 /// which is not a file here.
 ///
 /// # Errors

@@ -170,7 +170,7 @@ fn percent_encode(text: &str, safe: &[bool; 256], output: &mut String) {
 ///
 /// A relative `path` is appended to `static_url` (a `/` is put between them if `static_url` does
 /// not end with one, and leading `/` of `path` are dropped, as Django's static storage does);
-/// an absolute URL ([`is_absolute_url`]) is used as it is. The tag is then added to the query as
+/// an absolute URL (`is_absolute_url`) is used as it is. The tag is then added to the query as
 /// `param=tag`, after any query already there, and before the fragment. An empty `param` gives
 /// the bare form `a.css?4e1243` of `HashPathStaticFilesStorage`.
 ///
