@@ -42,6 +42,9 @@
 //! let app = axum::Router::new().nest_service("/static", static_files);
 //! ```
 
+#[cfg(feature = "archive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
+pub mod archive;
 mod body;
 mod compress;
 mod request_path;
