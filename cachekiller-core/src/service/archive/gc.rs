@@ -116,6 +116,18 @@ fn modified_ms(meta: &ObjectMeta) -> u64 {
     u64::try_from(meta.last_modified.timestamp_millis()).unwrap_or(0)
 }
 
+/// What a collection deleted (and found in `trash/`), for putting back.
+struct Deleted {
+    /// The manifests it had read (any other one was published since).
+    manifests: Vec<Path>,
+    /// What `trash/` held before it began.
+    trash: Vec<ObjectMeta>,
+    /// The blobs it moved to `trash/`, with their sizes.
+    blobs: Vec<(String, u64)>,
+    /// The path records it deleted (encoded path, SHA-1 hex).
+    records: Vec<(String, String)>,
+}
+
 /// A manifest as listed and read.
 struct Listed {
     key: Path,
@@ -225,56 +237,85 @@ impl Archive {
         // what a protected manifest (or one published meanwhile) names.
         let deleted_anything = !trashed.is_empty() || !doomed_records.is_empty();
         if deleted_anything || !trash.is_empty() {
-            if deleted_anything {
-                tokio::time::sleep(self.settings.publish_window).await;
-            }
             let known: Vec<Path> = manifests.iter().map(|listed| listed.key.clone()).collect();
-            for listed in self.read_manifests(&known).await? {
-                for (path, sha1) in &listed.manifest.files {
-                    named_blobs.insert(sha1.clone());
-                    named_records.insert((encoded_path(path), sha1.clone()));
-                }
-            }
-            let mut in_trash: HashSet<String> = trash
-                .iter()
-                .filter_map(|meta| sha1_of_blob_key(&meta.location, TRASH))
-                .collect();
-            in_trash.extend(trashed.iter().map(|(sha1, _)| sha1.clone()));
-            let present: HashSet<String> = self
-                .list(&root(BLOBS), limit)
-                .await?
-                .iter()
-                .filter_map(|meta| sha1_of_blob_key(&meta.location, BLOBS))
-                .collect();
-            let trashed_now: HashMap<&String, u64> =
-                trashed.iter().map(|(sha1, size)| (sha1, *size)).collect();
-            for sha1 in &in_trash {
-                if named_blobs.contains(sha1)
-                    && !present.contains(sha1)
-                    && self.restore_blob(sha1).await?
-                {
-                    report.blobs_restored += 1;
-                    if let Some(size) = trashed_now.get(sha1) {
-                        report.blobs_deleted -= 1;
-                        report.bytes_deleted -= size;
-                        report.blobs_kept += 1;
-                        report.bytes_kept += size;
-                    }
-                }
-            }
-            for (path, sha1) in &doomed_records {
-                if named_records.contains(&(path.clone(), sha1.clone()))
-                    && self.create(&marker_key(path, sha1), Bytes::new()).await?
-                {
-                    report.records_restored += 1;
-                    report.records_deleted -= 1;
-                }
-            }
-            for sha1 in &in_trash {
-                self.delete(&trash_key(sha1)).await?;
-            }
+            let deleted = Deleted {
+                manifests: known,
+                trash,
+                blobs: trashed,
+                records: doomed_records,
+            };
+            self.put_back(deleted, named_blobs, named_records, &mut report)
+                .await?;
         }
         Ok(report)
+    }
+
+    /// After the publish window, puts back from `trash/` the blobs (and the path records)
+    /// that a manifest names: a protected one, or one published since the collection listed
+    /// the store. Empties `trash/`.
+    async fn put_back(
+        &self,
+        deleted: Deleted,
+        mut named_blobs: HashSet<String>,
+        mut named_records: HashSet<(String, String)>,
+        report: &mut GarbageReport,
+    ) -> ArchiveResult<()> {
+        let limit = self.settings.request_timeout;
+        let Deleted {
+            manifests,
+            trash,
+            blobs: trashed,
+            records: doomed_records,
+        } = deleted;
+        let deleted_anything = !trashed.is_empty() || !doomed_records.is_empty();
+        if deleted_anything {
+            tokio::time::sleep(self.settings.publish_window).await;
+        }
+        for listed in self.read_manifests(&manifests).await? {
+            for (path, sha1) in &listed.manifest.files {
+                named_blobs.insert(sha1.clone());
+                named_records.insert((encoded_path(path), sha1.clone()));
+            }
+        }
+        let mut in_trash: HashSet<String> = trash
+            .iter()
+            .filter_map(|meta| sha1_of_blob_key(&meta.location, TRASH))
+            .collect();
+        in_trash.extend(trashed.iter().map(|(sha1, _)| sha1.clone()));
+        let present: HashSet<String> = self
+            .list(&root(BLOBS), limit)
+            .await?
+            .iter()
+            .filter_map(|meta| sha1_of_blob_key(&meta.location, BLOBS))
+            .collect();
+        let trashed_now: HashMap<&String, u64> =
+            trashed.iter().map(|(sha1, size)| (sha1, *size)).collect();
+        for sha1 in &in_trash {
+            if named_blobs.contains(sha1)
+                && !present.contains(sha1)
+                && self.restore_blob(sha1).await?
+            {
+                report.blobs_restored += 1;
+                if let Some(size) = trashed_now.get(sha1) {
+                    report.blobs_deleted -= 1;
+                    report.bytes_deleted -= size;
+                    report.blobs_kept += 1;
+                    report.bytes_kept += size;
+                }
+            }
+        }
+        for (path, sha1) in &doomed_records {
+            if named_records.contains(&(path.clone(), sha1.clone()))
+                && self.create(&marker_key(path, sha1), Bytes::new()).await?
+            {
+                report.records_restored += 1;
+                report.records_deleted -= 1;
+            }
+        }
+        for sha1 in &in_trash {
+            self.delete(&trash_key(sha1)).await?;
+        }
+        Ok(())
     }
 
     /// Every manifest of the archive but those at `skip` (already read), checked.
@@ -295,7 +336,7 @@ impl Archive {
                 let Some(bytes) = self.get(&key, limit).await? else {
                     return Ok(None);
                 };
-                let manifest = Manifest::from_json(&key.to_string(), &encoded_revision, &bytes)?;
+                let manifest = Manifest::from_json(key.as_ref(), &encoded_revision, &bytes)?;
                 Ok::<_, ArchiveError>(Some(Listed {
                     key,
                     encoded_revision,

@@ -35,7 +35,10 @@ fn encode_segment(segment: &str, encoded: &mut String) {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-') {
             encoded.push(char::from(byte));
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+            encoded.push('%');
+            encoded.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            encoded.push(char::from(DIGITS[usize::from(byte & 0x0F)]));
         }
     }
 }
@@ -228,13 +231,10 @@ mod tests {
     #[test]
     fn revisions_are_one_segment() {
         assert_eq!(encode_revision("v1.2/rc").unwrap(), "v1.2%2Frc");
-        assert_eq!(
-            encode_revision("..")
-                .unwrap_err()
-                .to_string()
-                .contains("`.` or `..`"),
-            true
-        );
+        assert!(encode_revision("..")
+            .unwrap_err()
+            .to_string()
+            .contains("`.` or `..`"));
         assert!(encode_revision("").is_err());
     }
 

@@ -309,9 +309,11 @@ impl Archive {
         // The client's own timeouts and retries end within a request's timeout: the
         // archive's bound around each request is what a caller relies on, and a retry after
         // it would only load a store that is already slow.
-        let mut retry = object_store::RetryConfig::default();
-        retry.max_retries = 2;
-        retry.retry_timeout = defaults.request_timeout;
+        let retry = object_store::RetryConfig {
+            max_retries: 2,
+            retry_timeout: defaults.request_timeout,
+            ..object_store::RetryConfig::default()
+        };
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .with_client_options(
@@ -580,63 +582,7 @@ impl Archive {
         // manifest is written within the publish window of the listing (see the module).
         for attempt in 0.. {
             let listed_at = Instant::now();
-            let blobs = self.list(&root(BLOBS), limit).await?;
-            let records = self.list(&root(PATHS), limit).await?;
-            report.listings += 2;
-            let present: HashMap<String, u64> = blobs
-                .iter()
-                .filter_map(|meta| Some((sha1_of_blob_key(&meta.location, BLOBS)?, meta.size)))
-                .collect();
-            let recorded: HashSet<(String, String)> = records
-                .iter()
-                .filter_map(|meta| marker_of_key(&meta.location))
-                .collect();
-            let mut uploads = Vec::new();
-            let mut uploading = HashSet::new();
-            let mut records_to_write = Vec::new();
-            for (encoded, sha1, bytes) in versions.values() {
-                match present.get(sha1) {
-                    Some(&size) if size != bytes.len() as u64 => {
-                        return Err(ArchiveError::Corrupted {
-                            key: blob_key(sha1).to_string(),
-                            expected: sha1.clone(),
-                            found: format!("{size} bytes instead of {}", bytes.len()),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        if uploading.insert(sha1.clone()) {
-                            uploads.push((sha1.clone(), bytes.clone()));
-                        }
-                    }
-                }
-                if !recorded.contains(&(encoded.clone(), sha1.clone())) {
-                    records_to_write.push(marker_key(encoded, sha1));
-                }
-            }
-            report.puts += uploads.len() + records_to_write.len();
-            let uploaded: Vec<(bool, u64)> = futures_util::stream::iter(uploads)
-                .map(|(sha1, bytes)| async move {
-                    let size = bytes.len() as u64;
-                    self.create_blob(&sha1, bytes)
-                        .await
-                        .map(|made| (made, size))
-                })
-                .buffer_unordered(CONCURRENT_REQUESTS)
-                .try_collect()
-                .await?;
-            for (made, size) in uploaded {
-                if made {
-                    report.blobs_uploaded += 1;
-                    report.bytes_uploaded += size;
-                }
-            }
-            let written: Vec<bool> = futures_util::stream::iter(records_to_write)
-                .map(|key| async move { self.create(&key, Bytes::new()).await })
-                .buffer_unordered(CONCURRENT_REQUESTS)
-                .try_collect()
-                .await?;
-            report.records_written += written.into_iter().filter(|made| *made).count();
+            self.store_versions(&versions, &mut report).await?;
             if !write_manifest || listed_at.elapsed() < self.settings.publish_window / 2 {
                 break;
             }
@@ -662,7 +608,7 @@ impl Archive {
             } else {
                 // Another instance published the revision in the same millisecond.
                 let existing = self.get(&key, limit).await?.unwrap_or_default();
-                let existing = Manifest::from_json(&key.to_string(), &encoded_revision, &existing)?;
+                let existing = Manifest::from_json(key.as_ref(), &encoded_revision, &existing)?;
                 if let Some((path, archived, publishing)) =
                     existing.first_difference(&manifest.files)
                 {
@@ -680,6 +626,74 @@ impl Archive {
             self.memory.versions.remove(path);
         }
         Ok(report)
+    }
+
+    /// Stores the blobs and path records of `versions` that a listing of the store does not
+    /// show, counting them in `report`.
+    async fn store_versions(
+        &self,
+        versions: &BTreeMap<String, (String, String, Bytes)>,
+        report: &mut PublishReport,
+    ) -> ArchiveResult<()> {
+        let limit = self.settings.request_timeout;
+        let blobs = self.list(&root(BLOBS), limit).await?;
+        let records = self.list(&root(PATHS), limit).await?;
+        report.listings += 2;
+        let present: HashMap<String, u64> = blobs
+            .iter()
+            .filter_map(|meta| Some((sha1_of_blob_key(&meta.location, BLOBS)?, meta.size)))
+            .collect();
+        let recorded: HashSet<(String, String)> = records
+            .iter()
+            .filter_map(|meta| marker_of_key(&meta.location))
+            .collect();
+        let mut uploads = Vec::new();
+        let mut uploading = HashSet::new();
+        let mut records_to_write = Vec::new();
+        for (encoded, sha1, bytes) in versions.values() {
+            match present.get(sha1) {
+                Some(&size) if size != bytes.len() as u64 => {
+                    return Err(ArchiveError::Corrupted {
+                        key: blob_key(sha1).to_string(),
+                        expected: sha1.clone(),
+                        found: format!("{size} bytes instead of {}", bytes.len()),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    if uploading.insert(sha1.clone()) {
+                        uploads.push((sha1.clone(), bytes.clone()));
+                    }
+                }
+            }
+            if !recorded.contains(&(encoded.clone(), sha1.clone())) {
+                records_to_write.push(marker_key(encoded, sha1));
+            }
+        }
+        report.puts += uploads.len() + records_to_write.len();
+        let uploaded: Vec<(bool, u64)> = futures_util::stream::iter(uploads)
+            .map(|(sha1, bytes)| async move {
+                let size = bytes.len() as u64;
+                self.create_blob(&sha1, bytes)
+                    .await
+                    .map(|made| (made, size))
+            })
+            .buffer_unordered(CONCURRENT_REQUESTS)
+            .try_collect()
+            .await?;
+        for (made, size) in uploaded {
+            if made {
+                report.blobs_uploaded += 1;
+                report.bytes_uploaded += size;
+            }
+        }
+        let written: Vec<bool> = futures_util::stream::iter(records_to_write)
+            .map(|key| async move { self.create(&key, Bytes::new()).await })
+            .buffer_unordered(CONCURRENT_REQUESTS)
+            .try_collect()
+            .await?;
+        report.records_written += written.into_iter().filter(|made| *made).count();
+        Ok(())
     }
 
     /// The manifests of a revision, oldest first.
@@ -702,11 +716,7 @@ impl Archive {
         for (_, key) in listed {
             // Deleted since the listing (a collection): the others still say the same.
             if let Some(bytes) = self.get(&key, limit).await? {
-                manifests.push(Manifest::from_json(
-                    &key.to_string(),
-                    encoded_revision,
-                    &bytes,
-                )?);
+                manifests.push(Manifest::from_json(key.as_ref(), encoded_revision, &bytes)?);
             }
         }
         Ok(manifests)

@@ -435,95 +435,98 @@ async fn garbage_collection_keeps_exactly_what_the_policy_says() {
         },
     ];
     for scenario in scenarios {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = archive(dir.path());
-        let start = SystemTime::now();
-        let version = |index: usize| format!("app {{ --revision: {index} }}");
-        for index in 0..8 {
-            let files = [
-                ServedFile::new("app.css", version(index)),
-                ServedFile::new("logo.png", "logo"),
-            ];
-            let at = start + HOUR * u32::try_from(index).unwrap();
-            archive
-                .publish_at(&format!("r{index}"), files, at)
-                .await
-                .unwrap();
-        }
-        let report = archive
-            .collect_garbage(&scenario.policy, start + scenario.now)
-            .await
-            .unwrap();
-        let name = scenario.name;
-        let survivors: Vec<usize> = (0..8)
-            .filter(|index| blob_exists(dir.path(), version(*index).as_bytes()))
-            .collect();
-        assert_eq!(
-            survivors,
-            scenario.kept.clone().collect::<Vec<_>>(),
-            "{name}: {report:?}"
-        );
-        assert!(
-            blob_exists(dir.path(), b"logo"),
-            "{name}: the shared version stays"
-        );
-        let deleted = 8 - scenario.kept.len();
-        assert_eq!(report.blobs_deleted, deleted, "{name}: {report:?}");
-        assert_eq!(
-            report.blobs_kept,
-            scenario.kept.len() + 1,
-            "{name}: {report:?}"
-        );
-        assert_eq!(report.revisions_deleted, deleted, "{name}: {report:?}");
-        assert_eq!(report.records_deleted, deleted, "{name}: {report:?}");
-        assert_eq!(
-            report.bytes_deleted,
-            (0..8)
-                .filter(|index| !scenario.kept.contains(index))
-                .map(|index| version(index).len() as u64)
-                .sum::<u64>(),
-            "{name}"
-        );
-        // Every manifest left names only versions that are there, under their path.
-        let reader = self::archive(dir.path());
-        for index in 0..8 {
-            let revision = format!("r{index}");
-            let lookup = reader.revision_version(&revision, "app.css").await.unwrap();
-            let by_tag = reader
-                .find_version("app.css", &sha1_of(version(index).as_bytes())[..7])
-                .await
-                .unwrap();
-            if scenario.kept.contains(&index) {
-                assert_eq!(found(lookup), version(index), "{name}: {revision}");
-                assert_eq!(found(by_tag), version(index), "{name}: {revision}");
-                assert_eq!(
-                    found(
-                        reader
-                            .revision_version(&revision, "logo.png")
-                            .await
-                            .unwrap()
-                    ),
-                    "logo"
-                );
-            } else {
-                assert_eq!(lookup, ArchivedVersion::Unknown, "{name}: {revision}");
-                assert_eq!(by_tag, ArchivedVersion::Unknown, "{name}: {revision}");
-            }
-        }
-        assert!(
-            !dir.path().join("trash").exists() || snapshot(&dir.path().join("trash")).is_empty()
-        );
-        // A second collection at the same time has nothing left to do.
-        let again = archive
-            .collect_garbage(&scenario.policy, start + scenario.now)
-            .await
-            .unwrap();
-        assert_eq!(
-            (again.blobs_deleted, again.manifests_deleted),
-            (0, 0),
-            "{name}"
-        );
+        check_retention(scenario).await;
     }
+}
+
+/// Publishes the scenario's revisions in a new archive, collects, and checks what is left.
+async fn check_retention(scenario: Scenario) {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = archive(dir.path());
+    let start = SystemTime::now();
+    let version = |index: usize| format!("app {{ --revision: {index} }}");
+    for index in 0..8 {
+        let files = [
+            ServedFile::new("app.css", version(index)),
+            ServedFile::new("logo.png", "logo"),
+        ];
+        let at = start + HOUR * u32::try_from(index).unwrap();
+        archive
+            .publish_at(&format!("r{index}"), files, at)
+            .await
+            .unwrap();
+    }
+    let report = archive
+        .collect_garbage(&scenario.policy, start + scenario.now)
+        .await
+        .unwrap();
+    let name = scenario.name;
+    let survivors: Vec<usize> = (0..8)
+        .filter(|index| blob_exists(dir.path(), version(*index).as_bytes()))
+        .collect();
+    assert_eq!(
+        survivors,
+        scenario.kept.clone().collect::<Vec<_>>(),
+        "{name}: {report:?}"
+    );
+    assert!(
+        blob_exists(dir.path(), b"logo"),
+        "{name}: the shared version stays"
+    );
+    let deleted = 8 - scenario.kept.len();
+    assert_eq!(report.blobs_deleted, deleted, "{name}: {report:?}");
+    assert_eq!(
+        report.blobs_kept,
+        scenario.kept.len() + 1,
+        "{name}: {report:?}"
+    );
+    assert_eq!(report.revisions_deleted, deleted, "{name}: {report:?}");
+    assert_eq!(report.records_deleted, deleted, "{name}: {report:?}");
+    assert_eq!(
+        report.bytes_deleted,
+        (0..8)
+            .filter(|index| !scenario.kept.contains(index))
+            .map(|index| version(index).len() as u64)
+            .sum::<u64>(),
+        "{name}"
+    );
+    // Every manifest left names only versions that are there, under their path.
+    let reader = self::archive(dir.path());
+    for index in 0..8 {
+        let revision = format!("r{index}");
+        let lookup = reader.revision_version(&revision, "app.css").await.unwrap();
+        let by_tag = reader
+            .find_version("app.css", &sha1_of(version(index).as_bytes())[..7])
+            .await
+            .unwrap();
+        if scenario.kept.contains(&index) {
+            assert_eq!(found(lookup), version(index), "{name}: {revision}");
+            assert_eq!(found(by_tag), version(index), "{name}: {revision}");
+            assert_eq!(
+                found(
+                    reader
+                        .revision_version(&revision, "logo.png")
+                        .await
+                        .unwrap()
+                ),
+                "logo"
+            );
+        } else {
+            assert_eq!(lookup, ArchivedVersion::Unknown, "{name}: {revision}");
+            assert_eq!(by_tag, ArchivedVersion::Unknown, "{name}: {revision}");
+        }
+    }
+    assert!(!dir.path().join("trash").exists() || snapshot(&dir.path().join("trash")).is_empty());
+    // A second collection at the same time has nothing left to do.
+    let again = archive
+        .collect_garbage(&scenario.policy, start + scenario.now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.blobs_deleted, again.manifests_deleted),
+        (0, 0),
+        "{name}"
+    );
 }
 
 /// The race the trash is for: a publisher found an old blob present, the collector deleted
