@@ -17,7 +17,7 @@ use super::layout::{
 };
 use super::manifest::Manifest;
 use super::{unix_ms, Archive, CONCURRENT_REQUESTS};
-use crate::hash::to_hex;
+use crate::rules::hash::to_hex;
 
 /// Which revisions keep their versions, and how long after they stop being kept their
 /// versions are deleted.

@@ -101,7 +101,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt as _, PutMode, PutPayload};
 use sha1::Digest as _;
 
-use crate::hash::to_hex;
+use crate::rules::hash::to_hex;
 pub use cache::CacheSettings;
 use cache::{BlobCache, Bounded, Fetched, Versions};
 pub use error::{ArchiveError, ArchiveResult};

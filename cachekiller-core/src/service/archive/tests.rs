@@ -18,7 +18,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 fn sha1_of(bytes: &[u8]) -> String {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), bytes).unwrap();
-    sha1sum(file.path())
+    sha1sum(file.path(), 40)
 }
 
 /// An archive in `dir` with a short publish window, so that collections finish quickly.
@@ -68,7 +68,7 @@ fn found(version: ArchivedVersion) -> Bytes {
     match version {
         ArchivedVersion::Found { bytes, sha1 } => {
             assert_eq!(
-                crate::hash::to_hex(&sha1),
+                crate::rules::hash::to_hex(&sha1),
                 sha1_of(&bytes),
                 "sha1 of the bytes found"
             );
