@@ -132,10 +132,25 @@ impl<'a> Tagger<'a> {
     /// shorter: a call's `hash_length` may make longer tags) to 40 digits.
     #[cfg(feature = "service")]
     pub(crate) fn names_bytes(&self, tag: &str, sha1: &[u8]) -> bool {
+        self.content_tag_length(tag) && hex_prefix_matches(sha1, tag)
+    }
+
+    /// True if `tag` could be a content tag of some bytes: lower-case hex of a length
+    /// [`Tagger::names_bytes`] accepts.
+    #[cfg(feature = "archive")]
+    pub(crate) fn could_name_bytes(&self, tag: &str) -> bool {
+        self.content_tag_length(tag)
+            && tag
+                .bytes()
+                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+    }
+
+    #[cfg(feature = "service")]
+    fn content_tag_length(&self, tag: &str) -> bool {
         let shortest = self
             .hash_length
             .clamp(MIN_CONTENT_TAG_LENGTH, DEFAULT_CONTENT_TAG_LENGTH);
-        (shortest..=MAX_CONTENT_TAG_LENGTH).contains(&tag.len()) && hex_prefix_matches(sha1, tag)
+        (shortest..=MAX_CONTENT_TAG_LENGTH).contains(&tag.len())
     }
 }
 

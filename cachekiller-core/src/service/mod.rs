@@ -45,6 +45,8 @@
 #[cfg(feature = "archive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
 pub mod archive;
+#[cfg(feature = "archive")]
+mod archived;
 mod body;
 mod compress;
 mod request_path;
@@ -67,7 +69,20 @@ use http::header::{ACCEPT_ENCODING, RANGE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
+#[cfg(feature = "archive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
+pub use archived::STORE_RETRY_AFTER;
 pub use body::StaticBody;
+
+/// The header every response of the service carries: the revision the server was built
+/// from ([`SiteSettings::revision_tag`], what `cdntag!()` gave its pages). A page compares
+/// it with its own to tell it was rendered by an older deploy.
+pub const REVISION_HEADER: &str = "x-cachekiller-revision";
+
+/// The path, below where the service is mounted (`/static/` + this), that answers with the
+/// server's revision as `text/plain`, `no-cache`: what a page fetches now and then to offer a
+/// reload once a new deploy is out. It answers whatever the static dirs hold at that path.
+pub const REVISION_ENDPOINT: &str = ".well-known/cachekiller-revision";
 
 use crate::rules::cache_policy::{query_tag, TagVerdict};
 use crate::rules::error::{Error, Result};
@@ -102,6 +117,9 @@ pub struct CacheUsage {
 pub struct StaticFiles {
     shared: Arc<Shared>,
     options: Options,
+    /// The archive that answers older versions' tags, if any.
+    #[cfg(feature = "archive")]
+    old_versions: Option<Arc<archived::OldVersions>>,
 }
 
 #[derive(Debug)]
@@ -110,6 +128,8 @@ struct Shared {
     settings: SiteSettings,
     cache: VersionCache,
     urls: urls::UrlMemo,
+    /// [`REVISION_HEADER`]'s value (none for a revision that is not a header value).
+    revision_header: Option<HeaderValue>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -209,9 +229,10 @@ impl StaticFiles {
         StaticFiles {
             shared: Arc::new(Shared {
                 dirs,
-                settings,
                 cache: VersionCache::default(),
                 urls: urls::UrlMemo::default(),
+                revision_header: HeaderValue::from_str(settings.revision_tag()).ok(),
+                settings,
             }),
             options: Options {
                 precompressed_br: false,
@@ -219,6 +240,8 @@ impl StaticFiles {
                 hidden: HiddenFiles::Refused,
                 limits: CacheLimits::default(),
             },
+            #[cfg(feature = "archive")]
+            old_versions: None,
         }
     }
 
@@ -284,6 +307,9 @@ impl StaticFiles {
         let Ok(path) = canonical_path(uri.path(), self.options.hidden) else {
             return response::status(StatusCode::NOT_FOUND);
         };
+        if path.relative == REVISION_ENDPOINT && !path.directory {
+            return response::revision(self.shared.settings.revision_tag(), method);
+        }
         let tag = query_tag(uri.query().unwrap_or_default(), &self.shared.settings.param);
         if path.directory {
             let index = if path.relative.is_empty() {
@@ -349,13 +375,20 @@ impl StaticFiles {
                 .cache
                 .pin_revision(dir, &relative, &checked.sha1, self.options.limits)
         });
-        let content_type = mime_guess::from_path(&relative).first_or_octet_stream();
-        let content_type = HeaderValue::from_str(content_type.as_ref())
-            .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        #[cfg(feature = "archive")]
+        if let (TagVerdict::Other, Some(tag)) = (verdict, tag) {
+            if let Some(answer) = self
+                .serve_archived(request, &relative, tag, &checked.sha1)
+                .await
+            {
+                return answer;
+            }
+        }
+        let content_type = content_type_of(&relative);
         let varies = checked.bytes.is_some() && content_type.to_str().is_ok_and(is_compressible);
         let variant = if varies && !request.headers.contains_key(RANGE) {
             self.variant(
-                dir,
+                Some(dir),
                 &relative,
                 &checked,
                 request.headers.get_all(ACCEPT_ENCODING),
@@ -372,7 +405,7 @@ impl StaticFiles {
             content_type,
             varies,
             variant,
-            file,
+            file: Some(file),
         }
         .into_response()
     }
@@ -465,10 +498,11 @@ impl StaticFiles {
     }
 
     /// The compressed variant of `checked` for a client sending `accept_encoding`, made once
-    /// per version (from a verified sibling or by compressing the checked bytes).
+    /// per version (from a verified sibling in the static dir `dir`, or by compressing the
+    /// checked bytes; an archived version, with no dir, only by compressing them).
     async fn variant(
         &self,
-        dir: usize,
+        dir: Option<usize>,
         relative: &str,
         checked: &Arc<CheckedVersion>,
         accept_encoding: http::header::GetAll<'_, HeaderValue>,
@@ -490,7 +524,7 @@ impl StaticFiles {
                             Encoding::Brotli => options.precompressed_br,
                             Encoding::Gzip => options.precompressed_gzip,
                         };
-                        if use_sibling {
+                        if let (true, Some(dir)) = (use_sibling, dir) {
                             let sibling = format!("{relative}{}", encoding.sibling_extension());
                             if let Opened::File(file, version) =
                                 open_beneath(&shared.dirs[dir], &sibling)
@@ -529,6 +563,13 @@ impl StaticFiles {
             dirs: &self.shared.dirs,
         }
     }
+}
+
+/// The content type of the static path `relative`, by its extension.
+fn content_type_of(relative: &str) -> HeaderValue {
+    let content_type = mime_guess::from_path(relative).first_or_octet_stream();
+    HeaderValue::from_str(content_type.as_ref())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 
 /// The files a stylesheet references are found as requests find them: canonical, confined,
@@ -577,9 +618,20 @@ impl<ReqBody> Service<Request<ReqBody>> for StaticFiles {
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let (parts, _body) = request.into_parts();
         let service = self.clone();
-        Box::pin(async move { Ok(service.respond(parts).await) })
+        Box::pin(async move {
+            let revision_header = service.shared.revision_header.clone();
+            let mut response = service.respond(parts).await;
+            if let Some(revision) = revision_header {
+                response
+                    .headers_mut()
+                    .insert(http::HeaderName::from_static(REVISION_HEADER), revision);
+            }
+            Ok(response)
+        })
     }
 }
 
+#[cfg(all(test, feature = "resolve", feature = "archive"))]
+mod archived_tests;
 #[cfg(all(test, feature = "resolve"))]
 mod tests;

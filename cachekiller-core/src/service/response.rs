@@ -32,8 +32,9 @@ pub(crate) struct Answer<'a> {
     pub(crate) varies: bool,
     /// The compressed variant chosen for this client, if any.
     pub(crate) variant: Option<(Encoding, Bytes)>,
-    /// The open file, for a version too large to hold in memory.
-    pub(crate) file: Arc<File>,
+    /// The open file, for a version too large to hold in memory (`None` for an archived
+    /// version, always in memory).
+    pub(crate) file: Option<Arc<File>>,
 }
 
 /// The strong `ETag` of the checked bytes sent with `encoding`.
@@ -135,12 +136,16 @@ impl Answer<'_> {
             .headers_mut()
             .insert(CONTENT_LENGTH, HeaderValue::from(sent));
         if self.method == Method::GET && sent > 0 {
-            *response.body_mut() = match &self.checked.bytes {
-                Some(bytes) => StaticBody::bytes(bytes.slice(
+            *response.body_mut() = match (&self.checked.bytes, self.file, self.checked.version) {
+                (Some(bytes), ..) => StaticBody::bytes(bytes.slice(
                     usize::try_from(*range.start()).unwrap_or(usize::MAX)
                         ..=usize::try_from(*range.end()).unwrap_or(usize::MAX),
                 )),
-                None => StaticBody::file(self.file, *range.start(), sent, self.checked.version),
+                (None, Some(file), Some(version)) => {
+                    StaticBody::file(file, *range.start(), sent, version)
+                }
+                // Not made: a version not in memory is always a file's.
+                (None, ..) => StaticBody::empty(),
             };
         }
         response
@@ -182,6 +187,22 @@ fn requested_range(headers: &HeaderMap, checked: &CheckedVersion) -> RangeReques
 pub(crate) fn status(status: StatusCode) -> Response<StaticBody> {
     let mut response = Response::new(StaticBody::empty());
     *response.status_mut() = status;
+    response
+}
+
+/// The answer of [`super::REVISION_ENDPOINT`]: the revision as text, revalidated on every use.
+pub(crate) fn revision(revision: &str, method: &Method) -> Response<StaticBody> {
+    let mut response = status(StatusCode::OK);
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(revision.len()));
+    if method == Method::GET {
+        *response.body_mut() = StaticBody::bytes(Bytes::copy_from_slice(revision.as_bytes()));
+    }
     response
 }
 

@@ -56,8 +56,9 @@ impl Default for CacheLimits {
 /// One version of a file as checked: what is sent, and what names it.
 #[derive(Debug)]
 pub(crate) struct CheckedVersion {
-    /// The version of the file that was read.
-    pub(crate) version: FileVersion,
+    /// The version of the file that was read; `None` for a version from the archive, which
+    /// no file holds now.
+    pub(crate) version: Option<FileVersion>,
     /// When the read began.
     read_at: SystemTime,
     /// The SHA-1 of the bytes sent: the source of content tags and of the `ETag`.
@@ -112,7 +113,7 @@ fn due(checked_at: &Mutex<Instant>, interval: Duration) -> bool {
 impl CheckedVersion {
     /// True if this version may answer a request that opened `version` of the file.
     pub(crate) fn answers(&self, version: FileVersion, lookup: &dyn StaticLookup) -> bool {
-        if self.version != version || !version.settled_before(self.read_at) {
+        if self.version != Some(version) || !version.settled_before(self.read_at) {
             return false;
         }
         let Some(stylesheet) = &self.stylesheet else {
@@ -131,6 +132,24 @@ impl CheckedVersion {
             return stylesheet.rewritten.unresolved_still_missing(lookup);
         }
         true
+    }
+
+    /// A version found in the archive: `bytes`, which the archive verified to hash to
+    /// `sha1`. It is held in the cache under [`archived_key`], never under a static path, so
+    /// it can never answer for a file's current version.
+    #[cfg(feature = "archive")]
+    pub(crate) fn archived(bytes: Bytes, sha1: [u8; 20]) -> Self {
+        CheckedVersion {
+            version: None,
+            read_at: SystemTime::now(),
+            sha1_hex: to_hex(&sha1),
+            sha1: sha1.to_vec(),
+            length: bytes.len() as u64,
+            bytes: Some(bytes),
+            taggable: true,
+            stylesheet: None,
+            variants: Arc::default(),
+        }
     }
 
     /// The bytes it holds in memory.
@@ -228,7 +247,7 @@ pub(crate) fn check_version(
         .as_ref()
         .map_or(version.size(), |bytes| bytes.len() as u64);
     let checked = CheckedVersion {
-        version,
+        version: Some(version),
         read_at,
         sha1_hex: to_hex(&sha1),
         sha1,
@@ -335,6 +354,16 @@ impl Slot {
 
 /// The key of a cached path: which static dir, and the canonical path in it.
 pub(crate) type SlotKey = (usize, String);
+
+/// The key of an archived version in the cache: a static dir index no site has and a name no
+/// path has (it starts with a NUL), so that an archived version never answers for a file and
+/// a file's version never answers for an archived one. One entry per content (SHA-1): the
+/// same old bytes under two paths share their compressed variants, and each lookup has
+/// already checked that the bytes were a version of the path asked for.
+#[cfg(feature = "archive")]
+pub(crate) fn archived_key(sha1_hex: &str) -> SlotKey {
+    (usize::MAX, format!("\0archived:{sha1_hex}"))
+}
 
 /// Checked versions by canonical path, bounded.
 #[derive(Debug, Default)]

@@ -66,6 +66,8 @@ pub enum ArchiveError {
         /// The SHA-1 being published for it, if any.
         publishing: Option<String>,
     },
+    /// `StaticFiles::publish` on a service given no archive (`StaticFiles::archive`).
+    NoArchive,
     /// An archive URL or option that cannot be used.
     Configuration {
         /// The URL as given.
@@ -120,6 +122,11 @@ impl fmt::Display for ArchiveError {
                  in the archive and {} now; a revision tag must name one version of the files",
                 archived.as_deref().unwrap_or("absent"),
                 publishing.as_deref().unwrap_or("absent"),
+            ),
+            ArchiveError::NoArchive => write!(
+                formatter,
+                "archive: the static file service has none to publish to: give it one with \
+                 `StaticFiles::archive`"
             ),
             ArchiveError::Configuration { url, reason } => {
                 write!(formatter, "archive: cannot use {url:?}: {reason}")

@@ -109,6 +109,7 @@ pub use gc::{GarbageReport, RetentionPolicy};
 use layout::{
     blob_key, encode_revision, encode_static_path, manifest_key, manifest_of_key, marker_key,
     marker_of_key, revision_prefix, root, sha1_of_blob_key, versions_prefix, BLOBS, PATHS,
+    REVISIONS,
 };
 use manifest::Manifest;
 
@@ -197,6 +198,12 @@ type RevisionFiles = HashMap<String, Option<String>>;
 struct Memory {
     versions: Bounded<String, Fetched<Versions>>,
     revisions: Bounded<String, Fetched<Option<Arc<RevisionFiles>>>>,
+    /// The revisions the archive holds (encoded), as one listing found them: a lookup of a
+    /// revision it does not name costs no request while the listing is fresh, so a flood of
+    /// made-up revision tags costs one listing per negative lifetime, not one each.
+    revision_index: std::sync::Mutex<Option<Fetched<Arc<HashSet<String>>>>>,
+    /// Held while the index is listed: concurrent lookups wait for the one listing.
+    revision_index_fill: tokio::sync::Mutex<()>,
     blobs: BlobCache,
 }
 
@@ -622,6 +629,11 @@ impl Archive {
             }
         }
         self.memory.revisions.remove(&revision.to_owned());
+        *self
+            .memory
+            .revision_index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         for (path, (_, _, _)) in &versions {
             self.memory.versions.remove(path);
         }
@@ -789,6 +801,8 @@ impl Archive {
                 .filter(|fetched| fresh(fetched, fetched.value.is_some(), self.settings.cache));
             let files = if let Some(fetched) = cached {
                 fetched.value
+            } else if !self.archived_revision(&encoded_revision).await? {
+                None
             } else {
                 let manifests = self
                     .manifests_of(&encoded_revision, self.settings.lookup_timeout)
@@ -827,6 +841,48 @@ impl Archive {
             }
         };
         self.bounded_lookup(path, lookup).await
+    }
+
+    /// True if the archive holds a manifest of the (encoded) revision, by the index of
+    /// revisions: listed again when it is older than the positive lifetime, or than the
+    /// negative one and it does not name the revision.
+    async fn archived_revision(&self, encoded_revision: &str) -> ArchiveResult<bool> {
+        let indexed = || {
+            let index = self
+                .memory
+                .revision_index
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            index.as_ref().and_then(|fetched| {
+                let named = fetched.value.contains(encoded_revision);
+                fresh(fetched, named, self.settings.cache).then_some(named)
+            })
+        };
+        if let Some(named) = indexed() {
+            return Ok(named);
+        }
+        let _filling = self.memory.revision_index_fill.lock().await;
+        if let Some(named) = indexed() {
+            return Ok(named);
+        }
+        let listed = self
+            .list(&root(REVISIONS), self.settings.lookup_timeout)
+            .await?;
+        let revisions: HashSet<String> = listed
+            .iter()
+            .filter_map(|meta| manifest_of_key(&meta.location))
+            .map(|(revision, _)| revision)
+            .collect();
+        let named = revisions.contains(encoded_revision);
+        *self
+            .memory
+            .revision_index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Fetched {
+            at: Instant::now(),
+            value: Arc::new(revisions),
+        });
+        Ok(named)
     }
 
     async fn bounded_lookup(

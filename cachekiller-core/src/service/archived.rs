@@ -1,0 +1,339 @@
+//! Old tags during a deploy (feature `archive`): with an [`Archive`], a request whose tag
+//! names another version of its path than the one served now (an older page's content tag,
+//! or an older deploy's revision tag) is answered with that version's bytes from the archive,
+//! `immutable`, with their own `ETag`, content type and compressed variants. The archive
+//! answers only with bytes recorded as a version of *that* path (a revision tag: only if its
+//! manifest names the path), verified against their SHA-1.
+//!
+//! Anything else gets today's answer, the current bytes with `no-cache`: a tag that begins
+//! several archived versions, one the archive does not know, and any failure of the store.
+//! A lookup is bounded by the archive's lookup timeout, and after a failure the store is left
+//! alone for [`STORE_RETRY_AFTER`], so a store that is down costs one timeout, then nothing.
+//! A request for the current bytes (its tag names them, or it has no tag) never asks the
+//! archive.
+//!
+//! The other half is [`StaticFiles::publish`]: what the service sends now, published before
+//! the server takes requests, so that the instances of the next deploy can answer this one's
+//! pages.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{ACCEPT_ENCODING, RANGE};
+use http::Response;
+use sha1::Digest as _;
+
+use super::archive::{
+    Archive, ArchiveError, ArchiveResult, ArchivedVersion, PublishReport, ServedFile,
+};
+use super::body::StaticBody;
+use super::versions::{archived_key, CheckedVersion};
+use super::{content_type_of, is_compressible, response, StaticFiles};
+use crate::rules::cache_policy::TagVerdict;
+use crate::rules::hash::to_hex;
+use crate::rules::settings::{SiteSettings, TagMode};
+use crate::rules::static_path::{canonical_static_path, find_static_file, HiddenFiles, StaticFile};
+use crate::rules::tagging::Tagger;
+
+/// How long old tags are answered without asking the archive after a lookup failed (an
+/// error or a timeout): a store that is down or slow costs the requests of that moment one
+/// lookup timeout, not one each.
+pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The archive of a service, and whether its store is resting after a failure.
+#[derive(Debug)]
+pub(super) struct OldVersions {
+    archive: Archive,
+    /// Until when lookups skip the store.
+    resting_until: Mutex<Option<Instant>>,
+}
+
+/// Which lookup answers a tag.
+#[derive(Debug, Clone, Copy)]
+enum Lookup {
+    /// A content tag: the archived version of the path whose SHA-1 it begins.
+    Content,
+    /// A revision tag: the version of the path its manifest records.
+    Revision,
+}
+
+impl OldVersions {
+    pub(super) fn new(archive: Archive) -> Self {
+        OldVersions {
+            archive,
+            resting_until: Mutex::new(None),
+        }
+    }
+
+    fn resting(&self) -> bool {
+        let until = *self
+            .resting_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn failed(&self, path: &str, tag: &str, error: &ArchiveError) {
+        let mut until = self
+            .resting_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        // Once per rest: a flood of old tags while the store is down is one line a period.
+        if until.is_none_or(|until| until <= now) {
+            tracing::warn!(
+                path,
+                tag,
+                %error,
+                retry_after = ?STORE_RETRY_AFTER,
+                "the archive failed a lookup: old tags get the current bytes, no-cache"
+            );
+        }
+        *until = Some(now + STORE_RETRY_AFTER);
+    }
+
+    /// The archived version of the static path `path` that `tag` names, if exactly one.
+    async fn find(
+        &self,
+        settings: &SiteSettings,
+        path: &str,
+        tag: &str,
+    ) -> Option<(Bytes, [u8; 20])> {
+        if self.resting() {
+            return None;
+        }
+        let content = Tagger::of_site(settings).could_name_bytes(tag);
+        // Any other tag than the current revision may be an older deploy's revision (a git
+        // revision is hex too, so a tag can be both): the site's mode says which is likelier.
+        let revision = tag != settings.revision_tag();
+        let order = if settings.mode == TagMode::Content {
+            [
+                content.then_some(Lookup::Content),
+                revision.then_some(Lookup::Revision),
+            ]
+        } else {
+            [
+                revision.then_some(Lookup::Revision),
+                content.then_some(Lookup::Content),
+            ]
+        };
+        for lookup in order.into_iter().flatten() {
+            let found = match lookup {
+                Lookup::Content => self.archive.find_version(path, tag).await,
+                Lookup::Revision => self.archive.revision_version(tag, path).await,
+            };
+            match found {
+                Ok(ArchivedVersion::Found { bytes, sha1 }) => return Some((bytes, sha1)),
+                Ok(ArchivedVersion::Ambiguous) => return None,
+                // A tag that cannot name a revision (too long for a key) names none.
+                Ok(ArchivedVersion::Unknown) | Err(ArchiveError::InvalidName { .. }) => {}
+                Err(error) => {
+                    self.failed(path, tag, &error);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+}
+
+impl StaticFiles {
+    /// Answers the tags of older versions from `archive` (see [`StaticFiles::publish`]): a
+    /// request whose tag is not the current one for its path gets the archived version the
+    /// tag names, `immutable`, or, if the archive has no single verified version for it (or
+    /// fails, or is slower than its lookup timeout), the current bytes with `no-cache` as
+    /// without an archive.
+    #[must_use]
+    pub fn archive(mut self, archive: Archive) -> Self {
+        self.old_versions = Some(Arc::new(OldVersions::new(archive)));
+        self
+    }
+
+    /// Publishes what the service sends now to its archive, under the site's revision
+    /// ([`SiteSettings::revision_tag`]): every file of the static dirs that a request can
+    /// name (hidden files only if they are served; a file shadowed by an earlier dir's is not
+    /// sent, so not published), with the bytes sent for it (a stylesheet's rewritten bytes),
+    /// and the revision's manifest of paths and SHA-1s. Call it before the server binds its
+    /// listener: the instances still serving the previous revision answer this revision's
+    /// URLs from the archive as soon as a page of it is out. Cheap when nothing changed
+    /// (three listings, no upload), and it leaves the checked versions in the service's
+    /// cache for the first requests.
+    ///
+    /// Not published: files larger than the in-memory file limit (their old tags get the
+    /// current bytes, `no-cache`), a stylesheet whose references cannot be tagged (never
+    /// `immutable` anyway), files in linked directories (not walked), and files that cannot be
+    /// read (logged). A debug build, or a revision that does not name one version of the
+    /// files (a `SOURCE_DATE_EPOCH` date), publishes under a name no request can give
+    /// (the revision, `/unpinned-` and a digest of the files): its versions answer content
+    /// tags, never its revision tag, and two such builds never conflict.
+    ///
+    /// # Errors
+    /// [`ArchiveError::NoArchive`] without [`StaticFiles::archive`], and the errors of
+    /// [`Archive::publish`]. A server may log them and serve anyway: its old tags are then
+    /// answered with the current bytes, `no-cache`, as without an archive.
+    pub async fn publish(&self) -> ArchiveResult<PublishReport> {
+        let Some(old_versions) = &self.old_versions else {
+            return Err(ArchiveError::NoArchive);
+        };
+        let service = self.clone();
+        let files = tokio::task::spawn_blocking(move || service.served_files())
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+        let name = publication_name(&self.shared.settings, &files);
+        old_versions.archive.publish(&name, files).await
+    }
+
+    /// Every file a request can name, with the bytes the service sends for it (blocking).
+    fn served_files(&self) -> Vec<ServedFile> {
+        let mut files = Vec::new();
+        for relative in static_paths(&self.shared.dirs, self.options.hidden) {
+            let StaticFile::File { dir, file, version } =
+                find_static_file(&self.shared.dirs, &relative)
+            else {
+                continue;
+            };
+            if version.size() > self.options.limits.file_bytes {
+                continue;
+            }
+            match self.checked_blocking(dir, &relative, &file, version) {
+                Ok(checked) => {
+                    if let (true, Some(bytes)) = (checked.taggable, &checked.bytes) {
+                        files.push(ServedFile::new(relative, bytes.clone()));
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(path = relative, %error, "not archived: it cannot be read");
+                }
+            }
+        }
+        files
+    }
+
+    /// The answer from the archive to a request for the static path `relative` tagged `tag`,
+    /// whose current version (SHA-1 `current_sha1`) the tag does not provably name.
+    pub(super) async fn serve_archived(
+        &self,
+        request: &http::request::Parts,
+        relative: &str,
+        tag: &str,
+        current_sha1: &[u8],
+    ) -> Option<Response<StaticBody>> {
+        let old_versions = self.old_versions.as_ref()?;
+        let settings = &self.shared.settings;
+        // The current revision, or the current bytes not yet provable (a file just written):
+        // the archive holds nothing older for them.
+        if tag == settings.revision_tag()
+            || Tagger::of_site(settings).names_bytes(tag, current_sha1)
+        {
+            return None;
+        }
+        let (bytes, sha1) = old_versions.find(settings, relative, tag).await?;
+        let limits = self.options.limits;
+        let slot = self
+            .shared
+            .cache
+            .slot(&archived_key(&to_hex(&sha1)), limits);
+        let checked = if let Some(checked) = slot.last().filter(|last| last.sha1 == sha1) {
+            checked
+        } else {
+            let checked = Arc::new(CheckedVersion::archived(bytes, sha1));
+            slot.store(Arc::clone(&checked));
+            self.shared.cache.enforce(limits);
+            checked
+        };
+        let content_type = content_type_of(relative);
+        let varies = content_type.to_str().is_ok_and(is_compressible);
+        let variant = if varies && !request.headers.contains_key(RANGE) {
+            self.variant(
+                None,
+                relative,
+                &checked,
+                request.headers.get_all(ACCEPT_ENCODING),
+            )
+            .await
+        } else {
+            None
+        };
+        Some(
+            response::Answer {
+                method: &request.method,
+                request_headers: &request.headers,
+                checked: &checked,
+                verdict: TagVerdict::Current,
+                content_type,
+                varies,
+                variant,
+                file: None,
+            }
+            .into_response(),
+        )
+    }
+}
+
+/// Every canonical static path below `dirs` that a request can name (a hidden one only if
+/// `hidden` allows it), once each, sorted. Linked directories are not entered (a link to `.`
+/// would never end); a linked file is listed, and opened as requests open it.
+fn static_paths(dirs: &[PathBuf], hidden: HiddenFiles) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    for root in dirs {
+        let mut pending = vec![String::new()];
+        while let Some(directory) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(root.join(&directory)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                // A name that is not UTF-8 is in no URL the service answers.
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                let relative = if directory.is_empty() {
+                    name
+                } else {
+                    format!("{directory}/{name}")
+                };
+                let canonical = canonical_static_path(&relative, hidden)
+                    .is_ok_and(|canonical| canonical.relative == relative);
+                if !canonical {
+                    continue;
+                }
+                if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                    pending.push(relative);
+                } else {
+                    paths.insert(relative);
+                }
+            }
+        }
+    }
+    paths
+}
+
+/// The name the files are published under: the revision tag when the service trusts it (a
+/// release build whose revision names one version of the files), so that its manifest
+/// answers that tag; otherwise the tag, `/unpinned-` and a digest of the files. A request's
+/// tag never holds a `/`, so no request is answered by such a manifest, and two builds of
+/// one tag with other files (a debug build's edits, two builds of one date) never conflict.
+fn publication_name(settings: &SiteSettings, files: &[ServedFile]) -> String {
+    if settings.release_build && settings.revision_names_files {
+        return settings.revision_tag().to_owned();
+    }
+    let mut listed: Vec<(&str, String)> = files
+        .iter()
+        .map(|file| (file.path.as_str(), to_hex(&sha1::Sha1::digest(&file.bytes))))
+        .collect();
+    listed.sort();
+    let mut digest = sha1::Sha1::new();
+    for (path, sha1) in listed {
+        digest.update(path.as_bytes());
+        digest.update(b"\0");
+        digest.update(sha1.as_bytes());
+        digest.update(b"\n");
+    }
+    format!(
+        "{}/unpinned-{}",
+        settings.revision_tag(),
+        &to_hex(&digest.finalize())[..12]
+    )
+}

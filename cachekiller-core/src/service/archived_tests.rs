@@ -1,0 +1,437 @@
+//! Old tags answered from the archive, one promise per test: two deploys (A, then B with
+//! other bytes) share an archive directory; B answers A's URLs. Oracles: `sha1sum` for every
+//! tag and `ETag`, `gzip -dc` for gzip bodies, the bytes each deploy's files were written with.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use sha1::Digest as _;
+use tower::ServiceExt as _;
+
+use super::archive::{Archive, ArchiveError, ServedFile};
+use super::*;
+use crate::test_support::{gunzip, sha1sum_of_bytes};
+use crate::TagMode;
+
+const REVISION_A: &str = "aaaa0000aaaa00";
+const REVISION_B: &str = "bbbb1111bbbb11";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const NO_CACHE: &str = "no-cache";
+
+/// A stylesheet large enough that gzip shrinks it, different in each deploy.
+fn stylesheet(deploy: &str) -> Vec<u8> {
+    let mut css = format!("/* deploy {deploy} */\n");
+    for index in 0..60 {
+        let _ = writeln!(
+            css,
+            ".rule-{index} {{ color: #{index:06x}; margin: {index}px; }}"
+        );
+    }
+    css.into_bytes()
+}
+
+/// A deploy's static dir below `root`: `css/app.css`, `js/app.js`, `js/only-<deploy>.js`
+/// and a hidden `.env`.
+fn deploy(root: &Path, name: &str) -> std::path::PathBuf {
+    let dir = root.join(name);
+    for (path, bytes) in [
+        ("css/app.css", stylesheet(name)),
+        (
+            "js/app.js",
+            format!("console.log('deploy {name}');\n").into_bytes(),
+        ),
+        (
+            &format!("js/only-{name}.js"),
+            format!("export const deploy = '{name}';\n").into_bytes(),
+        ),
+        (".env", b"SECRET=1\n".to_vec()),
+    ] {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    dir
+}
+
+fn settings(revision: &'static str, mode: TagMode) -> SiteSettings {
+    SiteSettings::new("tag", revision, 6, true).mode(mode)
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: impl http::header::AsHeaderName) -> &str {
+        self.headers
+            .get(name)
+            .map_or("-", |value| value.to_str().unwrap())
+    }
+}
+
+async fn fetch(service: &StaticFiles, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::builder().method(Method::GET).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = service
+        .clone()
+        .oneshot(request.body(String::new()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.unwrap().to_bytes().to_vec(),
+    }
+}
+
+/// Deploys A and B in `root`, both published to the archive in `root/archive`, in `mode`.
+async fn two_deploys(root: &Path, mode: TagMode) -> (StaticFiles, StaticFiles) {
+    let archive = || Archive::local(root.join("archive")).unwrap();
+    let a = StaticFiles::new(deploy(root, "a"), settings(REVISION_A, mode))
+        .unwrap()
+        .archive(archive());
+    a.publish().await.unwrap();
+    let b = StaticFiles::new(deploy(root, "b"), settings(REVISION_B, mode))
+        .unwrap()
+        .archive(archive());
+    b.publish().await.unwrap();
+    (a, b)
+}
+
+fn tag_of(bytes: &[u8]) -> String {
+    sha1sum_of_bytes(bytes)[..6].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_content_tag_gets_the_old_bytes_immutable() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Content).await;
+    let old = stylesheet("a");
+    let old_sha1 = sha1sum_of_bytes(&old);
+    let tag = tag_of(&old);
+    for uri in [
+        format!("/css/app.css?tag={tag}"),
+        format!("/css/app.{tag}.css"),
+        format!("/css/app.css?tag={old_sha1}"),
+    ] {
+        let answer = fetch(&b, &uri, &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.body, old, "{uri}: A's bytes");
+        assert_eq!(answer.header(CACHE_CONTROL), IMMUTABLE, "{uri}");
+        assert_eq!(answer.header(ETAG), format!("\"{old_sha1}\""), "{uri}");
+        assert_eq!(answer.header(CONTENT_TYPE), "text/css", "{uri}");
+        assert_eq!(answer.header(REVISION_HEADER), REVISION_B, "{uri}");
+
+        let gzip = fetch(&b, &uri, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(gzip.header("content-encoding"), "gzip", "{uri}");
+        assert_eq!(gzip.header(ETAG), format!("\"{old_sha1}-gzip\""), "{uri}");
+        assert_eq!(gzip.header(CACHE_CONTROL), IMMUTABLE, "{uri}");
+        assert_eq!(gunzip(&gzip.body), old, "{uri}: gzip of A's bytes");
+
+        let revalidated = fetch(&b, &uri, &[("if-none-match", &format!("\"{old_sha1}\""))]).await;
+        assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED, "{uri}");
+    }
+    // The current bytes are untouched by it.
+    let new = stylesheet("b");
+    let current = fetch(&b, &format!("/css/app.css?tag={}", tag_of(&new)), &[]).await;
+    assert_eq!(current.body, new);
+    assert_eq!(current.header(CACHE_CONTROL), IMMUTABLE);
+    assert_eq!(
+        current.header(ETAG),
+        format!("\"{}\"", sha1sum_of_bytes(&new))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_revision_tag_gets_what_its_manifest_names() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Vcs).await;
+    let old_js = b"console.log('deploy a');\n";
+    for (uri, body, cache_control) in [
+        (
+            format!("/js/app.js?tag={REVISION_A}"),
+            old_js.to_vec(),
+            IMMUTABLE,
+        ),
+        (
+            format!("/js/app.{REVISION_A}.js"),
+            old_js.to_vec(),
+            IMMUTABLE,
+        ),
+        (
+            format!("/css/app.css?tag={REVISION_A}"),
+            stylesheet("a"),
+            IMMUTABLE,
+        ),
+        (
+            format!("/js/app.js?tag={REVISION_B}"),
+            b"console.log('deploy b');\n".to_vec(),
+            IMMUTABLE,
+        ),
+        // A's manifest does not name B's new file: B's bytes, revalidated.
+        (
+            format!("/js/only-b.js?tag={REVISION_A}"),
+            b"export const deploy = 'b';\n".to_vec(),
+            NO_CACHE,
+        ),
+        // A revision no deploy published.
+        (
+            "/js/app.js?tag=cccc2222cccc22".to_owned(),
+            b"console.log('deploy b');\n".to_vec(),
+            NO_CACHE,
+        ),
+    ] {
+        let answer = fetch(&b, &uri, &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.body, body, "{uri}");
+        assert_eq!(answer.header(CACHE_CONTROL), cache_control, "{uri}");
+        assert_eq!(
+            answer.header(ETAG),
+            format!("\"{}\"", sha1sum_of_bytes(&body)),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_ambiguous_tags_get_the_current_bytes_revalidated() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Content).await;
+    // Two more versions of `css/app.css` whose SHA-1s begin alike, published by two other
+    // revisions: a tag of that prefix names neither.
+    let (first, second) = two_contents_with_one_prefix(6);
+    let archive = Archive::local(root.path().join("archive")).unwrap();
+    archive
+        .publish("other-1", [ServedFile::new("css/app.css", first.clone())])
+        .await
+        .unwrap();
+    archive
+        .publish("other-2", [ServedFile::new("css/app.css", second.clone())])
+        .await
+        .unwrap();
+    let shared = tag_of(&first);
+    assert_eq!(shared, tag_of(&second), "sha1sum: one prefix");
+    let new = stylesheet("b");
+    let unknown = ["000000", "ffffff"]
+        .into_iter()
+        .find(|tag| !sha1sum_of_bytes(&new).starts_with(tag))
+        .unwrap();
+    for tag in [shared.as_str(), unknown, "zzzzzz"] {
+        let answer = fetch(&b, &format!("/css/app.css?tag={tag}"), &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{tag}");
+        assert_eq!(answer.body, new, "{tag}: the current bytes");
+        assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE, "{tag}");
+    }
+    // A longer tag tells them apart.
+    let longer = sha1sum_of_bytes(&first)[..12].to_owned();
+    let answer = fetch(&b, &format!("/css/app.css?tag={longer}"), &[]).await;
+    assert_eq!(answer.body, first);
+    assert_eq!(answer.header(CACHE_CONTROL), IMMUTABLE);
+}
+
+/// Two stylesheets whose SHA-1s begin with the same `digits` hex digits (found by trying;
+/// the test checks them with `sha1sum`).
+fn two_contents_with_one_prefix(digits: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut seen = std::collections::HashMap::new();
+    for index in 0u64.. {
+        let bytes = format!("/* version {index} */\n").into_bytes();
+        let prefix = crate::rules::hash::to_hex(&sha1::Sha1::digest(&bytes))[..digits].to_owned();
+        if let Some(earlier) = seen.insert(prefix, bytes.clone()) {
+            return (earlier, bytes);
+        }
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_of_another_path_is_never_served() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Content).await;
+    // A's `js/app.js` is in the archive, as a version of `js/app.js` only.
+    let other = b"console.log('deploy a');\n";
+    let tag = tag_of(other);
+    let answer = fetch(&b, &format!("/css/app.css?tag={tag}"), &[]).await;
+    assert_eq!(answer.body, stylesheet("b"));
+    assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE);
+    let answer = fetch(&b, &format!("/js/app.js?tag={tag}"), &[]).await;
+    assert_eq!(answer.body, other);
+    assert_eq!(answer.header(CACHE_CONTROL), IMMUTABLE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_takes_what_the_service_sends_and_no_hidden_file() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = deploy(root.path(), "a");
+    // A stylesheet that references an image: published with its rewritten bytes.
+    std::fs::write(dir.join("img.png"), [0x89, b'P', b'N', b'G']).unwrap();
+    std::fs::write(
+        dir.join("css/logo.css"),
+        "a { background: url(../img.png) }\n",
+    )
+    .unwrap();
+    let archive_dir = root.path().join("archive");
+    let service = StaticFiles::new(&dir, settings(REVISION_A, TagMode::Content))
+        .unwrap()
+        .archive(Archive::local(&archive_dir).unwrap());
+    let report = service.publish().await.unwrap();
+    assert_eq!(report.files, 5, "{report:?}");
+    assert!(report.manifest_written);
+    let sent = fetch(&service, "/css/logo.css", &[]).await.body;
+    assert_ne!(
+        sent,
+        std::fs::read(dir.join("css/logo.css")).unwrap(),
+        "rewritten"
+    );
+    let blobs: BTreeSet<String> = std::fs::read_dir(archive_dir.join("blobs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(blobs.contains(&sha1sum_of_bytes(&sent)), "the bytes sent");
+    assert!(
+        !blobs.contains(&sha1sum_of_bytes(b"SECRET=1\n")),
+        "no hidden file"
+    );
+    assert_eq!(blobs.len(), 5);
+    let again = service.publish().await.unwrap();
+    assert_eq!(
+        (
+            again.blobs_uploaded,
+            again.records_written,
+            again.manifest_written
+        ),
+        (0, 0, false),
+        "nothing changed: {again:?}"
+    );
+    let unarchived = StaticFiles::new(&dir, settings(REVISION_A, TagMode::Content)).unwrap();
+    assert!(matches!(
+        unarchived.publish().await,
+        Err(ArchiveError::NoArchive)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debug_build_publishes_for_content_tags_only() {
+    let root = tempfile::tempdir().unwrap();
+    let archive = || Archive::local(root.path().join("archive")).unwrap();
+    let debug = StaticFiles::new(
+        deploy(root.path(), "a"),
+        settings(REVISION_A, TagMode::Vcs).release_build(false),
+    )
+    .unwrap()
+    .archive(archive());
+    debug.publish().await.unwrap();
+    let b = StaticFiles::new(deploy(root.path(), "b"), settings(REVISION_B, TagMode::Vcs))
+        .unwrap()
+        .archive(archive());
+    let by_revision = fetch(&b, &format!("/js/app.js?tag={REVISION_A}"), &[]).await;
+    assert_eq!(by_revision.body, b"console.log('deploy b');\n");
+    assert_eq!(by_revision.header(CACHE_CONTROL), NO_CACHE);
+    let old = b"console.log('deploy a');\n";
+    let by_content = fetch(&b, &format!("/js/app.js?tag={}", tag_of(old)), &[]).await;
+    assert_eq!(by_content.body, old);
+    assert_eq!(by_content.header(CACHE_CONTROL), IMMUTABLE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_names_the_revision_and_the_endpoint_answers_it() {
+    let root = tempfile::tempdir().unwrap();
+    let service =
+        StaticFiles::new(deploy(root.path(), "a"), settings(REVISION_A, TagMode::Vcs)).unwrap();
+    for uri in ["/css/app.css", "/missing.css", "/.env"] {
+        let answer = fetch(&service, uri, &[]).await;
+        assert_eq!(answer.header(REVISION_HEADER), REVISION_A, "{uri}");
+    }
+    for uri in [
+        format!("/{REVISION_ENDPOINT}"),
+        format!("/./{REVISION_ENDPOINT}?x=1"),
+    ] {
+        let answer = fetch(&service, &uri, &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.body, REVISION_A.as_bytes(), "{uri}");
+        assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE, "{uri}");
+        assert_eq!(answer.header(CONTENT_TYPE), "text/plain; charset=utf-8");
+    }
+}
+
+#[cfg(feature = "aws")]
+mod store_down {
+    use super::*;
+
+    /// An S3 archive at a port on this host, with short timeouts.
+    fn s3_at(port: u16) -> Archive {
+        let endpoint = format!("http://127.0.0.1:{port}");
+        Archive::from_url(
+            "s3://archive-test/site",
+            [
+                ("endpoint", endpoint.as_str()),
+                ("aws_allow_http", "true"),
+                ("region", "us-east-1"),
+                ("access_key_id", "test"),
+                ("secret_access_key", "test"),
+            ],
+        )
+        .unwrap()
+        .lookup_timeout(Duration::from_millis(400))
+        .request_timeout(Duration::from_millis(400))
+    }
+
+    /// Old tags on a service whose store is at `port`: the current bytes, revalidated, the
+    /// first within the lookup timeout and the next at once; the current tag never waits.
+    async fn falls_back_within_the_timeout(port: u16) {
+        let root = tempfile::tempdir().unwrap();
+        let service = StaticFiles::new(
+            deploy(root.path(), "b"),
+            settings(REVISION_B, TagMode::Content),
+        )
+        .unwrap()
+        .archive(s3_at(port));
+        let new = stylesheet("b");
+        let old_tag = tag_of(&stylesheet("a"));
+        let started = Instant::now();
+        let answer = fetch(&service, &format!("/css/app.css?tag={old_tag}"), &[]).await;
+        let first = started.elapsed();
+        assert_eq!(answer.body, new);
+        assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE);
+        assert!(first < Duration::from_millis(1200), "first: {first:?}");
+        let started = Instant::now();
+        for revision in ["1111111", "2222222", REVISION_A] {
+            let answer = fetch(&service, &format!("/js/app.js?tag={revision}"), &[]).await;
+            assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE);
+        }
+        let next = started.elapsed();
+        assert!(next < Duration::from_millis(200), "next, resting: {next:?}");
+        let current = fetch(&service, &format!("/css/app.css?tag={}", tag_of(&new)), &[]).await;
+        assert_eq!(current.header(CACHE_CONTROL), IMMUTABLE);
+        assert!(
+            service.publish().await.is_err(),
+            "publish reports the store"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_closed_port() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        falls_back_within_the_timeout(port).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_store_that_never_answers() {
+        // Accepts connections and never says a word.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        falls_back_within_the_timeout(port).await;
+        drop(listener);
+    }
+}
