@@ -5,7 +5,9 @@
 // `git(…)` and `hg(…)` are mostly run for their effect; their output is there when wanted.
 #![allow(clippy::must_use_candidate)]
 
+pub mod deploys;
 pub mod oracle;
+pub mod s3;
 pub mod scratch;
 pub mod serving;
 pub mod setup;

@@ -165,6 +165,25 @@ impl ScratchCrate {
         std::fs::write(&manifest, format!("{existing}\n{text}")).expect("write Cargo.toml");
     }
 
+    /// Turns on the crate's cargo `features` (the fixture's `[features]` table) by default, so
+    /// that every build of it has them.
+    pub fn enable_features(&self, features: &[&str]) {
+        if features.is_empty() {
+            return;
+        }
+        let manifest = self.dir.join("Cargo.toml");
+        let existing = std::fs::read_to_string(&manifest).expect("read Cargo.toml");
+        let listed: Vec<String> = features.iter().map(|name| format!("\"{name}\"")).collect();
+        let default = format!("[features]\ndefault = [{}]\n", listed.join(", "));
+        assert!(
+            existing.contains("[features]\n"),
+            "{} has no [features] table",
+            manifest.display()
+        );
+        std::fs::write(&manifest, existing.replacen("[features]\n", &default, 1))
+            .expect("write Cargo.toml");
+    }
+
     /// Built with `--release`: a server whose revision tags may be trusted.
     #[must_use]
     pub fn in_release(mut self) -> Self {

@@ -5,138 +5,30 @@
 //! refused, and a collection deletes what the policy no longer keeps. boto3 (moto's own
 //! dependency) is the independent client that creates the bucket, lists and tampers.
 
-use std::io::Read as _;
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use cachekiller_core::service::archive::{
     Archive, ArchiveError, ArchivedVersion, RetentionPolicy, ServedFile,
 };
 use cachekiller_tests::oracle::sha1sum;
-use cachekiller_tests::setup::{cannot_run, python, SETUP_COMMAND};
+use cachekiller_tests::s3::{S3Server, BUCKET};
 
-const BUCKET: &str = "cachekiller-archive";
-
-/// moto's server, stopped when dropped.
-struct S3Server {
-    child: Child,
-    port: u16,
-    log: tempfile::NamedTempFile,
-}
-
-impl S3Server {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let python = python();
-        let child = Command::new(&python)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(log.reopen().unwrap())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap_or_else(|error| panic!("{}", cannot_run(&python, &error)));
-        let mut server = S3Server { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = server.child.try_wait().unwrap() {
-                panic!(
-                    "moto's S3 server ({python} -m moto.server) exited with {status}: run \
-                     `{SETUP_COMMAND}`, which installs tests/oracle/requirements.txt into its \
-                     virtual environment.\n{}",
-                    server.log_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto's server did not listen: {}",
-                server.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server.boto3(&format!("s3.create_bucket(Bucket='{BUCKET}')"));
-        server
-    }
-
-    fn log_text(&mut self) -> String {
-        let mut text = String::new();
-        self.log
-            .reopen()
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
-        text
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Runs `statements` with `s3` a boto3 client of the server; returns what they print.
-    fn boto3(&self, statements: &str) -> String {
-        let script = format!(
-            "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', region_name='us-east-1', \
-             aws_access_key_id='test', aws_secret_access_key='test')\n{statements}\n",
-            self.endpoint()
-        );
-        let output = Command::new(python())
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "boto3: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// Every key of the bucket below `prefix`, sorted.
-    fn keys(&self, prefix: &str) -> Vec<String> {
-        let listed = self.boto3(&format!(
-            "for page in s3.get_paginator('list_objects_v2').paginate(Bucket='{BUCKET}', \
-             Prefix='{prefix}'):\n    for item in page.get('Contents', []): print(item['Key'])"
-        ));
-        let mut keys: Vec<String> = listed.lines().map(str::to_owned).collect();
-        keys.sort();
-        keys
-    }
-
-    fn archive(&self) -> Archive {
-        Archive::from_url(
-            &format!("s3://{BUCKET}/site"),
-            [
-                ("endpoint", self.endpoint().as_str()),
-                ("aws_allow_http", "true"),
-                ("region", "us-east-1"),
-                ("access_key_id", "test"),
-                ("secret_access_key", "test"),
-            ],
-        )
-        .unwrap()
-        .lookup_timeout(Duration::from_secs(5))
-        .publish_window(Duration::from_secs(5))
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// An archive in the bucket of `server`, below `site/`.
+fn archive_of(server: &S3Server) -> Archive {
+    Archive::from_url(
+        &format!("s3://{BUCKET}/site"),
+        [
+            ("endpoint", server.endpoint().as_str()),
+            ("aws_allow_http", "true"),
+            ("region", "us-east-1"),
+            ("access_key_id", "test"),
+            ("secret_access_key", "test"),
+        ],
+    )
+    .unwrap()
+    .lookup_timeout(Duration::from_secs(5))
+    .publish_window(Duration::from_secs(5))
 }
 
 fn sha1_of(bytes: &[u8]) -> String {
@@ -177,7 +69,7 @@ fn two_instances_publish_at_once_and_every_version_reads_back() {
         let (one, two) = (site("one"), site("two"));
         let mut publishes = Vec::new();
         for (revision, files) in [("r1", &one), ("r2", &two), ("r1", &one)] {
-            let instance = server.archive();
+            let instance = archive_of(&server);
             let files = files.clone();
             publishes.push(tokio::spawn(async move {
                 instance.publish(revision, files).await
@@ -198,7 +90,7 @@ fn two_instances_publish_at_once_and_every_version_reads_back() {
         assert_eq!(expected.len(), 21);
         assert_eq!(server.keys("site/blobs/"), expected);
 
-        let reader = server.archive();
+        let reader = archive_of(&server);
         for (revision, files) in [("r1", &one), ("r2", &two)] {
             for file in files {
                 let by_revision = reader.revision_version(revision, &file.path).await.unwrap();
@@ -231,8 +123,8 @@ fn two_instances_publish_at_once_and_every_version_reads_back() {
         // Two manifests of one revision in the same millisecond: the second put meets S3's
         // `412 Precondition Failed`, reads the first and finds the same files.
         let at = SystemTime::now();
-        let first = server.archive().republish_after(Duration::ZERO);
-        let second = server.archive().republish_after(Duration::ZERO);
+        let first = archive_of(&server).republish_after(Duration::ZERO);
+        let second = archive_of(&server).republish_after(Duration::ZERO);
         assert!(
             first
                 .publish_at("r3", two.clone(), at)
@@ -249,7 +141,10 @@ fn two_instances_publish_at_once_and_every_version_reads_back() {
         server.boto3(&format!(
             "s3.put_object(Bucket='{BUCKET}', Key='site/blobs/{sha}', Body=b'tampered')"
         ));
-        match server.archive().find_version(&one[0].path, &sha[..7]).await {
+        match archive_of(&server)
+            .find_version(&one[0].path, &sha[..7])
+            .await
+        {
             Err(ArchiveError::Corrupted { expected, .. }) => assert_eq!(expected, sha),
             other => panic!("a tampered blob must be refused: {other:?}"),
         }

@@ -1,7 +1,7 @@
 //! The README's Rust blocks are doctests of this crate, except the axum excerpts (`rust,ignore`:
-//! this crate does not depend on axum). The one of the serving section must be the code of the
-//! axum example, which the browser test compiles and runs: every line of it must stand in the
-//! example's source. (The quickstart's files are compared whole by `quickstart.rs`.)
+//! this crate does not depend on axum). Those of the serving and the deploy skew sections must
+//! be the code of the axum example, which the browser and deploy tests compile and run: every
+//! line of them (but a `// In main()` heading) must stand in the example's source. (The quickstart's files are compared whole by `quickstart.rs`.)
 
 use std::collections::HashSet;
 use std::fs;
@@ -23,15 +23,18 @@ fn the_axum_excerpt_is_the_example_code() {
         // The run-time API's snippets use names of their own (MiniJinja's environment).
         .filter(|block| block.contains(".nest_service("))
         .collect();
-    assert_eq!(excerpts.len(), 1, "one axum excerpt in the README");
-    for line in excerpts[0]
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-    {
-        assert!(
-            example_lines.contains(line),
-            "README line not in the axum example: {line}"
-        );
+    // The serving section's and the deploy skew section's.
+    assert_eq!(excerpts.len(), 2, "two axum excerpts in the README");
+    for excerpt in excerpts {
+        for line in excerpt
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("// In main()"))
+        {
+            assert!(
+                example_lines.contains(line),
+                "README line not in the axum example: {line}"
+            );
+        }
     }
 }

@@ -31,6 +31,10 @@
 //! - `modules`: reading the imports of 1 MiB of real-world JavaScript (the npm packages
 //!   `tests/run` installs) vs SHA-1 of the same bytes, and a `cdnimportmap!` of a 50-module
 //!   graph (dev profile, per call) vs 50 `cdnintegrity!` of the same files;
+//! - `deploy_skew`: an old page's stylesheet (a content tag of the previous deploy) answered
+//!   from the archive, on a local directory and on moto's S3 server, vs the current stylesheet,
+//!   both after the first hit (in process, tower `oneshot`), and the first hit of a fresh
+//!   instance;
 //! - `typos`: a crate with 20,000 files in `static/node_modules` and 50 calls, of which 0, 1
 //!   or 50 name a missing file (each a compile error with a "did you mean" search).
 #![allow(missing_docs, clippy::cast_precision_loss)]
@@ -38,6 +42,7 @@
 mod cold_build;
 mod common;
 mod compile_memory;
+mod deploy_skew;
 mod expansion;
 mod hashing;
 mod modules;
@@ -54,6 +59,7 @@ use std::path::PathBuf;
 use cold_build::cold_build;
 use common::{peak_resident_kib, Report};
 use compile_memory::compile_memory;
+use deploy_skew::deploy_skew;
 use expansion::expansion;
 use hashing::hashing;
 use modules::modules;
@@ -122,6 +128,9 @@ fn main() {
     }
     if wanted("modules") {
         modules(&mut report, rounds);
+    }
+    if wanted("deploy_skew") {
+        deploy_skew(&mut report, rounds);
     }
     if wanted("cold") {
         cold_build(&mut report);
