@@ -35,14 +35,16 @@ pub struct TwoDeploys {
 
 impl TwoDeploys {
     /// The example as the crate `name` with the cargo `features` on (`archive`, `aws`),
-    /// `manifest_extra` appended to its manifest and `write_a` run on its `site/` before the
-    /// first commit (the scratch copy's own files); built at both commits, in release.
+    /// `manifest_extra` appended to its manifest, `write_a` run on its `site/` before the
+    /// first commit and `write_b` before the second (the scratch copy's own files); built at
+    /// both commits, in release.
     #[must_use]
     pub fn build(
         name: &str,
         features: &[&str],
         manifest_extra: &str,
         write_a: impl FnOnce(&Path),
+        write_b: impl FnOnce(&Path),
     ) -> Self {
         let repository = tempfile::tempdir().unwrap();
         let root = repository.path();
@@ -62,7 +64,9 @@ impl TwoDeploys {
         git(root, &["worktree", "add", "-q", "--detach", "a", "HEAD"]);
         std::fs::write(site.join("static/css/site.css"), STYLESHEET_B).unwrap();
         std::fs::write(site.join("static/js/greeting.js"), GREETING_B).unwrap();
-        git(root, &["commit", "-q", "-am", "deploy B"]);
+        write_b(&site);
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "deploy B"]);
         let commit_b = git_head(root);
 
         let mut a = scratch.checked_out_at(&root.join("a/site"));

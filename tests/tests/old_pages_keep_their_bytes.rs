@@ -70,6 +70,28 @@ fn urls_of_a(deploys: &TwoDeploys, path: &str) -> Vec<String> {
     urls
 }
 
+/// Every URL of A's page (`urls_a`), in each form `urls_of_a` gives, answered by each of B's
+/// instances (`ports_b`) and through `cdn` with A's bytes, `immutable`.
+fn assert_b_answers_a(deploys: &TwoDeploys, urls_a: &[String], ports_b: &[u16], cdn: &Nginx) {
+    for url in urls_a {
+        let path = static_path(url, None);
+        for url in urls_of_a(deploys, &path) {
+            for &port in ports_b {
+                let response = http_get(port, &url);
+                assert_bytes_of(deploys, &deploys.commit_a, &path, &url, &response);
+                assert_eq!(
+                    response.header("x-cachekiller-revision"),
+                    Some(deploys.tag_b())
+                );
+            }
+            for _ in 0..2 {
+                let response = cdn.get(&url);
+                assert_bytes_of(deploys, &deploys.commit_a, &path, &url, &response);
+            }
+        }
+    }
+}
+
 /// A and B live at once behind nginx, then A stopped; `archive` is the store's location as
 /// `CACHEKILLER_ARCHIVE` names it, `environment` the rest of the servers' environment; B runs
 /// as `instances_of_b` instances started together.
@@ -146,23 +168,7 @@ fn rolling_deploy(
 
     // A is gone: B answers A's URLs with A's bytes, directly and through nginx.
     drop(a);
-    for url in &urls_a {
-        let path = static_path(url, None);
-        for url in urls_of_a(deploys, &path) {
-            for &port in &ports_b {
-                let response = http_get(port, &url);
-                assert_bytes_of(deploys, &deploys.commit_a, &path, &url, &response);
-                assert_eq!(
-                    response.header("x-cachekiller-revision"),
-                    Some(deploys.tag_b())
-                );
-            }
-            for _ in 0..2 {
-                let response = cdn.get(&url);
-                assert_bytes_of(deploys, &deploys.commit_a, &path, &url, &response);
-            }
-        }
-    }
+    assert_b_answers_a(deploys, &urls_a, &ports_b, &cdn);
     for url in &urls_b {
         let response = cdn.get(url);
         assert_bytes_of(
@@ -190,7 +196,7 @@ fn rolling_deploy(
 
 #[test]
 fn a_rolling_deploy_answers_old_pages_with_their_own_bytes() {
-    let deploys = TwoDeploys::build("skew_local_site", &["archive"], "", |_| {});
+    let deploys = TwoDeploys::build("skew_local_site", &["archive"], "", |_| {}, |_| {});
     let archive = deploys.archive_dir();
     let environment = [("CACHEKILLER_ARCHIVE", archive.to_str().unwrap())];
     let _ = rolling_deploy(&deploys, &environment, 1);
@@ -204,7 +210,7 @@ fn a_rolling_deploy_answers_old_pages_with_their_own_bytes() {
 #[test]
 fn a_rolling_deploy_with_an_s3_archive_and_two_instances_publishing_at_once() {
     let store = S3Server::start();
-    let deploys = TwoDeploys::build("skew_s3_site", &["aws"], "", |_| {});
+    let deploys = TwoDeploys::build("skew_s3_site", &["aws"], "", |_| {}, |_| {});
     let endpoint = store.endpoint();
     let environment = [
         ("CACHEKILLER_ARCHIVE", "s3://cachekiller-archive/site"),

@@ -86,12 +86,9 @@ fn settings(revision: &'static str) -> SiteSettings {
     SiteSettings::new("tag", revision, 6, true).mode(TagMode::Content)
 }
 
-/// An old page's stylesheet answered from the archive (local directory, and moto's S3
-/// server) against the current stylesheet, both cached in the service; and the first such
-/// request of a fresh instance.
-pub(crate) fn deploy_skew(report: &mut Report, rounds: usize) {
-    let root = work_dir("deploy_skew");
-    let _ = std::fs::remove_dir_all(&root);
+/// Deploys `a` and `b` below `root`, each a 20 KiB stylesheet of its own; the URIs of A's
+/// stylesheet and of B's, content-tagged.
+fn write_deploys(root: &std::path::Path) -> (String, String) {
     let stylesheet = realistic_stylesheet(20);
     for (deploy, marker) in [("a", "/* deploy a */\n"), ("b", "/* deploy b */\n")] {
         write(
@@ -110,10 +107,19 @@ pub(crate) fn deploy_skew(report: &mut Report, rounds: usize) {
             hex
         })
     };
-    let (old_uri, current_uri) = (
+    (
         format!("/css/site.css?tag={}", tag_of("a")),
         format!("/css/site.css?tag={}", tag_of("b")),
-    );
+    )
+}
+
+/// An old page's stylesheet answered from the archive (local directory, and moto's S3
+/// server) against the current stylesheet, both cached in the service; and the first such
+/// request of a fresh instance.
+pub(crate) fn deploy_skew(report: &mut Report, rounds: usize) {
+    let root = work_dir("deploy_skew");
+    let _ = std::fs::remove_dir_all(&root);
+    let (old_uri, current_uri) = write_deploys(&root);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
