@@ -321,14 +321,24 @@ impl Archive {
             retry_timeout: defaults.request_timeout,
             ..object_store::RetryConfig::default()
         };
-        let mut builder = AmazonS3Builder::from_env()
-            .with_bucket_name(bucket)
+        let mut builder = AmazonS3Builder::new()
             .with_client_options(
                 object_store::ClientOptions::new()
                     .with_timeout(defaults.request_timeout)
                     .with_connect_timeout(Duration::from_secs(2)),
             )
             .with_retry(retry);
+        // The `AWS_*` variables after the client options, not through `from_env`: those
+        // options replace the client's whole configuration, `AWS_ALLOW_HTTP` and
+        // `AWS_PROXY_URL` included, where a key set here changes only itself.
+        for (key, value) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                if let Ok(parsed) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                    builder = builder.with_config(parsed, value);
+                }
+            }
+        }
+        builder = builder.with_bucket_name(bucket);
         for (key, value) in options {
             let key = key.as_ref();
             let parsed: AmazonS3ConfigKey = key
