@@ -16,9 +16,9 @@
 //! the server takes requests, so that the instances of the next deploy can answer this one's
 //! pages.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -43,12 +43,22 @@ use crate::rules::tagging::Tagger;
 /// lookup timeout, not one each.
 pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(10);
 
+/// How long an answer from the archive is reused for the same path and tag without asking
+/// the archive again (whose own memory keeps a path's versions for minutes).
+const ANSWER_LIFETIME: Duration = Duration::from_secs(30);
+
+/// The most answers remembered; beyond it the memory starts over.
+const ANSWERS: usize = 10_000;
+
 /// The archive of a service, and whether its store is resting after a failure.
 #[derive(Debug)]
 pub(super) struct OldVersions {
     archive: Archive,
     /// Until when lookups skip the store.
     resting_until: Mutex<Option<Instant>>,
+    /// The version last found for `<path>\0<tag>`, held by the version cache (a weak
+    /// reference: what the cache evicts is looked up again, so its memory bound holds).
+    answers: Mutex<HashMap<String, (Weak<CheckedVersion>, Instant)>>,
 }
 
 /// Which lookup answers a tag.
@@ -65,6 +75,7 @@ impl OldVersions {
         OldVersions {
             archive,
             resting_until: Mutex::new(None),
+            answers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -230,18 +241,27 @@ impl StaticFiles {
         {
             return None;
         }
-        let (bytes, sha1) = old_versions.find(settings, relative, tag).await?;
-        let limits = self.options.limits;
-        let slot = self
-            .shared
-            .cache
-            .slot(&archived_key(&to_hex(&sha1)), limits);
-        let checked = if let Some(checked) = slot.last().filter(|last| last.sha1 == sha1) {
+        let answer_key = format!("{relative}\0{tag}");
+        let remembered = old_versions
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&answer_key)
+            .filter(|(_, found_at)| found_at.elapsed() < ANSWER_LIFETIME)
+            .and_then(|(checked, _)| checked.upgrade());
+        let checked = if let Some(checked) = remembered {
             checked
         } else {
-            let checked = Arc::new(CheckedVersion::archived(bytes, sha1));
-            slot.store(Arc::clone(&checked));
-            self.shared.cache.enforce(limits);
+            let (bytes, sha1) = old_versions.find(settings, relative, tag).await?;
+            let checked = self.archived_version(bytes, sha1);
+            let mut answers = old_versions
+                .answers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if answers.len() >= ANSWERS {
+                answers.clear();
+            }
+            answers.insert(answer_key, (Arc::downgrade(&checked), Instant::now()));
             checked
         };
         let content_type = content_type_of(relative);
@@ -270,6 +290,25 @@ impl StaticFiles {
             }
             .into_response(),
         )
+    }
+}
+
+impl StaticFiles {
+    /// The checked version of archived bytes, from the version cache (one entry per SHA-1,
+    /// under a key no static path has) or made and kept there.
+    fn archived_version(&self, bytes: Bytes, sha1: [u8; 20]) -> Arc<CheckedVersion> {
+        let limits = self.options.limits;
+        let slot = self
+            .shared
+            .cache
+            .slot(&archived_key(&to_hex(&sha1)), limits);
+        if let Some(checked) = slot.last().filter(|last| last.sha1 == sha1) {
+            return checked;
+        }
+        let checked = Arc::new(CheckedVersion::archived(bytes, sha1));
+        slot.store(Arc::clone(&checked));
+        self.shared.cache.enforce(limits);
+        checked
     }
 }
 
