@@ -1,7 +1,7 @@
-use cachekiller_macros::{cdnintegrity, cdnstatic, cdntag};
+use cachekiller_macros::{cdnintegrity, cdnstatic};
 
-// The crate's first call: it carries the repository's tracking.
-const TAG: &str = cdntag!();
+// The crate's first call (it carries the manifests' tracking, whatever the VCS).
+const FONT: &str = cdnintegrity!("type/face.otf");
 
 // Still a block, not a literal: each is the first call to read its file, whose tracking it
 // carries. The way out is a named constant (see the README).
@@ -9,5 +9,5 @@ const PRINT_CSS: &str = concat!(cdnstatic!("css/app.css", mode = "content"), "#p
 const SCRIPT_INTEGRITY: &str = concat!(cdnintegrity!("js/app.js"), "");
 
 fn main() {
-    let _ = (TAG, PRINT_CSS, SCRIPT_INTEGRITY);
+    let _ = (FONT, PRINT_CSS, SCRIPT_INTEGRITY);
 }
