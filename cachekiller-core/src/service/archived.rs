@@ -50,6 +50,17 @@ const ANSWER_LIFETIME: Duration = Duration::from_secs(30);
 /// The most answers remembered; beyond it the memory starts over.
 const ANSWERS: usize = 10_000;
 
+/// The most lookups in the archive at once: a burst of cold old tags (they are public, in old
+/// pages) waits for no store and holds no more than this many blobs; the others get the
+/// current bytes, `no-cache`, as without an archive.
+const CONCURRENT_LOOKUPS: usize = 8;
+
+/// The shortest content tag answered from the archive. A tag is answered there when exactly
+/// one archived version of the path begins with it; a newer deploy's version that this
+/// instance has not seen may begin with it too. At 6 hex digits that is one pair in 16.7
+/// million; a site with a shorter `hash_length` gets no old content tags from the archive.
+const MIN_ARCHIVED_CONTENT_TAG: usize = 6;
+
 /// The archive of a service, and whether its store is resting after a failure.
 #[derive(Debug)]
 pub(super) struct OldVersions {
@@ -59,6 +70,8 @@ pub(super) struct OldVersions {
     /// The version last found for `<path>\0<tag>`, held by the version cache (a weak
     /// reference: what the cache evicts is looked up again, so its memory bound holds).
     answers: Mutex<HashMap<String, (Weak<CheckedVersion>, Instant)>>,
+    /// Permits for [`CONCURRENT_LOOKUPS`].
+    lookups: tokio::sync::Semaphore,
 }
 
 /// Which lookup answers a tag.
@@ -76,6 +89,7 @@ impl OldVersions {
             archive,
             resting_until: Mutex::new(None),
             answers: Mutex::new(HashMap::new()),
+            lookups: tokio::sync::Semaphore::new(CONCURRENT_LOOKUPS),
         }
     }
 
@@ -116,7 +130,11 @@ impl OldVersions {
         if self.resting() {
             return None;
         }
-        let content = Tagger::of_site(settings).could_name_bytes(tag);
+        let Ok(_permit) = self.lookups.try_acquire() else {
+            return None;
+        };
+        let content = Tagger::of_site(settings).could_name_bytes(tag)
+            && tag.len() >= MIN_ARCHIVED_CONTENT_TAG;
         // Any other tag than the current revision may be an older deploy's revision (a git
         // revision is hex too, so a tag can be both): the site's mode says which is likelier.
         let revision = tag != settings.revision_tag();
@@ -141,6 +159,14 @@ impl OldVersions {
                 Ok(ArchivedVersion::Ambiguous) => return None,
                 // A tag that cannot name a revision (too long for a key) names none.
                 Ok(ArchivedVersion::Unknown) | Err(ArchiveError::InvalidName { .. }) => {}
+                // One damaged object is that tag's problem, not the store's: the others are
+                // still answered (its bytes are never sent: they did not verify).
+                Err(
+                    error @ (ArchiveError::Corrupted { .. } | ArchiveError::InvalidManifest { .. }),
+                ) => {
+                    tracing::warn!(path, tag, %error, "a damaged archive object: the current bytes, no-cache");
+                    return None;
+                }
                 Err(error) => {
                     self.failed(path, tag, &error);
                     return None;

@@ -435,3 +435,72 @@ mod store_down {
         drop(listener);
     }
 }
+
+/// One damaged object (a blob whose bytes no longer hash to its name) is refused for its own
+/// tag, and the archive keeps answering every other old tag: a damaged blob is not a store
+/// that is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_blob_fails_its_tag_only() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Content).await;
+    let old_js = b"console.log('deploy a');\n";
+    let blob = root
+        .path()
+        .join("archive/blobs")
+        .join(sha1sum_of_bytes(old_js));
+    assert!(blob.is_file(), "{}", blob.display());
+    std::fs::write(&blob, b"console.log('tampered');\n").unwrap();
+    let damaged = fetch(&b, &format!("/js/app.js?tag={}", tag_of(old_js)), &[]).await;
+    assert_eq!(damaged.body, b"console.log('deploy b');\n");
+    assert_eq!(damaged.header(CACHE_CONTROL), NO_CACHE);
+    let old_css = stylesheet("a");
+    let intact = fetch(&b, &format!("/css/app.css?tag={}", tag_of(&old_css)), &[]).await;
+    assert_eq!(intact.body, old_css, "the store is not put to rest");
+    assert_eq!(intact.header(CACHE_CONTROL), IMMUTABLE);
+}
+
+/// A burst of cold old tags holds at most a few lookups at once: the rest get the current
+/// bytes, revalidated, rather than one blob in memory each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_old_tags_is_answered_within_the_lookup_bound() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Content).await;
+    let old_css = stylesheet("a");
+    let uri = format!("/css/app.css?tag={}", tag_of(&old_css));
+    let answers = futures_join_all((0..64).map(|_| {
+        let (b, uri) = (b.clone(), uri.clone());
+        async move { fetch(&b, &uri, &[]).await }
+    }))
+    .await;
+    let mut old = 0;
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::OK);
+        if answer.header(CACHE_CONTROL) == IMMUTABLE {
+            assert_eq!(answer.body, old_css, "immutable only with A's bytes");
+            old += 1;
+        } else {
+            assert_eq!(answer.body, stylesheet("b"));
+            assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE);
+        }
+    }
+    assert!(old >= 1, "the archive answered none of the burst");
+    // Once found, the answer is remembered: the next request needs no lookup.
+    let again = fetch(&b, &uri, &[]).await;
+    assert_eq!(again.header(CACHE_CONTROL), IMMUTABLE);
+    assert_eq!(again.body, old_css);
+}
+
+/// Runs the futures at once on the test's runtime and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
