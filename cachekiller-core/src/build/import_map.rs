@@ -616,6 +616,19 @@ pub fn expand_module_preloads(
     })
 }
 
+/// The graph reachable from `entries`, each module tagged and digested, and the files read
+/// (what both module macros expand from).
+fn mapped_graph(
+    context: &CrateContext,
+    entries: &[String],
+) -> std::result::Result<(ModuleGraph, Vec<MappedModule>, Vec<PathBuf>), EntryError> {
+    let config = &context.config.config;
+    let graph = module_graph(context, config, entries)?;
+    let mut own_files = Vec::new();
+    let mapped = map_modules(context, config, &graph, &mut own_files)?;
+    Ok((graph, mapped, own_files))
+}
+
 /// Expands `cdnimportmap!(entries…)`: `<script type="importmap">` with an `imports` entry
 /// for every module reachable from `entries` (its URL as the browser resolves an import of it
 /// -> its tagged URL), one for every bare specifier of the table that the graph uses, and an
@@ -629,9 +642,7 @@ pub fn expand_import_map_in(
     entries: &[String],
 ) -> std::result::Result<Expansion, EntryError> {
     let config = &context.config.config;
-    let graph = module_graph(context, config, entries)?;
-    let mut own_files = Vec::new();
-    let mapped = map_modules(context, config, &graph, &mut own_files)?;
+    let (graph, mapped, own_files) = mapped_graph(context, entries)?;
     let mut imports = BTreeMap::new();
     let mut integrity = BTreeMap::new();
     for module in &mapped {
@@ -687,10 +698,7 @@ pub fn expand_module_preloads_in(
     context: &CrateContext,
     entries: &[String],
 ) -> std::result::Result<Expansion, EntryError> {
-    let config = &context.config.config;
-    let graph = module_graph(context, config, entries)?;
-    let mut own_files = Vec::new();
-    let mapped = map_modules(context, config, &graph, &mut own_files)?;
+    let (graph, mapped, own_files) = mapped_graph(context, entries)?;
     // Breadth first over static edges from the entries (indices 0.. in the graph, in order).
     let mut preloaded = vec![false; graph.modules.len()];
     let mut order = Vec::new();

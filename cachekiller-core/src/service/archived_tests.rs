@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
+#[cfg(feature = "aws")]
 use std::time::{Duration, Instant};
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
@@ -367,23 +368,7 @@ async fn every_response_names_the_revision_and_the_endpoint_answers_it() {
 mod store_down {
     use super::*;
 
-    /// An S3 archive at a port on this host, with short timeouts.
-    fn s3_at(port: u16) -> Archive {
-        let endpoint = format!("http://127.0.0.1:{port}");
-        Archive::from_url(
-            "s3://archive-test/site",
-            [
-                ("endpoint", endpoint.as_str()),
-                ("aws_allow_http", "true"),
-                ("region", "us-east-1"),
-                ("access_key_id", "test"),
-                ("secret_access_key", "test"),
-            ],
-        )
-        .unwrap()
-        .lookup_timeout(Duration::from_millis(400))
-        .request_timeout(Duration::from_millis(400))
-    }
+    use crate::service::archive::tests::unreachable::s3_at;
 
     /// Old tags on a service whose store is at `port`: the current bytes, revalidated, the
     /// first within the lookup timeout and the next at once; the current tag never waits.
@@ -394,7 +379,7 @@ mod store_down {
             settings(REVISION_B, TagMode::Content),
         )
         .unwrap()
-        .archive(s3_at(port));
+        .archive(s3_at(port, Duration::from_millis(400)));
         let new = stylesheet("b");
         let old_tag = tag_of(&stylesheet("a"));
         let started = Instant::now();

@@ -88,7 +88,7 @@ mod gc;
 mod layout;
 mod manifest;
 #[cfg(all(test, feature = "resolve"))]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;

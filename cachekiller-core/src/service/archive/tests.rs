@@ -599,10 +599,12 @@ async fn a_blob_deleted_under_a_concurrent_publish_is_put_back() {
 }
 
 #[cfg(feature = "aws")]
-mod unreachable {
+pub(crate) mod unreachable {
     use super::*;
 
-    fn s3_at(port: u16) -> Archive {
+    /// An S3 archive at a port on this host, with both timeouts `timeout`: a closed port or
+    /// a server that never answers is a store that is down.
+    pub(crate) fn s3_at(port: u16, timeout: Duration) -> Archive {
         let endpoint = format!("http://127.0.0.1:{port}");
         Archive::from_url(
             "s3://archive-test/site",
@@ -615,8 +617,8 @@ mod unreachable {
             ],
         )
         .unwrap()
-        .lookup_timeout(Duration::from_millis(500))
-        .request_timeout(Duration::from_millis(500))
+        .lookup_timeout(timeout)
+        .request_timeout(timeout)
     }
 
     async fn errs_within_the_timeout(archive: &Archive) -> ArchiveError {
@@ -641,7 +643,7 @@ mod unreachable {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let error = errs_within_the_timeout(&s3_at(port)).await;
+        let error = errs_within_the_timeout(&s3_at(port, Duration::from_millis(500))).await;
         assert!(
             matches!(
                 error,
@@ -656,7 +658,7 @@ mod unreachable {
         // Accepts connections and never says a word.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let error = errs_within_the_timeout(&s3_at(port)).await;
+        let error = errs_within_the_timeout(&s3_at(port, Duration::from_millis(500))).await;
         assert!(matches!(error, ArchiveError::Timeout { .. }), "{error}");
         drop(listener);
     }
