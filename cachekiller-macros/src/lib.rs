@@ -420,20 +420,40 @@ fn emit(
     };
     // Most calls: the crate's first call already emitted the tracking (see
     // `cachekiller_core::build::tracking`), and a bare literal is all rustc has to handle.
-    if output.tracking.is_empty() {
+    if output.tracking.is_empty() && output.warnings.is_empty() {
         return TokenTree::Literal(proc_macro::Literal::string(&output.value)).into();
     }
     let value = LitStr::new(&output.value, Span::call_site());
-    with_tracking(&output.tracking, &quote!(#value))
-        .unwrap_or_else(|error| compile_error(&error, argument_span, options))
-        .into()
+    with_tracking(
+        &output.tracking,
+        &output.warnings,
+        argument_span,
+        &quote!(#value),
+    )
+    .unwrap_or_else(|error| compile_error(&error, argument_span, options))
+    .into()
 }
 
-/// `{ <tracking items> <value> }`: the tracking makes cargo rebuild the crate when what the
-/// value was read from changes.
-fn with_tracking(tracking: &Tracking, value: &TokenStream2) -> Result<TokenStream2, Error> {
+/// `{ <tracking items> <warnings> <value> }`: the tracking makes cargo rebuild the crate when
+/// what the value was read from changes; each warning is shown at `span` by the compiler (a
+/// proc macro has no warnings of its own on stable Rust: the use of a deprecated constant
+/// whose note is the message is one).
+fn with_tracking(
+    tracking: &Tracking,
+    warnings: &[String],
+    span: Span,
+    value: &TokenStream2,
+) -> Result<TokenStream2, Error> {
     let tracked_files = tracking.file_strings()?;
     let tracked_environment = &tracking.environment;
+    let warnings = warnings.iter().map(|warning| {
+        quote::quote_spanned! {span=>
+            #[deprecated(note = #warning)]
+            #[allow(non_upper_case_globals)]
+            const cachekiller_warning: () = ();
+            let () = cachekiller_warning;
+        }
+    });
     Ok(quote! {
         {
             // rustc records these in the crate's dep-info, so cargo rebuilds it when the
@@ -441,6 +461,7 @@ fn with_tracking(tracking: &Tracking, value: &TokenStream2) -> Result<TokenStrea
             // variables changes.
             #(const _: &[u8] = ::core::include_bytes!(#tracked_files);)*
             #(const _: ::core::option::Option<&str> = ::core::option_env!(#tracked_environment);)*
+            #(#warnings)*
             #value
         }
     })
@@ -478,7 +499,7 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         }
         Err(error) => return compile_error(&error, Span::call_site(), &[]).into(),
     };
-    let settings: TokenStream2 = match output.rust_expression().parse() {
+    let mut settings: TokenStream2 = match output.rust_expression().parse() {
         Ok(settings) => settings,
         Err(error) => {
             let message = format!("cachekiller: cdnsettings! made an invalid expression: {error}");
@@ -487,10 +508,20 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
                 .into();
         }
     };
-    let tracking = output.tracking;
-    with_tracking(&tracking, &settings)
-        .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))
-        .into()
+    // What the revision names, as one byte string: a token, however many files.
+    let manifest = output.settings.revision_manifest_bytes();
+    if !manifest.is_empty() {
+        let manifest = proc_macro2::Literal::byte_string(manifest);
+        settings = quote!(#settings.revision_manifest(#manifest));
+    }
+    with_tracking(
+        &output.tracking,
+        &output.warnings,
+        Span::call_site(),
+        &settings,
+    )
+    .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))
+    .into()
 }
 
 fn compile_error(error: &Error, argument_span: Span, options: &[MacroOption]) -> TokenStream2 {

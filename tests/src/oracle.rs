@@ -237,3 +237,35 @@ pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
     assert!(output.status.success(), "gzip -dc failed: not a gzip body");
     output.stdout
 }
+
+/// What a client decodes from a Brotli body: Google's own decoder (the `Brotli` package of
+/// `tests/oracle/requirements.txt`, in the tests' Python), not the encoder's crate.
+#[must_use]
+pub fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let python = super::setup::python();
+    let mut child = Command::new(&python)
+        .args([
+            "-c",
+            "import sys, brotli; sys.stdout.buffer.write(brotli.decompress(sys.stdin.buffer.read()))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{}", super::setup::cannot_run(&python, &error)));
+    child
+        .stdin
+        .take()
+        .expect("python's input")
+        .write_all(bytes)
+        .expect("python reads the body");
+    let output = child.wait_with_output().expect("python ends");
+    assert!(
+        output.status.success(),
+        "the Brotli oracle failed (run `{}`): {}",
+        super::setup::SETUP_COMMAND,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::build::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::build::manifest::{load_config, LoadedConfig};
+use crate::build::named_files::NamedStaticFiles;
 use crate::build::per_crate::PerCrate;
 use crate::build::static_files::StaticDirs;
 use crate::build::stylesheet_cache::StylesheetCache;
@@ -25,6 +26,7 @@ use crate::build::tag::{resolve_tag, ResolvedTag};
 use crate::build::tracking::Tracking;
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::{file_stamp, FileStamp};
+use crate::rules::tagging::RevisionNames;
 
 /// How long a cached context is used without looking at its files again.
 pub const REVALIDATE_AFTER: Duration = Duration::from_millis(500);
@@ -50,6 +52,8 @@ pub struct CrateContext {
     /// The crate's stylesheets as rewritten: every call naming one, and those that
     /// `@import` it, share one rewrite.
     pub stylesheets: StylesheetCache,
+    /// Which static files the revision names, read on the first call that needs it.
+    named: OnceLock<Result<Option<NamedStaticFiles>>>,
 }
 
 impl CrateContext {
@@ -77,7 +81,21 @@ impl CrateContext {
             revision_tracking: Arc::new(revision_tracking),
             file_tracking: Arc::new(file_tracking),
             stylesheets: StylesheetCache::default(),
+            named: OnceLock::new(),
         }
+    }
+
+    /// Which static files the revision names (see [`crate::build::named_files`]); `None` for
+    /// a tag that names no files (a date), or when there is no tag.
+    ///
+    /// # Errors
+    /// A repository whose tree or status cannot be read.
+    pub fn named_files(&self) -> Result<Option<&NamedStaticFiles>> {
+        let named = self.named.get_or_init(|| match &self.tag {
+            Ok(tag) => NamedStaticFiles::of_tag(tag, self.static_dirs.absolute()),
+            Err(_) => Ok(None),
+        });
+        named.as_ref().map(Option::as_ref).map_err(Clone::clone)
     }
 
     /// Every file this context was read from: the manifests, then the VCS files.
@@ -103,6 +121,19 @@ pub fn load_crate_context(
         .collect();
     let tag = resolve_tag(manifest_dir, &static_dirs, environment);
     Ok(CrateContext::new(manifest_dir, config, tag))
+}
+
+/// The files the crate's revision names, for its tags: a date (or no tag) names none of
+/// them but takes the revision tag everywhere, and a repository that cannot be read names
+/// none (the calls that need the revision report why).
+impl RevisionNames for CrateContext {
+    fn names(&self, path: &str) -> bool {
+        match self.named_files() {
+            Ok(Some(named)) => named.names(path),
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
 }
 
 struct CacheEntry {

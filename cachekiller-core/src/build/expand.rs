@@ -8,13 +8,14 @@ use std::sync::Arc;
 use crate::build::config::{Config, ConfigValue, OptionPlace, TagMode};
 use crate::build::context::{cached_crate_context, CrateContext};
 use crate::build::static_files::{static_file_relative_path, FilePurpose};
-use crate::build::tracking::{not_yet_tracked, Tracking};
+use crate::build::tracking::{not_yet_tracked, not_yet_warned, Tracking};
 use crate::rules::error::{ConfigOrigin, Error, Result};
 use crate::rules::file_stamp::FileStamp;
 use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm};
+use crate::rules::revision_manifest::{NamedBytes, RevisionManifest};
 use crate::rules::settings::{SiteSettings, StaticDirNames};
 use crate::rules::stylesheet::{is_stylesheet, RewrittenStylesheet};
-use crate::rules::tagging::Tagger;
+use crate::rules::tagging::{RevisionNames, Tagger};
 
 /// An option written in a macro call after the path, such as `tag_length = 8`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct Expansion {
     pub shared_tracking: Arc<Tracking>,
     /// The files this call read: a hashed file, or a stylesheet and what it references.
     pub own_files: Vec<PathBuf>,
+    /// What the build should say about what the call met (a file of a dirty work tree).
+    pub warnings: Vec<String>,
 }
 
 impl Expansion {
@@ -54,6 +57,8 @@ pub struct MacroOutput {
     pub value: String,
     /// What to track with `include_bytes!` and `option_env!` next to it.
     pub tracking: Tracking,
+    /// Warnings no earlier call for the crate gave in this process.
+    pub warnings: Vec<String>,
 }
 
 /// The crate's configuration with the call's options applied (borrowed when there are none,
@@ -122,16 +127,25 @@ fn check_static_file(context: &CrateContext, config: &Config, path: &str) -> Res
 }
 
 /// How a call with the configuration `config` tags: the revision of the crate, cut to the
-/// call's `tag_length`.
-pub(crate) fn tagger<'a>(context: &'a CrateContext, config: &'a Config) -> Tagger<'a> {
-    Tagger {
+/// call's `tag_length`, for the files the revision names (in VCS mode, where that is asked).
+///
+/// # Errors
+/// In VCS mode, a repository whose tree or status cannot be read.
+pub(crate) fn tagger<'a>(context: &'a CrateContext, config: &'a Config) -> Result<Tagger<'a>> {
+    // In VCS mode a repository that cannot say which files it names fails the call here;
+    // content tags need no repository, and the manifest's own call reports it.
+    if config.mode == TagMode::Vcs {
+        context.named_files()?;
+    }
+    Ok(Tagger {
         static_url: &config.static_url,
         tag_in: config.tag_in,
         param: &config.param,
         mode: config.mode,
         revision_tag: context.tag.as_ref().map(|tag| tag.cut(config.tag_length)),
         hash_length: config.hash_length,
-    }
+        revision_names: Some(context),
+    })
 }
 
 /// The stylesheet at `path` (the file `file`) as the service sends it; with file checks on,
@@ -148,7 +162,7 @@ pub(crate) fn rewritten_stylesheet(
     })?;
     // The references are tagged by the crate's configuration, not the call's options, as the
     // service tags them (a call's options change only the call's own URL).
-    let site_tagger = tagger(context, &context.config.config);
+    let site_tagger = tagger(context, &context.config.config)?;
     let rewritten =
         context
             .stylesheets
@@ -205,45 +219,96 @@ pub(crate) fn file_paths(rewritten: &RewrittenStylesheet) -> Vec<PathBuf> {
 ///
 /// # Errors
 /// An empty or escaping path, a missing file, an unknown option or an invalid option value;
-/// in VCS mode, a tag that could not be resolved; in content mode, a file that cannot be read.
+/// for a revision tag, a tag that could not be resolved; for a content tag, a file that cannot
+/// be read.
 pub fn expand_static_url_in(
     context: &CrateContext,
     path: &str,
     options: &[CallOption],
 ) -> Result<Expansion> {
     let config = path_call_config(context, path, options, OptionPlace::StaticUrlMacro)?;
-    let tagger = tagger(context, &config);
-    let (tag, shared_tracking, own_files) = match config.mode {
-        TagMode::Vcs => {
-            let tag = tagger.revision_tag()?.to_owned();
-            // A file is not tracked: its content cannot change a revision tag. A stylesheet
-            // is, so that the references it gains are checked.
-            let stylesheets = if is_stylesheet(path) {
-                checked_stylesheets(context, &config, path)?
-            } else {
-                check_static_file(context, &config, path)?;
-                Vec::new()
-            };
-            (tag, &context.revision_tracking, stylesheets)
+    let tagger = tagger(context, &config)?;
+    let mut warnings = Vec::new();
+    let (tag, shared_tracking, own_files) = if tagged_by_content(context, &config, path)? {
+        warnings.extend(changed_file_warning(context, &config, path)?);
+        let (file, stamp) = required_static_file(context, path)?;
+        if is_stylesheet(path) {
+            let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
+            let tag = tagger.content_tag(&rewritten.sha1);
+            let tracking = hashed_stylesheet_tracking(context);
+            (tag, tracking, file_paths(&rewritten))
+        } else {
+            let tag = tagger.content_tag(&cached_digest(&file, stamp, DigestAlgorithm::Sha1)?);
+            (tag, &context.file_tracking, vec![file])
         }
-        TagMode::Content => {
-            let (file, stamp) = required_static_file(context, path)?;
-            if is_stylesheet(path) {
-                let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
-                let tag = tagger.content_tag(&rewritten.sha1);
-                let tracking = hashed_stylesheet_tracking(context);
-                (tag, tracking, file_paths(&rewritten))
-            } else {
-                let tag = tagger.content_tag(&cached_digest(&file, stamp, DigestAlgorithm::Sha1)?);
-                (tag, &context.file_tracking, vec![file])
-            }
-        }
+    } else {
+        let tag = tagger.revision_tag()?.to_owned();
+        // A file is not tracked: its content cannot change a revision tag. A stylesheet
+        // is, so that the references it gains are checked.
+        let stylesheets = if is_stylesheet(path) {
+            checked_stylesheets(context, &config, path)?
+        } else {
+            check_static_file(context, &config, path)?;
+            Vec::new()
+        };
+        (tag, &context.revision_tracking, stylesheets)
     };
     Ok(Expansion {
         value: tagger.url(path, &tag)?,
         shared_tracking: Arc::clone(shared_tracking),
         own_files,
+        warnings,
     })
+}
+
+/// The warning for a call in VCS mode that names a file the commit holds with other content
+/// (its URL carries a content tag: a dirty build's edit must not pass for the revision).
+fn changed_file_warning(
+    context: &CrateContext,
+    config: &Config,
+    path: &str,
+) -> Result<Option<String>> {
+    if config.mode != TagMode::Vcs {
+        return Ok(None);
+    }
+    let (Some(relative), Some(named), Ok(tag)) = (
+        static_file_relative_path(path)?,
+        context.named_files()?,
+        context.tag.as_ref(),
+    ) else {
+        return Ok(None);
+    };
+    Ok(named
+        .changed_since_commit(&relative)
+        .then(|| dirty_warning(tag.cut(config.tag_length), &[relative.into_owned()]))
+        .flatten())
+}
+
+/// True if the file behind `path` gets a content tag: in content mode, and in VCS mode a file
+/// the revision does not name (not committed, or changed since: no commit holds its bytes),
+/// or a stylesheet whose rewrite holds such a file's content tag. A missing file or an
+/// absolute URL takes the revision tag (and the file checks say what is missing).
+///
+/// # Errors
+/// A repository whose tree or status cannot be read; a stylesheet that cannot be rewritten.
+fn tagged_by_content(context: &CrateContext, config: &Config, path: &str) -> Result<bool> {
+    if config.mode == TagMode::Content {
+        return Ok(true);
+    }
+    let (Some(relative), Some(named)) = (static_file_relative_path(path)?, context.named_files()?)
+    else {
+        return Ok(false);
+    };
+    if named.tagged_by_content(&relative) {
+        return Ok(true);
+    }
+    if is_stylesheet(&relative) && RevisionNames::names(named, &relative) {
+        let (file, stamp) = required_static_file(context, path)?;
+        return Ok(
+            rewritten_stylesheet(context, config, path, &file, stamp)?.depends_on_uncommitted
+        );
+    }
+    Ok(false)
 }
 
 /// Expands `cdntag!(options…)` in the given context: the revision tag, in every mode.
@@ -257,6 +322,7 @@ pub fn expand_tag_in(context: &CrateContext, options: &[CallOption]) -> Result<E
         value: tag.cut(config.tag_length).to_owned(),
         shared_tracking: Arc::clone(&context.revision_tracking),
         own_files: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
@@ -292,22 +358,27 @@ pub fn expand_integrity_in(
         value: integrity_metadata(&digest, config.algorithm),
         shared_tracking: Arc::clone(shared_tracking),
         own_files,
+        warnings: Vec::new(),
     })
 }
 
-/// What `cdnsettings!()` expands to: the crate's settings, and the tracking not yet emitted
-/// for the crate.
+/// What `cdnsettings!()` expands to: the crate's settings, with the manifest of what its
+/// revision names, and the tracking not yet emitted for the crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsExpansion {
     /// The settings, but for `release_build`, which the macro leaves to `cfg!` in the crate.
     pub settings: SiteSettings,
     /// What to track next to it.
     pub tracking: Tracking,
+    /// What the build should say: the files of a dirty work tree.
+    pub warnings: Vec<String>,
 }
 
 impl SettingsExpansion {
     /// The Rust expression that makes these settings in the crate (a constant expression),
-    /// with `release_build` from the crate's own `cfg!(debug_assertions)`.
+    /// with `release_build` from the crate's own `cfg!(debug_assertions)`, but for the
+    /// revision manifest, which the macro adds as a byte string
+    /// ([`SiteSettings::revision_manifest_bytes`]).
     #[must_use]
     pub fn rust_expression(&self) -> String {
         let settings = &self.settings;
@@ -320,7 +391,6 @@ impl SettingsExpansion {
             "::cachekiller_core::SiteSettings::new({:?}, {:?}, {}, !::core::cfg!(debug_assertions))\
              .tag_in(::cachekiller_core::TagIn::{:?})\
              .mode(::cachekiller_core::TagMode::{:?})\
-             .revision_names_files({})\
              .static_dirs(&[{}])\
              .static_url({:?})",
             settings.param,
@@ -328,7 +398,6 @@ impl SettingsExpansion {
             settings.hash_length,
             settings.tag_in,
             settings.mode,
-            settings.revision_names_files,
             static_dirs.join(", "),
             settings.static_url,
         )
@@ -336,20 +405,30 @@ impl SettingsExpansion {
 }
 
 /// Expands `cdnsettings!()` for the crate at `manifest_dir`: what a static file server needs
-/// to check the tags of the crate's URLs.
+/// to check the tags of the crate's URLs, with the manifest of the files its revision names.
 ///
 /// # Errors
-/// Any error of resolving the crate's context, its tag included.
+/// Any error of resolving the crate's context, its tag included; a repository whose tree or
+/// status cannot be read; a named file that cannot be read for its digest.
 pub fn expand_site_settings(manifest_dir: &Path) -> Result<SettingsExpansion> {
     let context = cached_crate_context(manifest_dir)?;
     let config = &context.config.config;
     let tag = context.tag.as_ref().map_err(Clone::clone)?;
+    let (manifest, warnings) = match revision_manifest(&context)? {
+        Some((manifest, changed)) => (
+            manifest.encode(),
+            dirty_warning(tag.cut(config.tag_length), &changed)
+                .into_iter()
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     let settings = SiteSettings {
         param: config.param.clone().into(),
         revision_tag: tag.cut(config.tag_length).to_owned().into(),
         hash_length: config.hash_length,
         release_build: false,
-        revision_names_files: tag.source != crate::build::tag::TagSource::BuildDate,
+        revision_manifest: manifest.into(),
         tag_in: config.tag_in,
         mode: config.mode,
         static_dirs: StaticDirNames::Owned(config.static_dirs.clone()),
@@ -358,15 +437,83 @@ pub fn expand_site_settings(manifest_dir: &Path) -> Result<SettingsExpansion> {
     Ok(SettingsExpansion {
         settings,
         tracking: not_yet_tracked(manifest_dir, &context.revision_tracking, &[]),
+        warnings: not_yet_warned(manifest_dir, warnings),
     })
 }
 
-/// Runs `expand` in the cached context of the crate at `manifest_dir` and keeps only the
-/// tracking this process has not emitted for the crate yet.
-fn expand_for_crate(
+/// The manifest of what the crate's revision names (see
+/// [`crate::rules::revision_manifest`]), and the static paths of the files the commit holds
+/// with other content; `None` for a tag that names no files.
+///
+/// # Errors
+/// A repository whose tree or status cannot be read; a named file that cannot be read.
+pub fn revision_manifest(
+    context: &CrateContext,
+) -> Result<Option<(RevisionManifest, Vec<String>)>> {
+    let Some(named) = context.named_files()? else {
+        return Ok(None);
+    };
+    let mut manifest = named.empty_manifest();
+    let site_tagger = tagger(context, &context.config.config)?;
+    for file in named.named_files() {
+        if !is_stylesheet(&file.path) {
+            if let Some(bytes) = named.named_bytes(&file)? {
+                manifest.name(&file.path, bytes);
+            }
+            continue;
+        }
+        // A stylesheet is sent rewritten: the revision names those bytes when they hold only
+        // tags of files it names too. One that cannot be rewritten is sent as it is, and
+        // never `immutable`.
+        let rewritten = context.stylesheets.rewritten(
+            &context.static_dirs,
+            &file.path,
+            &file.file,
+            file.stamp,
+            site_tagger,
+        );
+        if let Ok(rewritten) = rewritten {
+            if let (false, Ok(sha1)) = (
+                rewritten.depends_on_uncommitted,
+                <[u8; 20]>::try_from(rewritten.sha1.as_slice()),
+            ) {
+                manifest.name(&file.path, NamedBytes::SentSha1(sha1));
+            }
+        }
+    }
+    Ok(Some((manifest, named.changed_files_found())))
+}
+
+/// The warning of a build whose work tree changed files of the commit `revision` (the static
+/// paths `changed`), if any.
+fn dirty_warning(revision: &str, changed: &[String]) -> Option<String> {
+    const LISTED: usize = 5;
+    let (first, rest) = changed.split_at(changed.len().min(LISTED));
+    if first.is_empty() {
+        return None;
+    }
+    let mut listed = first.join(", ");
+    if !rest.is_empty() {
+        listed.push_str(&format!(" and {} more", rest.len()));
+    }
+    Some(format!(
+        "cachekiller: {} static file(s) differ from commit {revision} ({listed}): their URLs \
+         carry content tags, and the revision tag never makes them `immutable`; commit them, \
+         or build releases from a clean checkout",
+        changed.len()
+    ))
+}
+
+/// Runs `expand` in the cached context of the crate at `manifest_dir`, as a macro call does,
+/// and keeps only the tracking and the warnings this process has not emitted for the crate
+/// yet.
+///
+/// # Errors
+/// Any error of resolving the crate's context, or of `expand`.
+pub(crate) fn expand_for_crate<E: From<Error>>(
     manifest_dir: &Path,
-    expand: impl FnOnce(&CrateContext) -> Result<Expansion>,
-) -> Result<MacroOutput> {
+    expand: impl FnOnce(&CrateContext) -> std::result::Result<Expansion, E>,
+) -> std::result::Result<MacroOutput, E> {
     let expansion = expand(&*cached_crate_context(manifest_dir)?)?;
     let tracking = not_yet_tracked(
         manifest_dir,
@@ -376,6 +523,7 @@ fn expand_for_crate(
     Ok(MacroOutput {
         value: expansion.value,
         tracking,
+        warnings: not_yet_warned(manifest_dir, expansion.warnings),
     })
 }
 
@@ -421,7 +569,7 @@ mod tests {
     use super::*;
     use crate::build::config::Config;
     use crate::build::manifest::LoadedConfig;
-    use crate::build::tag::{ResolvedTag, TagSource};
+    use crate::build::tag::{NamedFiles, ResolvedTag, TagSource};
     use crate::test_support::{openssl_integrity, sha1sum};
 
     /// A context as the git lookup would make it for a crate at `manifest_dir`; the revision
@@ -444,6 +592,7 @@ mod tests {
             tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
             tracked_environment: vec!["CACHEKILLER_TAG"],
             rebuild_always: false,
+            names: NamedFiles::Every,
         }
     }
 
@@ -681,6 +830,7 @@ mod tests {
             tracked_files: Vec::new(),
             tracked_environment: vec!["CACHEKILLER_TAG"],
             rebuild_always: false,
+            names: NamedFiles::Every,
         };
         let released = context_in(dir.path(), "/static/", Ok(dotted));
         assert_eq!(

@@ -43,11 +43,13 @@ mod cli;
 #[cfg(feature = "git2")]
 mod libgit2;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::build::environment::GitEnvironment;
 use crate::build::vcs::{RevisionWatch, VcsLookup, VcsRevision};
 use crate::rules::error::{Error, Result};
+use crate::rules::revision_manifest::ObjectFormat;
 
 /// What a reader found: the repository's directories and its HEAD.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +100,7 @@ pub fn read_git_revision(start: &Path, environment: &GitEnvironment) -> Result<V
         return Ok(VcsLookup::NotFound);
     };
     let watch = revision_watch(&checkout, || reflogs_enabled(start, environment, &checkout))?;
+    let work_tree = checkout.work_tree.clone();
     let id_hex = match checkout.head {
         GitHead::Detached { id_hex }
         | GitHead::Branch {
@@ -106,7 +109,11 @@ pub fn read_git_revision(start: &Path, environment: &GitEnvironment) -> Result<V
         } => id_hex,
         GitHead::Branch { id_hex: None, .. } => return Ok(VcsLookup::NoRevision { watch }),
     };
-    Ok(VcsLookup::Revision(VcsRevision { id_hex, watch }))
+    Ok(VcsLookup::Revision(VcsRevision {
+        id_hex,
+        watch,
+        work_tree,
+    }))
 }
 
 fn read_checkout(start: &Path, environment: &GitEnvironment) -> Result<Option<GitCheckout>> {
@@ -138,6 +145,71 @@ fn read_checkout(start: &Path, environment: &GitEnvironment) -> Result<Option<Gi
             },
         }),
     }
+}
+
+/// The files of a commit below some directories of its work tree, and which of them the
+/// index or the work tree holds otherwise: what the revision names (see
+/// [`crate::rules::revision_manifest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedTree {
+    /// The hash function of the repository's object ids.
+    pub object_format: ObjectFormat,
+    /// Each regular file of the commit (mode `100644` or `100755`) below the directories, by
+    /// its path from the top of the work tree (`/`-separated), with its blob id.
+    pub blobs: HashMap<String, Vec<u8>>,
+    /// Those whose content in the index or the work tree is not the commit's (what `git
+    /// status` lists), or `None` for a repository without a work tree to compare.
+    pub changed: Option<HashSet<String>>,
+}
+
+/// Reads the files of `commit_hex` (a full object id) below `directories` (paths from the top
+/// of the work tree, `/`-separated, `""` for all of it) in the repository enclosing `start` (or
+/// the one the variables name), and which of them the index or the work tree changed: through
+/// libgit2 where it can read the repository, else through the `git` executable.
+///
+/// # Errors
+/// [`Error::GitRepositoryUnreadable`] if neither can read them.
+pub fn read_committed_tree(
+    start: &Path,
+    environment: &GitEnvironment,
+    work_tree: Option<&Path>,
+    commit_hex: &str,
+    directories: &[String],
+) -> Result<CommittedTree> {
+    let object_format = match commit_hex.len() {
+        64 => ObjectFormat::Sha256,
+        _ => ObjectFormat::Sha1,
+    };
+    #[cfg(feature = "git2")]
+    let libgit2_said = if environment.common_dir.is_none() {
+        match libgit2::committed_tree(start, environment, commit_hex, directories) {
+            Ok((blobs, changed)) => {
+                return Ok(CommittedTree {
+                    object_format,
+                    blobs,
+                    changed: work_tree.and(changed),
+                })
+            }
+            Err(reason) => Some(reason),
+        }
+    } else {
+        None
+    };
+    #[cfg(not(feature = "git2"))]
+    let libgit2_said: Option<String> = None;
+    cli::committed_tree(start, environment, work_tree, commit_hex, directories)
+        .map(|(blobs, changed)| CommittedTree {
+            object_format,
+            blobs,
+            changed,
+        })
+        .map_err(|git_said| Error::GitRepositoryUnreadable {
+            start: start.to_owned(),
+            reason: match libgit2_said {
+                Some(libgit2_said) => format!("git: {git_said}; libgit2: {libgit2_said}"),
+                None => format!("git: {git_said}"),
+            },
+        })
 }
 
 /// The repository's ref storage, told by what is on disk (a `reftable/` stack in the common

@@ -90,6 +90,13 @@ pub struct EntryError {
     pub error: Error,
 }
 
+/// An error of the crate's context, which no entry in particular reached: blamed on the first.
+impl From<Error> for EntryError {
+    fn from(error: Error) -> Self {
+        EntryError { entry: 0, error }
+    }
+}
+
 impl ModuleGraph {
     /// The module `import` of `module` names, added if it is new; `None` for a specifier
     /// that is not ours to map (a URL), or a bare one the table maps to a URL.
@@ -523,7 +530,7 @@ fn map_modules(
     graph: &ModuleGraph,
     tracked: &mut Vec<PathBuf>,
 ) -> std::result::Result<Vec<MappedModule>, EntryError> {
-    let tagger = tagger(context, config);
+    let tagger = tagger(context, config)?;
     graph
         .modules
         .iter()
@@ -536,22 +543,26 @@ fn map_modules(
                 .static_dirs
                 .find_with_stamp(&module.path, FilePurpose::Hash)
                 .map_err(at_entry)?;
-            let (sha1, integrity_digest) = if is_stylesheet(&module.path) {
+            let (sha1, integrity_digest, depends_on_uncommitted) = if is_stylesheet(&module.path) {
                 let rewritten = rewritten_stylesheet(context, config, &module.path, &file, stamp)
                     .map_err(at_entry)?;
                 tracked.extend(file_paths(&rewritten));
                 (
                     rewritten.sha1.clone(),
                     rewritten.digest(INTEGRITY_ALGORITHM),
+                    rewritten.depends_on_uncommitted,
                 )
             } else {
                 tracked.push(file.clone());
                 (
                     cached_digest(&file, stamp, DigestAlgorithm::Sha1).map_err(at_entry)?,
                     cached_digest(&file, stamp, INTEGRITY_ALGORITHM).map_err(at_entry)?,
+                    false,
                 )
             };
-            let tag = tagger.tag(|| Ok(sha1)).map_err(at_entry)?;
+            let tag = tagger
+                .tag(&module.path, depends_on_uncommitted, || Ok(sha1))
+                .map_err(at_entry)?;
             Ok(MappedModule {
                 untagged_url: join_static_url_untagged(&config.static_url, &module.path),
                 tagged_url: tagger.url(&module.path, &tag).map_err(at_entry)?,
@@ -571,25 +582,6 @@ fn shared_tracking(context: &CrateContext) -> Arc<super::tracking::Tracking> {
     }
 }
 
-/// Runs `expand` in the cached context of the crate at `manifest_dir`, as a macro call does,
-/// keeping only the tracking not yet emitted for the crate.
-fn expand_modules_for_crate(
-    manifest_dir: &std::path::Path,
-    expand: impl FnOnce(&CrateContext) -> std::result::Result<Expansion, EntryError>,
-) -> std::result::Result<super::expand::MacroOutput, EntryError> {
-    let context = super::context::cached_crate_context(manifest_dir)
-        .map_err(|error| EntryError { entry: 0, error })?;
-    let expansion = expand(&context)?;
-    Ok(super::expand::MacroOutput {
-        value: expansion.value,
-        tracking: super::tracking::not_yet_tracked(
-            manifest_dir,
-            &expansion.shared_tracking,
-            &expansion.own_files,
-        ),
-    })
-}
-
 /// Expands `cdnimportmap!` for the crate at `manifest_dir`, as a macro call does.
 ///
 /// # Errors
@@ -598,7 +590,7 @@ pub fn expand_import_map(
     manifest_dir: &std::path::Path,
     entries: &[String],
 ) -> std::result::Result<super::expand::MacroOutput, EntryError> {
-    expand_modules_for_crate(manifest_dir, |context| {
+    super::expand::expand_for_crate(manifest_dir, |context| {
         expand_import_map_in(context, entries)
     })
 }
@@ -611,7 +603,7 @@ pub fn expand_module_preloads(
     manifest_dir: &std::path::Path,
     entries: &[String],
 ) -> std::result::Result<super::expand::MacroOutput, EntryError> {
-    expand_modules_for_crate(manifest_dir, |context| {
+    super::expand::expand_for_crate(manifest_dir, |context| {
         expand_module_preloads_in(context, entries)
     })
 }
@@ -658,7 +650,7 @@ pub fn expand_import_map_in(
     }
     // Other spellings of a module's URL (escapes the browser keeps, a query): their own keys,
     // sent to the tagged URL with the same query and fragment.
-    let site_tagger = tagger(context, config);
+    let site_tagger = tagger(context, config)?;
     for (browser_url, (index, suffix)) in &graph.spellings {
         let module = &mapped[*index];
         let target = if suffix.is_empty() {
@@ -684,6 +676,7 @@ pub fn expand_import_map_in(
         value: format!("<script type=\"importmap\">{json}</script>"),
         shared_tracking: shared_tracking(context),
         own_files,
+        warnings: Vec::new(),
     })
 }
 
@@ -734,6 +727,7 @@ pub fn expand_module_preloads_in(
         value: lines.join("\n"),
         shared_tracking: shared_tracking(context),
         own_files,
+        warnings: Vec::new(),
     })
 }
 
@@ -772,7 +766,7 @@ mod tests {
     use super::*;
     use crate::build::config::TagIn;
     use crate::build::manifest::LoadedConfig;
-    use crate::build::tag::{ResolvedTag, TagSource};
+    use crate::build::tag::{NamedFiles, ResolvedTag, TagSource};
     use crate::test_support::{openssl_integrity, sha1sum};
     use std::path::Path;
 
@@ -793,6 +787,7 @@ mod tests {
             tracked_files: vec![PathBuf::from("/w/.git/HEAD")],
             tracked_environment: vec!["CACHEKILLER_TAG"],
             rebuild_always: false,
+            names: NamedFiles::Every,
         };
         let loaded = LoadedConfig {
             config,

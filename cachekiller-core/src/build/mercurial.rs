@@ -9,6 +9,7 @@
 //! - dirstate-v2: the file (the "docket") starts with the 12-byte marker `dirstate-v2\n`, then
 //!   the first parent in a 32-byte slot of which 20 bytes are used.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::build::vcs::{RevisionWatch, VcsLookup, VcsRevision};
@@ -102,9 +103,56 @@ pub fn read_mercurial_revision(start: &Path) -> Result<VcsLookup> {
         Some(node) => Ok(VcsLookup::Revision(VcsRevision {
             id_hex: to_hex(&node),
             watch,
+            work_tree: Some(root),
         })),
         None => Ok(VcsLookup::NoRevision { watch }),
     }
+}
+
+/// The files below `directories` (paths from the repository's top, `/`-separated, `""` for
+/// all of it) that `hg status` reports clean in the repository at `root`: committed, and
+/// unchanged in the working directory. By their path from the top.
+///
+/// The one place cachekiller runs `hg` (a Python process, a few hundred milliseconds), once
+/// per crate that asks which files its revision names.
+///
+/// # Errors
+/// [`Error::MercurialStatusFailed`] if `hg` cannot be run or fails.
+pub fn clean_files(root: &Path, directories: &[String]) -> Result<HashSet<String>> {
+    let failed = |reason: String| Error::MercurialStatusFailed {
+        root: root.to_owned(),
+        reason,
+    };
+    let patterns: Vec<String> = directories
+        .iter()
+        .map(|directory| {
+            if directory.is_empty() {
+                "path:.".to_owned()
+            } else {
+                format!("path:{directory}")
+            }
+        })
+        .collect();
+    // HGPLAIN: no user configuration changes the output (aliases, relative paths, colour).
+    let output = std::process::Command::new("hg")
+        .args(["status", "--clean", "--no-status", "--print0", "--"])
+        .args(&patterns)
+        .current_dir(root)
+        .env("HGPLAIN", "1")
+        .output()
+        .map_err(|error| failed(format!("cannot run `hg`: {error}")))?;
+    if !output.status.success() {
+        return Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    Ok(output
+        .stdout
+        .split(|&byte| byte == 0)
+        .filter_map(|path| std::str::from_utf8(path).ok())
+        .filter(|path| !path.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod import_map;
 pub mod js_module_imports;
 pub mod manifest;
 pub mod mercurial;
+pub mod named_files;
 mod per_crate;
 pub mod rebuild_marker;
 pub mod static_digest;

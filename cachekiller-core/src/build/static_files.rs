@@ -44,6 +44,12 @@ impl StaticDirs {
         }
     }
 
+    /// The dirs, absolute, in search order.
+    #[must_use]
+    pub fn absolute(&self) -> &[PathBuf] {
+        &self.absolute
+    }
+
     /// True if any of the dirs exists (file checks apply only then).
     #[must_use]
     pub fn any_exists(&self) -> bool {

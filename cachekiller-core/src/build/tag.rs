@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::build::date::build_date_tag;
 use crate::build::environment::{
-    BuildEnvironment, GIT_VARIABLES, SOURCE_DATE_EPOCH_VARIABLE, TAG_VARIABLE,
+    BuildEnvironment, GitEnvironment, GIT_VARIABLES, SOURCE_DATE_EPOCH_VARIABLE, TAG_VARIABLE,
 };
 use crate::build::git::read_git_revision;
 use crate::build::mercurial::read_mercurial_revision;
@@ -48,6 +48,33 @@ pub struct ResolvedTag {
     /// that the crate is rebuilt on every build (see [`crate::build::rebuild_marker`]); a long-lived
     /// process resolves such a tag anew rather than trust its files.
     pub rebuild_always: bool,
+    /// Which static files the tag names (see [`crate::rules::revision_manifest`]).
+    pub names: NamedFiles,
+}
+
+/// Which static files a tag names: those whose bytes it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamedFiles {
+    /// The files a git commit holds, unchanged in the work tree (`work_tree`, if the
+    /// repository has one; without one, those whose bytes are the commit's).
+    Git {
+        /// The directory the repository was looked up from.
+        start: PathBuf,
+        /// The variables that chose the repository.
+        environment: GitEnvironment,
+        /// The top of the work tree.
+        work_tree: Option<PathBuf>,
+    },
+    /// The files `hg status` reports clean in the repository at `root`.
+    Mercurial {
+        /// The repository's top directory.
+        root: PathBuf,
+    },
+    /// Every static file, as the build holds it: the tag is their digest, or the
+    /// `CACHEKILLER_TAG` a build was given for them.
+    Every,
+    /// None: a date names no files (two builds of one date may hold others).
+    Nothing,
 }
 
 impl ResolvedTag {
@@ -145,6 +172,7 @@ pub fn resolve_tag(
             tracked_files: Vec::new(),
             tracked_environment,
             rebuild_always: false,
+            names: NamedFiles::Every,
         });
     }
 
@@ -159,7 +187,17 @@ pub fn resolve_tag(
             VcsLookup::NoRevision { watch: waiting } => watch = waiting,
             VcsLookup::Revision(revision) => {
                 watch = revision.watch;
-                found = Some((revision.id_hex, vcs.source()));
+                let names = match vcs {
+                    Vcs::Git => NamedFiles::Git {
+                        start: start.to_owned(),
+                        environment: environment.git.clone(),
+                        work_tree: revision.work_tree,
+                    },
+                    Vcs::Mercurial => NamedFiles::Mercurial {
+                        root: revision.work_tree.unwrap_or_else(|| start.to_owned()),
+                    },
+                };
+                found = Some((revision.id_hex, vcs.source(), names));
             }
         }
         break;
@@ -168,13 +206,14 @@ pub fn resolve_tag(
     if watch.rebuild_always {
         tracked_files.push(write_rebuild_marker()?);
     }
-    if let Some((value, source)) = found {
+    if let Some((value, source, names)) = found {
         return Ok(ResolvedTag {
             value,
             source,
             tracked_files,
             tracked_environment,
             rebuild_always: watch.rebuild_always,
+            names,
         });
     }
 
@@ -186,6 +225,7 @@ pub fn resolve_tag(
             tracked_files,
             tracked_environment,
             rebuild_always: watch.rebuild_always,
+            names: NamedFiles::Nothing,
         });
     }
     let digest = static_files_digest(static_dirs)?;
@@ -196,6 +236,7 @@ pub fn resolve_tag(
         tracked_files,
         tracked_environment,
         rebuild_always: watch.rebuild_always,
+        names: NamedFiles::Every,
     })
 }
 

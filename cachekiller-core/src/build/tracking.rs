@@ -75,6 +75,8 @@ struct Emitted {
     /// which in the unoptimized builds proc macros usually get costs more than a whole call.
     files: HashSet<Vec<u8>>,
     environment: HashSet<&'static str>,
+    /// The warnings given so far: a dirty file named by many calls is one warning.
+    warnings: HashSet<String>,
 }
 
 static EMITTED: Mutex<PerCrate<Emitted>> = Mutex::new(PerCrate::new());
@@ -115,6 +117,20 @@ pub fn not_yet_tracked(
         }
     }
     new
+}
+
+/// Of `warnings`, those no earlier expansion for the crate at `manifest_dir` gave in this
+/// process; records them as given.
+pub fn not_yet_warned(manifest_dir: &Path, warnings: Vec<String>) -> Vec<String> {
+    if warnings.is_empty() {
+        return warnings;
+    }
+    let mut ledger = EMITTED.lock().unwrap_or_else(PoisonError::into_inner);
+    let emitted = ledger.get_or_insert_with(manifest_dir, Emitted::default);
+    warnings
+        .into_iter()
+        .filter(|warning| emitted.warnings.insert(warning.clone()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct VcsRevision {
     pub id_hex: String,
     /// What changes whenever the checked-out revision changes.
     pub watch: RevisionWatch,
+    /// The top of the work tree (git) or of the repository (Mercurial), if there is one: the
+    /// files below it are those the revision may name.
+    pub work_tree: Option<PathBuf>,
 }
 
 /// How cargo is made to see a new revision: files that change with it, or, where no existing

@@ -111,6 +111,13 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+    /// `hg status` could not say which static files are clean.
+    MercurialStatusFailed {
+        /// The repository.
+        root: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// `CACHEKILLER_TAG` holds characters that cannot stand in a URL unescaped.
     InvalidEnvironmentTag {
         /// The value of `CACHEKILLER_TAG`.
@@ -265,6 +272,11 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// Settings whose revision manifest is not one `cdnsettings!()` made.
+    InvalidRevisionManifest {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A directory given to the static file service that is missing or not a directory.
     StaticDirUnusable {
         /// The directory, made absolute against the working directory.
@@ -366,6 +378,13 @@ impl fmt::Display for Error {
                 "cachekiller could not read the Mercurial dirstate {}: {reason}; \
                  set CACHEKILLER_TAG to the tag to use to build without reading it",
                 path.display()
+            ),
+            Error::MercurialStatusFailed { root, reason } => write!(
+                formatter,
+                "cachekiller could not ask `hg status` which static files of the Mercurial \
+                 repository {} are committed unchanged: {reason}; install Mercurial, or set \
+                 CACHEKILLER_TAG to the tag to use to build without it",
+                root.display()
             ),
             Error::InvalidEnvironmentTag { value } => write!(
                 formatter,
@@ -531,6 +550,11 @@ impl fmt::Display for Error {
             Error::InvalidStaticPath { path, reason } => {
                 write!(formatter, "invalid static path {path:?}: {reason}")
             }
+            Error::InvalidRevisionManifest { reason } => write!(
+                formatter,
+                "the settings' revision manifest cannot be read ({reason}): pass the settings \
+                 `cdnsettings!()` made"
+            ),
             Error::StaticDirUnusable {
                 path,
                 working_directory,

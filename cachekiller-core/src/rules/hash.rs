@@ -19,6 +19,7 @@ use sha1::Digest;
 
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::FileStamp;
+use crate::rules::revision_manifest::ObjectFormat;
 
 /// The digests cachekiller computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,6 +191,64 @@ pub fn with_cached_digest<T>(
         digest,
     });
     Ok(result)
+}
+
+/// git's object id of a file holding `bytes`: the SHA-1 (or SHA-256) of `blob <length>\0`
+/// followed by the bytes, what `git hash-object` prints and a commit's tree records. A
+/// revision's manifest names committed files by it, so that the service can check the bytes
+/// it reads against the commit without anything hashed at compile time.
+#[must_use]
+pub fn git_blob_id(bytes: &[u8], format: ObjectFormat) -> Vec<u8> {
+    let mut hasher = GitBlobHasher::new(format, bytes.len() as u64);
+    hasher.update(bytes);
+    hasher.finalize()
+}
+
+/// [`git_blob_id`] of bytes that arrive in pieces (a file read in chunks), whose total length
+/// is known first.
+#[derive(Debug, Clone)]
+pub enum GitBlobHasher {
+    /// A SHA-1 repository's.
+    Sha1(sha1::Sha1),
+    /// A SHA-256 repository's.
+    Sha256(sha2::Sha256),
+}
+
+impl GitBlobHasher {
+    /// A hasher for a blob of `length` bytes.
+    #[must_use]
+    pub fn new(format: ObjectFormat, length: u64) -> Self {
+        let header = format!("blob {length}\0");
+        match format {
+            ObjectFormat::Sha1 => {
+                let mut hasher = sha1::Sha1::new();
+                hasher.update(header.as_bytes());
+                GitBlobHasher::Sha1(hasher)
+            }
+            ObjectFormat::Sha256 => {
+                let mut hasher = sha2::Sha256::new();
+                hasher.update(header.as_bytes());
+                GitBlobHasher::Sha256(hasher)
+            }
+        }
+    }
+
+    /// Adds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            GitBlobHasher::Sha1(hasher) => hasher.update(bytes),
+            GitBlobHasher::Sha256(hasher) => hasher.update(bytes),
+        }
+    }
+
+    /// The object id.
+    #[must_use]
+    pub fn finalize(self) -> Vec<u8> {
+        match self {
+            GitBlobHasher::Sha1(hasher) => hasher.finalize().to_vec(),
+            GitBlobHasher::Sha256(hasher) => hasher.finalize().to_vec(),
+        }
+    }
 }
 
 /// True if `hex` (lower-case hex digits) is a prefix of the hex of `digest`, compared nibble

@@ -8,6 +8,8 @@ pub mod error;
 pub mod file_stamp;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub mod hash;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod revision_manifest;
 pub mod settings;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub(crate) mod static_path;

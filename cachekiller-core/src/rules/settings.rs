@@ -76,11 +76,11 @@ pub struct SiteSettings {
     /// Whether the server is a release build. Only then is a revision tag trusted: a debug
     /// build serves a working tree that may hold uncommitted edits under the last commit's tag.
     pub(crate) release_build: bool,
-    /// Whether the revision tag names one version of the files: true for a git or Mercurial
-    /// revision, the digest of the static files (no repository), and a `CACHEKILLER_TAG` the
-    /// user set; false for a `SOURCE_DATE_EPOCH` date, which two builds of different files can
-    /// share (and never then `immutable`).
-    pub(crate) revision_names_files: bool,
+    /// What the revision tag names, encoded (see `rules::revision_manifest`): for each static
+    /// file whose bytes the revision holds, their digest as the build saw them. Empty when the
+    /// revision names no files (a `SOURCE_DATE_EPOCH` date, which two builds of different
+    /// files can share; settings made by hand): its tag is then never `immutable`.
+    pub(crate) revision_manifest: Cow<'static, [u8]>,
     /// Where the tags go.
     pub(crate) tag_in: TagIn,
     /// What the tags are made from.
@@ -102,9 +102,10 @@ pub(crate) enum StaticDirNames {
 }
 
 impl SiteSettings {
-    /// Settings from their parts, for a site whose revision tag names its files, whose URLs
-    /// carry revision tags in the query, whose static files are in `static/` and served under
-    /// `/static/` (the defaults); the other methods set the rest, as `cdnsettings!()` does.
+    /// Settings from their parts, for a site whose URLs carry revision tags in the query,
+    /// whose static files are in `static/` and served under `/static/` (the defaults), and
+    /// whose revision names no file until [`SiteSettings::revision_manifest`] says which; the
+    /// other methods set the rest, as `cdnsettings!()` does.
     #[must_use]
     pub const fn new(
         param: &'static str,
@@ -117,7 +118,7 @@ impl SiteSettings {
             revision_tag: Cow::Borrowed(revision_tag),
             hash_length,
             release_build,
-            revision_names_files: true,
+            revision_manifest: Cow::Borrowed(&[]),
             tag_in: TagIn::Query,
             mode: TagMode::Vcs,
             static_dirs: StaticDirNames::Constant(&["static"]),
@@ -147,11 +148,15 @@ impl SiteSettings {
         self
     }
 
-    /// These settings with a revision tag that does (or, for a `SOURCE_DATE_EPOCH` date, does
-    /// not) name one version of the files.
+    /// These settings with what the revision tag names: the encoded manifest `cdnsettings!()`
+    /// compiles in (the files whose bytes the revision holds, with their digests). Without one,
+    /// a revision tag is never `immutable`.
     #[must_use]
-    pub const fn revision_names_files(mut self, names_files: bool) -> Self {
-        self.revision_names_files = names_files;
+    pub const fn revision_manifest(mut self, encoded: &'static [u8]) -> Self {
+        forget_in_const(std::mem::replace(
+            &mut self.revision_manifest,
+            Cow::Borrowed(encoded),
+        ));
         self
     }
 
@@ -179,6 +184,12 @@ impl SiteSettings {
     #[must_use]
     pub fn revision_tag(&self) -> &str {
         &self.revision_tag
+    }
+
+    /// The encoded manifest of what the revision tag names (empty if none).
+    #[must_use]
+    pub fn revision_manifest_bytes(&self) -> &[u8] {
+        &self.revision_manifest
     }
 
     /// The static dirs' names, relative to the crate, in search order.

@@ -19,6 +19,7 @@
 //! so a swap between the two is caught. The file is opened non-blocking: opening a FIFO for
 //! reading would otherwise wait for a writer.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -164,6 +165,43 @@ pub(crate) fn canonical_static_path(
         relative,
         directory,
     })
+}
+
+/// Every canonical static path below `dirs` that a request can name (a hidden one only if
+/// `hidden` allows it), once each, sorted. Linked directories are not entered (a link to `.`
+/// would never end); a linked file is listed, and opened as requests open it.
+pub(crate) fn static_paths(dirs: &[PathBuf], hidden: HiddenFiles) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    for root in dirs {
+        let mut pending = vec![String::new()];
+        while let Some(directory) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(root.join(&directory)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                // A name that is not UTF-8 is in no URL the service answers.
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                let relative = if directory.is_empty() {
+                    name
+                } else {
+                    format!("{directory}/{name}")
+                };
+                let canonical = canonical_static_path(&relative, hidden)
+                    .is_ok_and(|canonical| canonical.relative == relative);
+                if !canonical {
+                    continue;
+                }
+                if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                    pending.push(relative);
+                } else {
+                    paths.insert(relative);
+                }
+            }
+        }
+    }
+    paths
 }
 
 /// What a static dir holds at a canonical path.

@@ -69,6 +69,10 @@ pub struct RewrittenStylesheet {
     pub unresolved: Vec<Error>,
     /// The static paths of those references: if a file appears there, the rewrite is stale.
     unresolved_paths: Vec<String>,
+    /// True if a file it references (directly, or through the stylesheets it references) is
+    /// one the revision does not name: its bytes then hold the tag of bytes no commit holds,
+    /// so the revision does not name it either (in VCS mode its own tag is a content tag).
+    pub depends_on_uncommitted: bool,
 }
 
 impl RewrittenStylesheet {
@@ -254,6 +258,9 @@ struct Rewriter<'a> {
 /// What a reference's file contributes: its tag, and what the stylesheet must list.
 struct Resolved {
     tag: String,
+    /// True if the revision does not name the file (or, for a stylesheet, a file it
+    /// references).
+    uncommitted: bool,
     nested: Option<Arc<RewrittenStylesheet>>,
     file: Option<(PathBuf, FileStamp)>,
 }
@@ -306,9 +313,10 @@ impl Rewriter<'_> {
             stylesheets: vec![file.to_owned()],
             unresolved: Vec::new(),
             unresolved_paths: Vec::new(),
+            depends_on_uncommitted: false,
         };
         // Many references name the same few files (a sprite, a font's weights).
-        let mut resolved_here: HashMap<String, Result<String>> = HashMap::new();
+        let mut resolved_here: HashMap<String, Result<(String, bool)>> = HashMap::new();
         let mut copied_to = 0;
         for reference in references {
             let Some(target) =
@@ -332,7 +340,7 @@ impl Rewriter<'_> {
                             ) => return Err(whole),
                             resolved => resolved.map(|resolved| {
                                 merge(&mut rewritten, &resolved);
-                                resolved.tag
+                                (resolved.tag, resolved.uncommitted)
                             }),
                         };
                         if tag.is_err() {
@@ -345,7 +353,8 @@ impl Rewriter<'_> {
                 Err(error) => Err(error),
             };
             match tag {
-                Ok(tag) => {
+                Ok((tag, uncommitted)) => {
+                    rewritten.depends_on_uncommitted |= uncommitted;
                     rewritten
                         .bytes
                         .extend_from_slice(&source[copied_to..reference.span.start]);
@@ -386,22 +395,29 @@ impl Rewriter<'_> {
     /// stylesheet.
     fn resolve(&mut self, target: &str) -> Result<Resolved> {
         let (file, stamp) = self.lookup.static_file(target)?;
+        let uncommitted = !self.tagger.revision_names(target);
         if is_stylesheet(target) {
             let nested = self.rewrite(target, &file, stamp)?;
-            let tag = self.tagger.tag(|| Ok(nested.sha1.clone()))?;
+            let uncommitted = uncommitted || nested.depends_on_uncommitted;
+            let tag = self
+                .tagger
+                .tag(target, uncommitted, || Ok(nested.sha1.clone()))?;
             return Ok(Resolved {
                 tag,
+                uncommitted,
                 nested: Some(nested),
                 file: None,
             });
         }
-        let tag = self
-            .tagger
-            .tag(|| cached_digest(&file, stamp, DigestAlgorithm::Sha1))?;
-        // In content mode the tag holds the file's bytes: the stylesheet depends on them.
-        let file = (self.tagger.mode == TagMode::Content).then_some((file, stamp));
+        let content_tag = !self.tagger.takes_revision_tag(target);
+        let tag = self.tagger.tag(target, false, || {
+            cached_digest(&file, stamp, DigestAlgorithm::Sha1)
+        })?;
+        // A content tag holds the file's bytes: the stylesheet depends on them.
+        let file = content_tag.then_some((file, stamp));
         Ok(Resolved {
             tag,
+            uncommitted,
             nested: None,
             file,
         })
@@ -479,6 +495,7 @@ mod tests {
             mode,
             revision_tag: Ok(REVISION),
             hash_length: 6,
+            revision_names: None,
         }
     }
 

@@ -24,9 +24,24 @@ use crate::rules::url::{
 /// The `hash_length` of the macros when none is configured.
 pub const DEFAULT_CONTENT_TAG_LENGTH: usize = 6;
 
+/// Which static paths a site's revision tag names (their bytes are the revision's): at compile
+/// time the commit's tree and the work tree's status, at run time the manifest compiled into
+/// the server (see `rules::revision_manifest`). A file the revision does not name gets a
+/// content tag, in every mode: no commit holds its bytes.
+pub trait RevisionNames: Sync {
+    /// True if the revision names the file at the canonical static path `path`.
+    fn names(&self, path: &str) -> bool;
+}
+
+impl RevisionNames for crate::rules::revision_manifest::RevisionManifest {
+    fn names(&self, path: &str) -> bool {
+        crate::rules::revision_manifest::RevisionManifest::names(self, path)
+    }
+}
+
 /// How tags are made and placed: a site's settings, or one macro call's (the site's with the
 /// call's options applied).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Tagger<'a> {
     /// The prefix of every URL; root-relative references below it name static files.
     pub(crate) static_url: &'a str,
@@ -41,6 +56,24 @@ pub struct Tagger<'a> {
     pub(crate) revision_tag: std::result::Result<&'a str, &'a Error>,
     /// Hex digits of a content tag.
     pub(crate) hash_length: usize,
+    /// Which files the revision names; `None` when that is not known (settings made by hand):
+    /// every file then gets the revision tag in VCS mode.
+    pub(crate) revision_names: Option<&'a dyn RevisionNames>,
+}
+
+impl std::fmt::Debug for Tagger<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Tagger")
+            .field("static_url", &self.static_url)
+            .field("tag_in", &self.tag_in)
+            .field("param", &self.param)
+            .field("mode", &self.mode)
+            .field("revision_tag", &self.revision_tag)
+            .field("hash_length", &self.hash_length)
+            .field("revision_names", &self.revision_names.is_some())
+            .finish()
+    }
 }
 
 impl<'a> Tagger<'a> {
@@ -55,7 +88,15 @@ impl<'a> Tagger<'a> {
             mode: settings.mode,
             revision_tag: Ok(&settings.revision_tag),
             hash_length: settings.hash_length,
+            revision_names: None,
         }
+    }
+
+    /// This tagger, knowing which files the revision names.
+    #[must_use]
+    pub fn with_revision_names(mut self, names: &'a dyn RevisionNames) -> Self {
+        self.revision_names = Some(names);
+        self
     }
 
     /// The revision tag.
@@ -66,15 +107,35 @@ impl<'a> Tagger<'a> {
         self.revision_tag.map_err(Clone::clone)
     }
 
-    /// The tag of a file: the revision, or the content tag of the SHA-1 `sha1` gives (called
-    /// only in content mode: a revision-tagged file is not read).
+    /// True if the revision names the file at the canonical static path `path` (its bytes are
+    /// the revision's), or if which files it names is not known.
+    pub(crate) fn revision_names(&self, path: &str) -> bool {
+        self.revision_names.is_none_or(|names| names.names(path))
+    }
+
+    /// True if the file at the canonical static path `path` gets the revision tag: in VCS
+    /// mode, when the revision names it.
+    pub(crate) fn takes_revision_tag(&self, path: &str) -> bool {
+        self.mode == TagMode::Vcs && self.revision_names(path)
+    }
+
+    /// The tag of the file at the canonical static path `path`: the revision, or the content
+    /// tag of the SHA-1 `sha1` gives (called only when the file's bytes decide its tag: in
+    /// content mode, for a file the revision does not name, and for a stylesheet that
+    /// `depends_on_uncommitted` files, whose bytes then hold tags of bytes no commit holds).
     ///
     /// # Errors
     /// No revision tag, or the error of `sha1`.
-    pub(crate) fn tag(&self, sha1: impl FnOnce() -> Result<Vec<u8>>) -> Result<String> {
-        match self.mode {
-            TagMode::Vcs => self.revision_tag().map(str::to_owned),
-            TagMode::Content => Ok(self.content_tag(&sha1()?)),
+    pub(crate) fn tag(
+        &self,
+        path: &str,
+        depends_on_uncommitted: bool,
+        sha1: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<String> {
+        if self.takes_revision_tag(path) && !depends_on_uncommitted {
+            self.revision_tag().map(str::to_owned)
+        } else {
+            Ok(self.content_tag(&sha1()?))
         }
     }
 
@@ -187,7 +248,7 @@ mod tests {
         for (mode, tag_in, expected) in cases {
             let settings = settings.clone().mode(mode).tag_in(tag_in);
             let tagger = Tagger::of_site(&settings);
-            let tag = tagger.tag(|| Ok(sha1.clone())).unwrap();
+            let tag = tagger.tag("css/a.css", false, || Ok(sha1.clone())).unwrap();
             assert_eq!(
                 tagger.url("css/a.css", &tag).unwrap(),
                 expected.replace("<content>", &expected_content),

@@ -16,8 +16,8 @@
 //! the server takes requests, so that the instances of the next deploy can answer this one's
 //! pages.
 
-use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ use super::{content_type_of, is_compressible, response, StaticFiles};
 use crate::rules::cache_policy::TagVerdict;
 use crate::rules::hash::to_hex;
 use crate::rules::settings::{SiteSettings, TagMode};
-use crate::rules::static_path::{canonical_static_path, find_static_file, HiddenFiles, StaticFile};
+use crate::rules::static_path::{find_static_file, static_paths, StaticFile};
 use crate::rules::tagging::Tagger;
 
 /// How long old tags are answered without asking the archive after a lookup failed (an
@@ -61,10 +61,29 @@ const CONCURRENT_LOOKUPS: usize = 8;
 /// million; a site with a shorter `hash_length` gets no old content tags from the archive.
 const MIN_ARCHIVED_CONTENT_TAG: usize = 6;
 
+/// How often an instance asks the archive again whether another publication of its own
+/// revision names other bytes than it does (an instance published after it).
+const OWN_REVISION_RECHECK: Duration = Duration::from_secs(60);
+
+/// How often the static paths the archive holds versions of are listed again.
+const KNOWN_PATHS_LIFETIME: Duration = Duration::from_secs(300);
+
+/// The most static paths remembered as archived: beyond it, old tags of files the current
+/// deploy removed are answered for the first this many only (the rest are `404`).
+const KNOWN_PATHS: usize = 1_000_000;
+
 /// The archive of a service, and whether its store is resting after a failure.
 #[derive(Debug)]
 pub(super) struct OldVersions {
     archive: Archive,
+    /// What this instance published under its revision (static path -> SHA-1 hex), for the
+    /// re-check of conflicts, and when it was last checked.
+    published: Mutex<Option<(BTreeMap<String, String>, Instant)>>,
+    /// The static paths the archive holds versions of, and when they were listed: an old tag
+    /// of a file this deploy no longer has is looked up only for these.
+    known_paths: Mutex<Option<(Arc<HashSet<String>>, Instant)>>,
+    /// Set while a listing of the known paths or a re-check runs in the background.
+    refreshing: std::sync::atomic::AtomicBool,
     /// Until when lookups skip the store.
     resting_until: Mutex<Option<Instant>>,
     /// The version last found for `<path>\0<tag>`, held by the version cache (a weak
@@ -85,8 +104,19 @@ enum Lookup {
 
 impl OldVersions {
     pub(super) fn new(archive: Archive) -> Self {
+        if !archive.is_signed() {
+            tracing::warn!(
+                "archive without a signing key: anyone who can write to its store can make \
+                 this site serve bytes of their choosing under its URLs; give the instances a \
+                 shared key in {} (`Archive::signing_key_from_env`)",
+                super::archive::KEY_VARIABLE
+            );
+        }
         OldVersions {
             archive,
+            published: Mutex::new(None),
+            known_paths: Mutex::new(None),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
             resting_until: Mutex::new(None),
             answers: Mutex::new(HashMap::new()),
             lookups: tokio::sync::Semaphore::new(CONCURRENT_LOOKUPS),
@@ -220,7 +250,77 @@ impl StaticFiles {
             .await
             .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
         let name = publication_name(&self.shared.settings, &files);
-        old_versions.archive.publish(&name, files).await
+        let in_revision: BTreeMap<String, String> = files
+            .iter()
+            .filter(|file| file.in_revision)
+            .map(|file| (file.path.clone(), to_hex(&sha1::Sha1::digest(&file.bytes))))
+            .collect();
+        let report = old_versions.archive.publish(&name, files).await?;
+        if name == self.shared.settings.revision_tag() {
+            self.shared.disputed.set(
+                report
+                    .conflicts
+                    .iter()
+                    .map(|conflict| conflict.path.clone()),
+            );
+            *lock(&old_versions.published) = Some((in_revision, Instant::now()));
+        }
+        old_versions.refresh_known_paths().await;
+        Ok(report)
+    }
+
+    /// Asks the archive again, in the background and at most once per
+    /// [`OWN_REVISION_RECHECK`], whether another publication of this instance's revision names
+    /// other bytes than it published (one that published after it): those paths are then no
+    /// longer `immutable` under the revision here either.
+    pub(super) fn recheck_own_revision(&self) {
+        let Some(old_versions) = &self.old_versions else {
+            return;
+        };
+        let due = lock(&old_versions.published)
+            .as_ref()
+            .is_some_and(|(_, checked_at)| checked_at.elapsed() >= OWN_REVISION_RECHECK);
+        if !due || old_versions.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let service = self.clone();
+        let old_versions = Arc::clone(old_versions);
+        tokio::spawn(async move {
+            let published = lock(&old_versions.published)
+                .as_ref()
+                .map(|(files, _)| files.clone());
+            if let Some(files) = published {
+                let revision = service.shared.settings.revision_tag();
+                match old_versions
+                    .archive
+                    .revision_conflicts(revision, &files)
+                    .await
+                {
+                    Ok(conflicts) => {
+                        for conflict in &conflicts {
+                            tracing::error!(
+                                revision,
+                                path = conflict.path,
+                                other = conflict.other,
+                                "another publication of this revision names other bytes: \
+                                 no longer `immutable` under the revision here"
+                            );
+                        }
+                        service
+                            .shared
+                            .disputed
+                            .set(conflicts.into_iter().map(|conflict| conflict.path));
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "the archive could not be asked for conflicts");
+                    }
+                }
+                if let Some((_, checked_at)) = lock(&old_versions.published).as_mut() {
+                    *checked_at = Instant::now();
+                }
+            }
+            old_versions.refreshing.store(false, Ordering::Release);
+        });
     }
 
     /// Every file a request can name, with the bytes the service sends for it (blocking).
@@ -238,7 +338,13 @@ impl StaticFiles {
             match self.checked_blocking(dir, &relative, &file, version) {
                 Ok(checked) => {
                     if let (true, Some(bytes)) = (checked.taggable, &checked.bytes) {
-                        files.push(ServedFile::new(relative, bytes.clone()));
+                        // Only bytes the build saw go into the revision's manifest: a file
+                        // edited, added or swapped since is stored for its content tag.
+                        files.push(if self.shared.names(&relative, &checked) {
+                            ServedFile::new(relative, bytes.clone())
+                        } else {
+                            ServedFile::outside_revision(relative, bytes.clone())
+                        });
                     }
                 }
                 Err(error) => {
@@ -250,21 +356,27 @@ impl StaticFiles {
     }
 
     /// The answer from the archive to a request for the static path `relative` tagged `tag`,
-    /// whose current version (SHA-1 `current_sha1`) the tag does not provably name.
+    /// whose current version (SHA-1 `current_sha1`; none for a file this deploy does not have)
+    /// the tag does not provably name.
     pub(super) async fn serve_archived(
         &self,
         request: &http::request::Parts,
         relative: &str,
         tag: &str,
-        current_sha1: &[u8],
+        current_sha1: Option<&[u8]>,
     ) -> Option<Response<StaticBody>> {
         let old_versions = self.old_versions.as_ref()?;
         let settings = &self.shared.settings;
         // The current revision, or the current bytes not yet provable (a file just written):
         // the archive holds nothing older for them.
         if tag == settings.revision_tag()
-            || Tagger::of_site(settings).names_bytes(tag, current_sha1)
+            || current_sha1.is_some_and(|sha1| Tagger::of_site(settings).names_bytes(tag, sha1))
         {
+            return None;
+        }
+        // A file this deploy does not have: asked for only if the archive holds a version of
+        // that path, so that made-up paths cost no request.
+        if current_sha1.is_none() && !old_versions.knows(relative) {
             return None;
         }
         let answer_key = format!("{relative}\0{tag}");
@@ -319,6 +431,55 @@ impl StaticFiles {
     }
 }
 
+impl OldVersions {
+    /// True if the archive holds a version of the static path `relative`, by the last listing
+    /// of its paths; a listing older than [`KNOWN_PATHS_LIFETIME`] is renewed in the
+    /// background.
+    fn knows(self: &Arc<Self>, relative: &str) -> bool {
+        let (known, stale) = match lock(&self.known_paths).as_ref() {
+            Some((known, listed_at)) => (
+                known.contains(relative),
+                listed_at.elapsed() >= KNOWN_PATHS_LIFETIME,
+            ),
+            None => (false, true),
+        };
+        if stale && !self.resting() && !self.refreshing.swap(true, Ordering::AcqRel) {
+            let old_versions = Arc::clone(self);
+            tokio::spawn(async move {
+                old_versions.list_known_paths().await;
+                old_versions.refreshing.store(false, Ordering::Release);
+            });
+        }
+        known
+    }
+
+    /// Lists the known paths now (at start-up, after a publish).
+    async fn refresh_known_paths(&self) {
+        if !self.refreshing.swap(true, Ordering::AcqRel) {
+            self.list_known_paths().await;
+            self.refreshing.store(false, Ordering::Release);
+        }
+    }
+
+    async fn list_known_paths(&self) {
+        match self.archive.known_paths(KNOWN_PATHS).await {
+            Ok(known) => *lock(&self.known_paths) = Some((Arc::new(known), Instant::now())),
+            Err(error) => {
+                tracing::warn!(%error, "the archive's paths could not be listed");
+                // Tried again after the lifetime, not on every request.
+                let mut known = lock(&self.known_paths);
+                let kept = known.take().map_or_else(Arc::default, |(known, _)| known);
+                *known = Some((kept, Instant::now()));
+            }
+        }
+    }
+}
+
+/// A mutex's guard, whatever a panicking holder left: every value here is replaced whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl StaticFiles {
     /// The checked version of archived bytes, from the version cache (one entry per SHA-1,
     /// under a key no static path has) or made and kept there.
@@ -338,50 +499,13 @@ impl StaticFiles {
     }
 }
 
-/// Every canonical static path below `dirs` that a request can name (a hidden one only if
-/// `hidden` allows it), once each, sorted. Linked directories are not entered (a link to `.`
-/// would never end); a linked file is listed, and opened as requests open it.
-fn static_paths(dirs: &[PathBuf], hidden: HiddenFiles) -> BTreeSet<String> {
-    let mut paths = BTreeSet::new();
-    for root in dirs {
-        let mut pending = vec![String::new()];
-        while let Some(directory) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(root.join(&directory)) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                // A name that is not UTF-8 is in no URL the service answers.
-                let Ok(name) = entry.file_name().into_string() else {
-                    continue;
-                };
-                let relative = if directory.is_empty() {
-                    name
-                } else {
-                    format!("{directory}/{name}")
-                };
-                let canonical = canonical_static_path(&relative, hidden)
-                    .is_ok_and(|canonical| canonical.relative == relative);
-                if !canonical {
-                    continue;
-                }
-                if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                    pending.push(relative);
-                } else {
-                    paths.insert(relative);
-                }
-            }
-        }
-    }
-    paths
-}
-
 /// The name the files are published under: the revision tag when the service trusts it (a
 /// release build whose revision names one version of the files), so that its manifest
 /// answers that tag; otherwise the tag, `/unpinned-` and a digest of the files. A request's
 /// tag never holds a `/`, so no request is answered by such a manifest, and two builds of
 /// one tag with other files (a debug build's edits, two builds of one date) never conflict.
 fn publication_name(settings: &SiteSettings, files: &[ServedFile]) -> String {
-    if settings.release_build && settings.revision_names_files {
+    if settings.release_build && !settings.revision_manifest_bytes().is_empty() {
         return settings.revision_tag().to_owned();
     }
     let mut listed: Vec<(&str, String)> = files

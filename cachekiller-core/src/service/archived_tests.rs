@@ -16,7 +16,7 @@ use tower::ServiceExt as _;
 
 use super::archive::{Archive, ArchiveError, ServedFile};
 use super::*;
-use crate::test_support::{gunzip, sha1sum_of_bytes};
+use crate::test_support::{gunzip, sha1sum_of_bytes, with_revision_manifest_of_dir};
 use crate::TagMode;
 
 const REVISION_A: &str = "aaaa0000aaaa00";
@@ -98,13 +98,21 @@ async fn fetch(service: &StaticFiles, uri: &str, headers: &[(&str, &str)]) -> An
 /// Deploys A and B in `root`, both published to the archive in `root/archive`, in `mode`.
 async fn two_deploys(root: &Path, mode: TagMode) -> (StaticFiles, StaticFiles) {
     let archive = || Archive::local(root.join("archive")).unwrap();
-    let a = StaticFiles::new(deploy(root, "a"), settings(REVISION_A, mode))
-        .unwrap()
-        .archive(archive());
+    let a_dir = deploy(root, "a");
+    let a = StaticFiles::new(
+        &a_dir,
+        with_revision_manifest_of_dir(settings(REVISION_A, mode), &a_dir),
+    )
+    .unwrap()
+    .archive(archive());
     a.publish().await.unwrap();
-    let b = StaticFiles::new(deploy(root, "b"), settings(REVISION_B, mode))
-        .unwrap()
-        .archive(archive());
+    let b_dir = deploy(root, "b");
+    let b = StaticFiles::new(
+        &b_dir,
+        with_revision_manifest_of_dir(settings(REVISION_B, mode), &b_dir),
+    )
+    .unwrap()
+    .archive(archive());
     b.publish().await.unwrap();
     (a, b)
 }

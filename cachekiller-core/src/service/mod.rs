@@ -87,6 +87,7 @@ pub const REVISION_ENDPOINT: &str = ".well-known/cachekiller-revision";
 use crate::rules::cache_policy::{query_tag, TagVerdict};
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::{FileStamp, FileVersion};
+use crate::rules::revision_manifest::RevisionManifest;
 
 use crate::rules::settings::SiteSettings;
 use crate::rules::static_path::{
@@ -126,6 +127,12 @@ pub struct StaticFiles {
 struct Shared {
     dirs: Vec<PathBuf>,
     settings: SiteSettings,
+    /// What the revision names, as `cdnsettings!()` compiled it in; `None` when it names no
+    /// files (a date, settings made by hand).
+    revision_manifest: Option<RevisionManifest>,
+    /// Paths another publication of this revision names with other bytes (see
+    /// `StaticFiles::publish`): not `immutable` under the revision here either.
+    disputed: Disputed,
     cache: VersionCache,
     urls: urls::UrlMemo,
     /// [`REVISION_HEADER`]'s value (none for a revision that is not a header value).
@@ -141,14 +148,16 @@ struct Options {
 }
 
 impl Shared {
-    /// The cache policy for a request tagged `tag` answered with `checked`. `revision_pinned`
-    /// says whether these bytes are the ones this server first sent under its revision.
+    /// The cache policy for a request for the canonical static path `relative` tagged `tag`,
+    /// answered with `checked`: the revision tag is current only in a release build, for the
+    /// bytes the revision's manifest names at that path; a content tag, for the bytes whose
+    /// SHA-1 it begins.
     fn verdict(
         &self,
+        relative: &str,
         tag: Option<&str>,
         checked: &CheckedVersion,
         provable: bool,
-        revision_pinned: impl FnOnce() -> bool,
     ) -> TagVerdict {
         let Some(tag) = tag else {
             return TagVerdict::Untagged;
@@ -157,17 +166,35 @@ impl Shared {
             return TagVerdict::Other;
         }
         let settings = &self.settings;
-        if settings.release_build && settings.revision_names_files && tag == settings.revision_tag {
-            return if revision_pinned() {
-                TagVerdict::Current
-            } else {
-                TagVerdict::Other
-            };
+        if tag == settings.revision_tag
+            && settings.release_build
+            && self.names(relative, checked)
+            && !self.disputed.contains(relative)
+        {
+            return TagVerdict::Current;
         }
-        if Tagger::of_site(settings).names_bytes(tag, &checked.sha1) {
+        if self.tagger().names_bytes(tag, &checked.sha1) {
             return TagVerdict::Current;
         }
         TagVerdict::Other
+    }
+
+    /// True if the revision names `checked` at the canonical static path `relative`: the
+    /// manifest compiled into the server records those bytes there.
+    fn names(&self, relative: &str, checked: &CheckedVersion) -> bool {
+        self.revision_manifest
+            .as_ref()
+            .and_then(|manifest| manifest.named(relative))
+            .is_some_and(|named| checked.is(named))
+    }
+
+    /// How the site tags its files: by its settings, for the files its revision names.
+    fn tagger(&self) -> Tagger<'_> {
+        let tagger = Tagger::of_site(&self.settings);
+        match &self.revision_manifest {
+            Some(manifest) => tagger.with_revision_names(manifest),
+            None => tagger,
+        }
     }
 }
 
@@ -206,7 +233,7 @@ impl StaticFiles {
             });
         }
         let dir = usable_dir(&dir.into())?;
-        Ok(Self::serving(vec![dir], settings))
+        Self::serving(vec![dir], settings)
     }
 
     /// Serves the static dirs of `settings` (as the manifest names them) below `root`, in
@@ -222,16 +249,28 @@ impl StaticFiles {
             .static_dir_names()
             .map(|dir| usable_dir(&root.as_ref().join(dir)))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self::serving(dirs, settings))
+        Self::serving(dirs, settings)
     }
 
-    fn serving(dirs: Vec<PathBuf>, settings: SiteSettings) -> Self {
-        StaticFiles {
+    fn serving(dirs: Vec<PathBuf>, settings: SiteSettings) -> Result<Self> {
+        let encoded = settings.revision_manifest_bytes();
+        let revision_manifest = if encoded.is_empty() {
+            None
+        } else {
+            Some(RevisionManifest::decode(encoded).map_err(|invalid| {
+                Error::InvalidRevisionManifest {
+                    reason: invalid.0.to_owned(),
+                }
+            })?)
+        };
+        Ok(StaticFiles {
             shared: Arc::new(Shared {
                 dirs,
                 cache: VersionCache::default(),
                 urls: urls::UrlMemo::default(),
                 revision_header: HeaderValue::from_str(settings.revision_tag()).ok(),
+                revision_manifest,
+                disputed: Disputed::default(),
                 settings,
             }),
             options: Options {
@@ -242,7 +281,7 @@ impl StaticFiles {
             },
             #[cfg(feature = "archive")]
             old_versions: None,
-        }
+        })
     }
 
     /// Uses `<file>.br` for clients that accept Brotli, where it exists and decodes to exactly
@@ -338,13 +377,35 @@ impl StaticFiles {
             StaticFile::Missing => {}
         }
         // The file-name form: `app.<tag>.css` for `app.css`.
-        for (untagged, name_tag) in untag_file_name(&path.relative) {
+        let untagged: Vec<(String, &str)> = untag_file_name(&path.relative).collect();
+        for (untagged, name_tag) in &untagged {
             if let StaticFile::File { dir, file, version } =
-                find_static_file(&self.shared.dirs, &untagged)
+                find_static_file(&self.shared.dirs, untagged)
             {
                 return self
-                    .serve(&request, dir, untagged, file, version, Some(name_tag))
+                    .serve(
+                        &request,
+                        dir,
+                        untagged.clone(),
+                        file,
+                        version,
+                        Some(*name_tag),
+                    )
                     .await;
+            }
+        }
+        // A file this deploy does not have (an older deploy's, since removed or renamed):
+        // its old tags are answered from the archive.
+        #[cfg(feature = "archive")]
+        {
+            let candidates = tag
+                .map(|tag| (path.relative.as_str(), tag))
+                .into_iter()
+                .chain(untagged.iter().map(|(path, tag)| (path.as_str(), *tag)));
+            for (relative, tag) in candidates {
+                if let Some(answer) = self.serve_archived(&request, relative, tag, None).await {
+                    return answer;
+                }
             }
         }
         response::status(StatusCode::NOT_FOUND)
@@ -370,15 +431,15 @@ impl StaticFiles {
         // keep the version, so such a file is never `immutable` until it has settled.
         let provable = checked.taggable
             && (checked.bytes.is_some() || version.settled_before(SystemTime::now()));
-        let verdict = self.shared.verdict(tag, &checked, provable, || {
-            self.shared
-                .cache
-                .pin_revision(dir, &relative, &checked.sha1, self.options.limits)
-        });
+        let verdict = self.shared.verdict(&relative, tag, &checked, provable);
+        #[cfg(feature = "archive")]
+        if tag == Some(self.shared.settings.revision_tag()) {
+            self.recheck_own_revision();
+        }
         #[cfg(feature = "archive")]
         if let (TagVerdict::Other, Some(tag)) = (verdict, tag) {
             if let Some(answer) = self
-                .serve_archived(request, &relative, tag, &checked.sha1)
+                .serve_archived(request, &relative, tag, Some(&checked.sha1))
                 .await
             {
                 return answer;
@@ -481,11 +542,24 @@ impl StaticFiles {
         let lookup = self.lookup();
         let stylesheet = is_stylesheet(relative).then(|| StylesheetContext {
             lookup: &lookup,
-            tagger: Tagger::of_site(&self.shared.settings),
+            tagger: self.shared.tagger(),
             path: self.shared.dirs[dir].join(relative),
         });
-        let (mut checked, unchanged) =
-            check_version(file, version, relative, self.options.limits, stylesheet)?;
+        // The revision names committed files by their git blob ids: hashed the same way as
+        // the bytes are read (a stylesheet's are its rewrite's SHA-1).
+        let git_blob_format = self
+            .shared
+            .revision_manifest
+            .as_ref()
+            .and_then(RevisionManifest::object_format);
+        let (mut checked, unchanged) = check_version(
+            file,
+            version,
+            relative,
+            self.options.limits,
+            stylesheet,
+            git_blob_format,
+        )?;
         if let Some(last) = slot.last().filter(|last| last.sha1 == checked.sha1) {
             checked.variants = Arc::clone(&last.variants);
         }
@@ -562,6 +636,37 @@ impl StaticFiles {
         Lookup {
             dirs: &self.shared.dirs,
         }
+    }
+}
+
+/// Static paths whose revision bytes are in dispute, checked on every request under the
+/// revision: a flag first, so that the common case (none) takes no lock.
+#[derive(Debug, Default)]
+struct Disputed {
+    any: std::sync::atomic::AtomicBool,
+    paths: std::sync::RwLock<std::collections::HashSet<String>>,
+}
+
+impl Disputed {
+    fn contains(&self, relative: &str) -> bool {
+        self.any.load(std::sync::atomic::Ordering::Acquire)
+            && self
+                .paths
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(relative)
+    }
+
+    /// Replaces the disputed paths with `paths`.
+    #[cfg_attr(not(feature = "archive"), allow(dead_code))]
+    fn set(&self, paths: impl IntoIterator<Item = String>) {
+        let mut disputed = self
+            .paths
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *disputed = paths.into_iter().collect();
+        self.any
+            .store(!disputed.is_empty(), std::sync::atomic::Ordering::Release);
     }
 }
 

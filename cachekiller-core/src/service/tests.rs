@@ -12,7 +12,7 @@ use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 use super::*;
-use crate::test_support::{gunzip, sha1sum, sha1sum_of_bytes};
+use crate::test_support::{gunzip, sha1sum, sha1sum_of_bytes, with_revision_manifest};
 use crate::{TagIn, TagMode};
 
 const REVISION: &str = "4b400e3aeb0426";
@@ -45,10 +45,12 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// The service of `root/static` for a build that saw its files as they are now (a revision
+/// that names every file, as `CACHEKILLER_TAG` does).
 fn service(root: &Path, release_build: bool) -> StaticFiles {
     StaticFiles::new(
         root.join("static"),
-        SiteSettings::new("tag", REVISION, 6, release_build),
+        with_revision_manifest(SiteSettings::new("tag", REVISION, 6, release_build), root),
     )
     .unwrap()
 }
@@ -214,7 +216,8 @@ fn a_revision_is_trusted_only_in_a_release_build_and_only_when_it_names_files() 
     let debug = service(root.path(), false);
     let dated = StaticFiles::new(
         root.path().join("static"),
-        SiteSettings::new("tag", "20261128101500", 6, true).revision_names_files(false),
+        // No manifest: the revision names no files.
+        SiteSettings::new("tag", "20261128101500", 6, true),
     )
     .unwrap();
     runtime().block_on(async {
@@ -782,8 +785,11 @@ fn a_deep_import_chain_is_answered_and_the_server_keeps_serving() {
         );
     }
     write(&static_dir.join(format!("s{depth}.css")), b"a {}\n");
-    let served =
-        StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true)).unwrap();
+    let served = StaticFiles::new(
+        &static_dir,
+        with_revision_manifest(SiteSettings::new("tag", REVISION, 6, true), root.path()),
+    )
+    .unwrap();
     let raw_tag = sha1sum(&static_dir.join("s0.css"), 40)[..6].to_owned();
     runtime().block_on(async {
         let answer = get(&served, &format!("/s0.css?tag={REVISION}")).await;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::versions::CheckedVersion;
 use super::StaticFiles;
 use crate::rules::error::{Error, Result};
 use crate::rules::hash::{digest_of_bytes, integrity_metadata, DigestAlgorithm};
@@ -16,7 +17,6 @@ use crate::rules::static_path::{
     canonical_static_path, find_static_file, static_file_relative_path, HiddenFiles, StaticFile,
 };
 use crate::rules::suggest::{closest, static_files_for_suggestion};
-use crate::rules::tagging::Tagger;
 use crate::rules::url::{is_absolute_url, split_url};
 
 /// How long a URL made here is reused before its file is looked at again: long enough that
@@ -131,7 +131,7 @@ impl StaticFiles {
 
     /// The URL of `path` made now, past the memo (for a memo of the caller's own).
     pub(crate) fn make_url(&self, path: &str) -> Result<String> {
-        let tagger = Tagger::of_site(&self.shared.settings);
+        let tagger = self.shared.tagger();
         if is_absolute_url(split_url(path).location) {
             // Not a file of ours: only a revision tag can go on it.
             if tagger.mode == TagMode::Content {
@@ -141,9 +141,11 @@ impl StaticFiles {
             }
             return tagger.url(path, tagger.revision_tag()?);
         }
-        // The file must exist in both modes, as `check_files` makes it for the macros.
-        let bytes = self.checked_bytes(path, tagger.mode == TagMode::Content)?;
-        let tag = tagger.tag(|| Ok(digest_of_bytes(&bytes, DigestAlgorithm::Sha1)))?;
+        // The file must exist in both modes, as `check_files` makes it for the macros. A
+        // stylesheet the revision names holds only tags of files it names (the manifest
+        // says so), so its path alone decides.
+        let (relative, checked, _) = self.checked_file(path, tagger.mode == TagMode::Content)?;
+        let tag = tagger.tag(&relative, false, || Ok(checked.sha1.clone()))?;
         tagger.url(path, &tag)
     }
 
@@ -151,6 +153,26 @@ impl StaticFiles {
     /// request checks them; `hashed` says whether the caller needs them (for the error's
     /// wording).
     fn checked_bytes(&self, path: &str, hashed: bool) -> Result<bytes::Bytes> {
+        let (relative, checked, file) = self.checked_file(path, hashed)?;
+        match &checked.bytes {
+            Some(bytes) => Ok(bytes.clone()),
+            // Too large to hold: read for this call (the macros hash it as a whole too).
+            None => super::versions::read_all(&file, checked.length)
+                .map(bytes::Bytes::from)
+                .map_err(|error| Error::FileUnreadable {
+                    path: relative.into(),
+                    reason: error.to_string(),
+                }),
+        }
+    }
+
+    /// The canonical static path of `path` (its query and fragment ignored), its checked
+    /// version and its open file, checked as a request checks them.
+    fn checked_file(
+        &self,
+        path: &str,
+        hashed: bool,
+    ) -> Result<(String, std::sync::Arc<CheckedVersion>, std::fs::File)> {
         // The one path rule, as for `cdnstatic!`: decoded once, made canonical.
         let relative =
             static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
@@ -176,16 +198,7 @@ impl StaticFiles {
                 path: self.shared.dirs[dir].join(&canonical.relative),
                 reason: error.to_string(),
             })?;
-        match &checked.bytes {
-            Some(bytes) => Ok(bytes.clone()),
-            // Too large to hold: read for this call (the macros hash it as a whole too).
-            None => super::versions::read_all(&file, version.size())
-                .map(bytes::Bytes::from)
-                .map_err(|error| Error::FileUnreadable {
-                    path: self.shared.dirs[dir].join(&canonical.relative),
-                    reason: error.to_string(),
-                }),
-        }
+        Ok((canonical.relative, checked, file))
     }
 
     /// The error for a missing file, with the closest existing path as a suggestion.

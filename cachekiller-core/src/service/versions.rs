@@ -22,7 +22,8 @@ use bytes::Bytes;
 use sha1::Digest as _;
 
 use crate::rules::file_stamp::FileVersion;
-use crate::rules::hash::to_hex;
+use crate::rules::hash::{git_blob_id, to_hex, GitBlobHasher};
+use crate::rules::revision_manifest::{NamedBytes, ObjectFormat};
 use crate::rules::stylesheet::{rewrite_stylesheet_source, RewrittenStylesheet, StaticLookup};
 use crate::rules::tagging::Tagger;
 
@@ -65,6 +66,9 @@ pub(crate) struct CheckedVersion {
     pub(crate) sha1: Vec<u8>,
     /// Its hex, the `ETag`'s opaque tag.
     pub(crate) sha1_hex: String,
+    /// git's object id of the bytes (see [`git_blob_id`]), when the revision names files by
+    /// theirs: a file that is not a stylesheet, of a site built in a git repository.
+    git_blob: Option<Vec<u8>>,
     /// The bytes to send, or `None` for a file too large to hold: sent from the open file.
     pub(crate) bytes: Option<Bytes>,
     /// Their length.
@@ -144,11 +148,20 @@ impl CheckedVersion {
             read_at: SystemTime::now(),
             sha1_hex: to_hex(&sha1),
             sha1: sha1.to_vec(),
+            git_blob: None,
             length: bytes.len() as u64,
             bytes: Some(bytes),
             taggable: true,
             stylesheet: None,
             variants: Arc::default(),
+        }
+    }
+
+    /// True if these are the bytes `named` names.
+    pub(crate) fn is(&self, named: &NamedBytes) -> bool {
+        match named {
+            NamedBytes::GitBlob(id) => self.git_blob.as_ref() == Some(id),
+            NamedBytes::SentSha1(sha1) => self.sha1 == sha1,
         }
     }
 
@@ -184,6 +197,7 @@ pub(crate) fn check_version(
     relative: &str,
     limits: CacheLimits,
     stylesheet: Option<StylesheetContext<'_>>,
+    git_blob_format: Option<ObjectFormat>,
 ) -> io::Result<(CheckedVersion, bool)> {
     let read_at = SystemTime::now();
     // A stylesheet too large to hold is sent as it is, never `immutable`: its rewrite would
@@ -200,6 +214,7 @@ pub(crate) fn check_version(
     });
     let oversized_stylesheet =
         stylesheet.is_none() && crate::rules::stylesheet::is_stylesheet(relative);
+    let mut git_blob = None;
     let (bytes, sha1, taggable, stylesheet) = if let Some(context) = stylesheet {
         let source = read_all(file, version.size())?;
         match rewrite_stylesheet_source(
@@ -233,14 +248,18 @@ pub(crate) fn check_version(
     } else if version.size() <= limits.file_bytes {
         let source = read_all(file, version.size())?;
         let sha1 = sha1::Sha1::digest(&source).to_vec();
+        git_blob = git_blob_format
+            .filter(|_| !oversized_stylesheet)
+            .map(|format| git_blob_id(&source, format));
         (Some(Bytes::from(source)), sha1, true, None)
     } else {
-        (
-            None,
-            digest_of_open_file(file)?,
-            !oversized_stylesheet,
-            None,
-        )
+        let (sha1, blob) = digest_of_open_file(
+            file,
+            version.size(),
+            git_blob_format.filter(|_| !oversized_stylesheet),
+        )?;
+        git_blob = blob;
+        (None, sha1, !oversized_stylesheet, None)
     };
     let unchanged = FileVersion::of(&file.metadata()?) == Some(version);
     let length = bytes
@@ -251,6 +270,7 @@ pub(crate) fn check_version(
         read_at,
         sha1_hex: to_hex(&sha1),
         sha1,
+        git_blob,
         bytes,
         length,
         taggable,
@@ -262,32 +282,48 @@ pub(crate) fn check_version(
 
 /// Reads the file from its start, whatever its offset (positional reads), up to `size` bytes
 /// (its size when it was opened: a file growing meanwhile does not grow the read past the
-/// memory bound; the version check after the read sees the change).
+/// memory bound; the version check after the read sees the change). Read straight into the
+/// one buffer: a chunk buffer per read would leave a quarter megabyte per blocking thread in
+/// the allocator's arenas.
 pub(crate) fn read_all(file: &File, size: u64) -> io::Result<Vec<u8>> {
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    let mut bytes = Vec::with_capacity(size);
-    let mut chunk = vec![0; 256 * 1024];
-    while bytes.len() < size {
-        let wanted = chunk.len().min(size - bytes.len());
-        match read_at(file, &mut chunk[..wanted], bytes.len() as u64) {
+    let mut bytes = vec![0; usize::try_from(size).unwrap_or(usize::MAX)];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match read_at(file, &mut bytes[filled..], filled as u64) {
             Ok(0) => break,
-            Ok(read) => bytes.extend_from_slice(&chunk[..read]),
+            Ok(read) => filled += read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error),
         }
     }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
-fn digest_of_open_file(file: &File) -> io::Result<Vec<u8>> {
+/// The SHA-1 of the whole file and, with `git_blob_format`, its git blob id of `size` bytes,
+/// in one pass.
+fn digest_of_open_file(
+    file: &File,
+    size: u64,
+    git_blob_format: Option<ObjectFormat>,
+) -> io::Result<(Vec<u8>, Option<Vec<u8>>)> {
     let mut hasher = sha1::Sha1::new();
+    let mut blob = git_blob_format.map(|format| GitBlobHasher::new(format, size));
     let mut chunk = vec![0; 256 * 1024];
     let mut offset = 0;
     loop {
         match read_at(file, &mut chunk, offset) {
-            Ok(0) => return Ok(hasher.finalize().to_vec()),
+            Ok(0) => {
+                // A file that grew or shrank since the open is another version: its blob id
+                // (made for `size` bytes) names nothing, and the version check says so.
+                let blob = blob.filter(|_| offset == size).map(GitBlobHasher::finalize);
+                return Ok((hasher.finalize().to_vec(), blob));
+            }
             Ok(read) => {
                 hasher.update(&chunk[..read]);
+                if let Some(blob) = &mut blob {
+                    blob.update(&chunk[..read]);
+                }
                 offset += read as u64;
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -370,13 +406,7 @@ pub(crate) fn archived_key(sha1_hex: &str) -> SlotKey {
 pub(crate) struct VersionCache {
     slots: Mutex<HashMap<SlotKey, Arc<Slot>>>,
     clock: AtomicU64,
-    /// The SHA-1 of the bytes each path was first sent with under the server's revision tag.
-    revision_pins: Mutex<HashMap<SlotKey, Vec<u8>>>,
 }
-
-/// How many paths per cached entry may have their revision bytes pinned: the pins are small
-/// (a path and a digest) and must outlive the entries, which come and go with memory.
-const PINS_PER_ENTRY: usize = 4;
 
 /// What a slot costs besides its version: the key and the bookkeeping.
 const SLOT_OVERHEAD: usize = 160;
@@ -398,33 +428,6 @@ impl VersionCache {
             evict(&mut slots, limits);
         }
         slot
-    }
-
-    /// True if `sha1` names the bytes the path `relative` of the static dir `dir` was first
-    /// sent with under the server's revision tag (pinning them if it is the first time). A
-    /// revision names one version of the files: a file edited, or a static dir swapped, under
-    /// a running server has other bytes than the revision's, and they must not be `immutable`
-    /// under its tag. When the pins are full, new bytes are not trusted.
-    pub(crate) fn pin_revision(
-        &self,
-        dir: usize,
-        relative: &str,
-        sha1: &[u8],
-        limits: CacheLimits,
-    ) -> bool {
-        let mut pins = self
-            .revision_pins
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let key = (dir, relative.to_owned());
-        if let Some(pinned) = pins.get(&key) {
-            return pinned == sha1;
-        }
-        if pins.len() >= limits.entries.saturating_mul(PINS_PER_ENTRY) {
-            return false;
-        }
-        pins.insert(key, sha1.to_vec());
-        true
     }
 
     /// Evicts the least recently used paths until the cache is within `limits` again: called

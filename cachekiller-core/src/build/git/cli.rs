@@ -2,6 +2,7 @@
 //! (reftable, SHA-256) and honours every variable git honours. One `git rev-parse` per crate
 //! in the common case.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -151,4 +152,117 @@ pub(super) fn log_all_ref_updates(
         Some(1) => Ok(None),
         _ => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
     }
+}
+
+/// The regular files of `commit_hex` below `directories` with their blob ids (`git ls-tree`),
+/// and those the index or the work tree changed (`git status`; `None` without a work tree);
+/// what git said if it cannot.
+pub(super) fn committed_tree(
+    start: &Path,
+    environment: &GitEnvironment,
+    work_tree: Option<&Path>,
+    commit_hex: &str,
+    directories: &[String],
+) -> Result<(HashMap<String, Vec<u8>>, Option<HashSet<String>>), String> {
+    let said = |failure: ReadFailure| match failure {
+        ReadFailure::Unreadable(message) => message,
+        other => format!("{other:?}"),
+    };
+    // Paths from the top of the work tree, whatever the directory git runs in.
+    let directory = work_tree.unwrap_or(start);
+    let mut args = vec![
+        "--literal-pathspecs",
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-tree",
+        commit_hex,
+        "--",
+    ];
+    let pathspecs: Vec<&str> = directories
+        .iter()
+        .map(|directory| {
+            if directory.is_empty() {
+                "."
+            } else {
+                directory.as_str()
+            }
+        })
+        .collect();
+    args.extend(&pathspecs);
+    let listing = git(directory, environment, &args).map_err(said)?;
+    if !listing.status.success() {
+        return Err(said(failure(&listing)));
+    }
+    let mut blobs = HashMap::new();
+    for record in listing.stdout.split(|&byte| byte == 0) {
+        // `<mode> SP <type> SP <object> TAB <path>`
+        let Some(tab) = record.iter().position(|&byte| byte == b'\t') else {
+            continue;
+        };
+        let (Ok(head), Ok(path)) = (
+            std::str::from_utf8(&record[..tab]),
+            std::str::from_utf8(&record[tab + 1..]),
+        ) else {
+            continue;
+        };
+        let mut fields = head.split(' ');
+        let (Some(mode), Some("blob"), Some(id)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if matches!(mode, "100644" | "100755") {
+            if let Some(id) = from_hex(id) {
+                blobs.insert(path.to_owned(), id);
+            }
+        }
+    }
+    let Some(work_tree) = work_tree else {
+        return Ok((blobs, None));
+    };
+    // `--no-optional-locks`: a status run by the build must not take `index.lock` from the
+    // user's own git commands.
+    let mut args = vec![
+        "--no-optional-locks",
+        "--literal-pathspecs",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=no",
+        "--ignore-submodules=all",
+        "--",
+    ];
+    args.extend(&pathspecs);
+    let status = git(work_tree, environment, &args).map_err(said)?;
+    if !status.status.success() {
+        return Err(said(failure(&status)));
+    }
+    let mut changed = HashSet::new();
+    let mut records = status.stdout.split(|&byte| byte == 0);
+    while let Some(record) = records.next() {
+        // `XY <path>`, and for a rename or copy the path it came from as the next record.
+        if record.len() < 4 {
+            continue;
+        }
+        if let Ok(path) = std::str::from_utf8(&record[3..]) {
+            changed.insert(path.to_owned());
+        }
+        if matches!(record[0], b'R' | b'C') {
+            if let Some(Ok(origin)) = records.next().map(std::str::from_utf8) {
+                changed.insert(origin.to_owned());
+            }
+        }
+    }
+    Ok((blobs, Some(changed)))
+}
+
+/// The bytes of a lower-case hex object id.
+fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect()
 }

@@ -53,18 +53,11 @@ pub enum ArchiveError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A revision already published with other bytes for a static path: a revision names one
-    /// version of the files (a reused `CACHEKILLER_TAG`, or a server started from edited
-    /// files under a commit's tag, breaks that).
-    RevisionConflict {
-        /// The revision.
-        revision: String,
-        /// The first static path whose version differs (or is only in one of the two).
-        path: String,
-        /// The SHA-1 the archived manifest records for it, if any.
-        archived: Option<String>,
-        /// The SHA-1 being published for it, if any.
-        publishing: Option<String>,
+    /// A record (a path record or a manifest) without a valid MAC under the archive's signing
+    /// key: written by someone who does not hold it. Ignored.
+    Unsigned {
+        /// The record's key.
+        key: String,
     },
     /// `StaticFiles::publish` on a service given no archive (`StaticFiles::archive`).
     NoArchive,
@@ -111,17 +104,10 @@ impl fmt::Display for ArchiveError {
                     "archive: the manifest `{key}` cannot be read: {reason}"
                 )
             }
-            ArchiveError::RevisionConflict {
-                revision,
-                path,
-                archived,
-                publishing,
-            } => write!(
+            ArchiveError::Unsigned { key } => write!(
                 formatter,
-                "archive: revision {revision:?} was published with other files: `{path}` is {} \
-                 in the archive and {} now; a revision tag must name one version of the files",
-                archived.as_deref().unwrap_or("absent"),
-                publishing.as_deref().unwrap_or("absent"),
+                "archive: `{key}` is not signed with the site's key: ignored (a writer to the \
+                 store who does not hold the key cannot make any bytes a version of the site)"
             ),
             ArchiveError::NoArchive => write!(
                 formatter,

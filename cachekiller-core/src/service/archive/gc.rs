@@ -12,8 +12,8 @@ use sha1::Digest as _;
 
 use super::error::{ArchiveError, ArchiveResult};
 use super::layout::{
-    blob_key, manifest_of_key, marker_key, marker_of_key, root, sha1_of_blob_key, trash_key, BLOBS,
-    PATHS, REVISIONS, TRASH,
+    blob_key, manifest_of_key, marker_key, marker_of_key, root, sha1_of_blob_key, trash_key,
+    Marker, BLOBS, PATHS, REVISIONS, TRASH,
 };
 use super::manifest::Manifest;
 use super::{unix_ms, Archive, CONCURRENT_REQUESTS};
@@ -54,6 +54,9 @@ pub struct GarbageReport {
     pub revisions_deleted: usize,
     /// Manifests deleted (those of deleted revisions, and superseded publications).
     pub manifests_deleted: usize,
+    /// Manifests that could not be read (damaged, or not signed with the site's key):
+    /// skipped, so they protect nothing; a publication of their revision replaces them.
+    pub manifests_damaged: usize,
     /// Blobs kept.
     pub blobs_kept: usize,
     /// Their bytes.
@@ -124,8 +127,8 @@ struct Deleted {
     trash: Vec<ObjectMeta>,
     /// The blobs it moved to `trash/`, with their sizes.
     blobs: Vec<(String, u64)>,
-    /// The path records it deleted (encoded path, SHA-1 hex).
-    records: Vec<(String, String)>,
+    /// The path records it deleted.
+    records: Vec<Marker>,
 }
 
 /// A manifest as listed and read.
@@ -157,7 +160,8 @@ impl Archive {
         let limit = self.settings.request_timeout;
         let mut report = GarbageReport::default();
 
-        let manifests = self.read_manifests(&[]).await?;
+        let (manifests, damaged) = self.read_manifests(&[]).await?;
+        report.manifests_damaged = damaged.len();
         let blobs = self.list(&root(BLOBS), limit).await?;
         let records = self.list(&root(PATHS), limit).await?;
         let trash = self.list(&root(TRASH), limit).await?;
@@ -203,11 +207,14 @@ impl Archive {
                 doomed_blobs.push((sha1, meta.size));
             }
         }
-        let doomed_records: Vec<(String, String)> = records
+        let doomed_records: Vec<Marker> = records
             .iter()
             .filter_map(|meta| Some((marker_of_key(&meta.location)?, meta)))
-            .filter(|(record, meta)| !named_records.contains(record) && old(meta))
-            .map(|(record, _)| record)
+            .filter(|(marker, meta)| {
+                let record = (marker.encoded_path.clone(), marker.sha1.clone());
+                !named_records.contains(&record) && old(meta)
+            })
+            .map(|(marker, _)| marker)
             .collect();
 
         // Blobs go through `trash/` so that one a publisher relies on can be put back.
@@ -222,7 +229,7 @@ impl Archive {
         }
         let record_keys: Vec<Path> = doomed_records
             .iter()
-            .map(|(path, sha1)| marker_key(path, sha1))
+            .map(|marker| marker_key(&marker.encoded_path, &marker.sha1, marker.mac.as_deref()))
             .chain(doomed_manifests.iter().cloned())
             .collect();
         futures_util::stream::iter(record_keys)
@@ -271,7 +278,7 @@ impl Archive {
         if deleted_anything {
             tokio::time::sleep(self.settings.publish_window).await;
         }
-        for listed in self.read_manifests(&manifests).await? {
+        for listed in self.read_manifests(&manifests).await?.0 {
             for (path, sha1) in &listed.manifest.files {
                 named_blobs.insert(sha1.clone());
                 named_records.insert((encoded_path(path), sha1.clone()));
@@ -304,9 +311,13 @@ impl Archive {
                 }
             }
         }
-        for (path, sha1) in &doomed_records {
+        for marker in &doomed_records {
+            let (path, sha1) = (&marker.encoded_path, &marker.sha1);
+            let mac = self.record_mac(path, sha1);
             if named_records.contains(&(path.clone(), sha1.clone()))
-                && self.create(&marker_key(path, sha1), Bytes::new()).await?
+                && self
+                    .create(&marker_key(path, sha1, mac.as_deref()), Bytes::new())
+                    .await?
             {
                 report.records_restored += 1;
                 report.records_deleted -= 1;
@@ -319,7 +330,9 @@ impl Archive {
     }
 
     /// Every manifest of the archive but those at `skip` (already read), checked.
-    async fn read_manifests(&self, skip: &[Path]) -> ArchiveResult<Vec<Listed>> {
+    /// Those that cannot be read (damaged, or not signed with the site's key) are skipped and
+    /// returned apart: they protect nothing.
+    async fn read_manifests(&self, skip: &[Path]) -> ArchiveResult<(Vec<Listed>, Vec<Path>)> {
         let limit = self.settings.request_timeout;
         let listed: Vec<(Path, String)> = self
             .list(&root(REVISIONS), limit)
@@ -331,22 +344,42 @@ impl Archive {
                 Some((meta.location, encoded_revision))
             })
             .collect();
-        let read: Vec<Option<Listed>> = futures_util::stream::iter(listed)
-            .map(|(key, encoded_revision)| async move {
-                let Some(bytes) = self.get(&key, limit).await? else {
-                    return Ok(None);
-                };
-                let manifest = Manifest::from_json(key.as_ref(), &encoded_revision, &bytes)?;
-                Ok::<_, ArchiveError>(Some(Listed {
-                    key,
-                    encoded_revision,
-                    manifest,
-                }))
-            })
-            .buffer_unordered(CONCURRENT_REQUESTS)
-            .try_collect()
-            .await?;
-        Ok(read.into_iter().flatten().collect())
+        let read: Vec<Option<Result<Listed, (Path, ArchiveError)>>> =
+            futures_util::stream::iter(listed)
+                .map(|(key, encoded_revision)| async move {
+                    let Some(bytes) = self.get(&key, limit).await? else {
+                        return Ok(None);
+                    };
+                    let manifest = Manifest::from_bytes(
+                        key.as_ref(),
+                        &encoded_revision,
+                        &bytes,
+                        self.key.as_ref(),
+                    );
+                    Ok::<_, ArchiveError>(Some(match manifest {
+                        Ok(manifest) => Ok(Listed {
+                            key,
+                            encoded_revision,
+                            manifest,
+                        }),
+                        Err(error) => Err((key, error)),
+                    }))
+                })
+                .buffer_unordered(CONCURRENT_REQUESTS)
+                .try_collect()
+                .await?;
+        let mut manifests = Vec::new();
+        let mut damaged = Vec::new();
+        for result in read.into_iter().flatten() {
+            match result {
+                Ok(listed) => manifests.push(listed),
+                Err((key, error)) => {
+                    tracing::warn!(%error, "archive: a manifest that cannot be read: skipped");
+                    damaged.push(key);
+                }
+            }
+        }
+        Ok((manifests, damaged))
     }
 
     /// Copies the blob to `trash/` (if its bytes are what it is named by: a corrupted blob is

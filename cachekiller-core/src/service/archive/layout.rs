@@ -124,10 +124,17 @@ pub(super) fn versions_prefix(encoded_path: &str) -> Path {
     key(&format!("{PATHS}/{encoded_path}/{VERSIONS_SEGMENT}"))
 }
 
-pub(super) fn marker_key(encoded_path: &str, sha1_hex: &str) -> Path {
-    key(&format!(
-        "{PATHS}/{encoded_path}/{VERSIONS_SEGMENT}/{sha1_hex}"
-    ))
+/// The key of the record that `sha1_hex` is a version of the (encoded) static path: with the
+/// record's MAC after a `.` when the archive signs its records.
+pub(super) fn marker_key(encoded_path: &str, sha1_hex: &str, mac: Option<&str>) -> Path {
+    match mac {
+        Some(mac) => key(&format!(
+            "{PATHS}/{encoded_path}/{VERSIONS_SEGMENT}/{sha1_hex}.{mac}"
+        )),
+        None => key(&format!(
+            "{PATHS}/{encoded_path}/{VERSIONS_SEGMENT}/{sha1_hex}"
+        )),
+    }
 }
 
 pub(super) fn revision_prefix(encoded_revision: &str) -> Path {
@@ -163,20 +170,44 @@ pub(super) fn sha1_of_blob_key(location: &Path, under: &str) -> Option<String> {
         .then(|| second.as_ref().to_owned())
 }
 
-/// The encoded static path and SHA-1 hex a marker key names, if it is one.
-pub(super) fn marker_of_key(location: &Path) -> Option<(String, String)> {
+/// A path record as its key says it: the encoded static path, the SHA-1 hex, and the MAC if
+/// it is signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Marker {
+    pub(super) encoded_path: String,
+    pub(super) sha1: String,
+    pub(super) mac: Option<String>,
+}
+
+/// The path record a key names, if it is one.
+pub(super) fn marker_of_key(location: &Path) -> Option<Marker> {
     let parts: Vec<_> = location.parts().collect();
-    let [first, path @ .., versions, sha1] = parts.as_slice() else {
+    let [first, path @ .., versions, last] = parts.as_slice() else {
         return None;
+    };
+    let (sha1, mac) = match last.as_ref().split_once('.') {
+        Some((sha1, mac)) => (sha1, Some(mac.to_owned())),
+        None => (last.as_ref(), None),
     };
     let valid = first.as_ref() == PATHS
         && !path.is_empty()
         && versions.as_ref() == VERSIONS_SEGMENT
-        && is_sha1_hex(sha1.as_ref());
+        && is_sha1_hex(sha1);
     valid.then(|| {
         let path: Vec<&str> = path.iter().map(AsRef::as_ref).collect();
-        (path.join("/"), sha1.as_ref().to_owned())
+        Marker {
+            encoded_path: path.join("/"),
+            sha1: sha1.to_owned(),
+            mac,
+        }
     })
+}
+
+/// The static path an encoded one stands for (the inverse of [`encode_static_path`]).
+pub(super) fn decode_static_path(encoded: &str) -> Option<String> {
+    crate::rules::url::percent_decode(encoded)
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// The encoded revision and publication time a manifest key names, if it is one.
@@ -243,9 +274,22 @@ mod tests {
         let sha = "0123456789abcdef0123456789abcdef01234567";
         let path = encode_static_path("css/a b.css").unwrap();
         assert_eq!(
-            marker_of_key(&marker_key(&path, sha)),
-            Some((path.clone(), sha.to_owned()))
+            marker_of_key(&marker_key(&path, sha, None)),
+            Some(Marker {
+                encoded_path: path.clone(),
+                sha1: sha.to_owned(),
+                mac: None
+            })
         );
+        assert_eq!(
+            marker_of_key(&marker_key(&path, sha, Some("00ff"))),
+            Some(Marker {
+                encoded_path: path.clone(),
+                sha1: sha.to_owned(),
+                mac: Some("00ff".to_owned())
+            })
+        );
+        assert_eq!(decode_static_path(&path).as_deref(), Some("css/a b.css"));
         assert_eq!(
             sha1_of_blob_key(&blob_key(sha), BLOBS),
             Some(sha.to_owned())

@@ -87,6 +87,7 @@ mod error;
 mod gc;
 mod layout;
 mod manifest;
+mod signing;
 #[cfg(all(test, feature = "resolve"))]
 pub(crate) mod tests;
 
@@ -107,31 +108,47 @@ use cache::{BlobCache, Bounded, Fetched, Versions};
 pub use error::{ArchiveError, ArchiveResult};
 pub use gc::{GarbageReport, RetentionPolicy};
 use layout::{
-    blob_key, encode_revision, encode_static_path, manifest_key, manifest_of_key, marker_key,
-    marker_of_key, revision_prefix, root, sha1_of_blob_key, versions_prefix, BLOBS, PATHS,
-    REVISIONS,
+    blob_key, decode_static_path, encode_revision, encode_static_path, manifest_key,
+    manifest_of_key, marker_key, marker_of_key, revision_prefix, root, sha1_of_blob_key,
+    versions_prefix, Marker, BLOBS, PATHS, REVISIONS,
 };
 use manifest::Manifest;
+pub use signing::{SigningKey, KEY_VARIABLE};
 
 /// Uploads and reads a publish or a collection runs at once.
 const CONCURRENT_REQUESTS: usize = 8;
 
 /// A version of a file as the service serves it now: its canonical static path
-/// (`css/app.css`) and the exact bytes sent (a stylesheet's rewritten bytes).
+/// (`css/app.css`), the exact bytes sent (a stylesheet's rewritten bytes), and whether the
+/// revision names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServedFile {
     /// The canonical path below the static dirs, as the service's URLs name it.
     pub path: String,
     /// The bytes sent for it.
     pub bytes: Bytes,
+    /// True if the revision being published names these bytes (the manifest compiled into
+    /// the server says so): they go into its manifest. Other files (generated, edited, added
+    /// since the build) are stored for their content tags only.
+    pub in_revision: bool,
 }
 
 impl ServedFile {
-    /// The file at `path` served with `bytes`.
+    /// The file at `path` served with `bytes`, which the revision names.
     pub fn new(path: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
         ServedFile {
             path: path.into(),
             bytes: bytes.into(),
+            in_revision: true,
+        }
+    }
+
+    /// The file at `path` served with `bytes`, which the revision does not name: archived for
+    /// its content tags only.
+    pub fn outside_revision(path: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
+        ServedFile {
+            in_revision: false,
+            ..ServedFile::new(path, bytes)
         }
     }
 }
@@ -152,11 +169,27 @@ pub enum ArchivedVersion {
     Unknown,
 }
 
+/// A static path that two publications of one revision name with other bytes: a revision
+/// must name one version of its files, so the archive answers neither for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionConflict {
+    /// The static path.
+    pub path: String,
+    /// The key of the other publication's manifest.
+    pub other: String,
+    /// The SHA-1 it records.
+    pub other_sha1: String,
+    /// The SHA-1 this publication records.
+    pub sha1: String,
+}
+
 /// What a publish did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishReport {
     /// Files published (distinct static paths).
     pub files: usize,
+    /// Of them, those the revision's manifest names.
+    pub in_revision: usize,
     /// Blobs uploaded (not yet archived).
     pub blobs_uploaded: usize,
     /// Their bytes.
@@ -171,6 +204,13 @@ pub struct PublishReport {
     pub puts: usize,
     /// List requests sent (one per listing of up to 1,000 keys on S3; counted as one).
     pub listings: usize,
+    /// Where another publication of the revision names other bytes (logged as errors): no
+    /// instance answers the revision's tag from the archive for these paths, and this one does
+    /// not send its own bytes `immutable` under it.
+    pub conflicts: Vec<RevisionConflict>,
+    /// Manifests of the revision that could not be read (damaged, or not signed with the
+    /// site's key), deleted: this publication's manifest stands for them.
+    pub manifests_repaired: usize,
 }
 
 /// The archive: a store (local directory, S3, or any [`ObjectStore`]) and a bounded memory of
@@ -180,6 +220,14 @@ pub struct Archive {
     store: Arc<dyn ObjectStore>,
     settings: Settings,
     memory: Arc<Memory>,
+    /// The site's key: records are signed with it, and only records signed with it are read.
+    key: Option<SigningKey>,
+}
+
+/// A revision's manifests as read: those that are valid, and the keys of those that are not.
+struct ManifestsRead {
+    valid: Vec<(Path, Manifest)>,
+    damaged: Vec<(Path, ArchiveError)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -229,6 +277,7 @@ impl Archive {
                 cache: CacheSettings::default(),
             },
             memory: Arc::default(),
+            key: None,
         }
     }
 
@@ -366,6 +415,60 @@ impl Archive {
             url,
             "S3 needs the feature `aws` of cachekiller-core",
         ))
+    }
+
+    /// Signs every record this archive writes with `key`, and reads only records signed with
+    /// it: the instances of a site share the key (see [`SigningKey`]).
+    #[must_use]
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// [`Archive::signing_key`] with the key of `$CACHEKILLER_ARCHIVE_KEY`, if it is set
+    /// (unchanged otherwise: [`Archive::is_signed`] tells).
+    ///
+    /// # Errors
+    /// [`ArchiveError::Configuration`] for a key that is set but too short.
+    pub fn signing_key_from_env(self) -> ArchiveResult<Self> {
+        Ok(match SigningKey::from_env()? {
+            Some(key) => self.signing_key(key),
+            None => self,
+        })
+    }
+
+    /// True if the archive signs its records and reads only signed ones. Without a key,
+    /// anyone who can write to the store can record bytes as a version of a path.
+    #[must_use]
+    pub fn is_signed(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// The MAC of a path record, when the archive signs.
+    fn record_mac(&self, encoded_path: &str, sha1: &str) -> Option<String> {
+        self.key
+            .as_ref()
+            .map(|key| key.record_mac(encoded_path, sha1))
+    }
+
+    /// True if a listed path record may be believed: any record without a key, only one whose
+    /// MAC is the key's with one (others are logged).
+    fn record_is_trusted(&self, marker: &Marker) -> bool {
+        let Some(key) = &self.key else {
+            return true;
+        };
+        let trusted = marker
+            .mac
+            .as_deref()
+            .is_some_and(|mac| key.verifies_record(&marker.encoded_path, &marker.sha1, mac));
+        if !trusted {
+            tracing::warn!(
+                path = marker.encoded_path,
+                sha1 = marker.sha1,
+                "archive: a path record not signed with the site's key: ignored"
+            );
+        }
+        trusted
     }
 
     /// Bounds each lookup ([`Archive::find_version`], [`Archive::revision_version`]) as a
@@ -516,15 +619,21 @@ impl Archive {
     // -- Publishing ----------------------------------------------------------------------
 
     /// Publishes `revision`: stores every version in `files` that the archive does not hold
-    /// yet, records it as a version of its path, then writes the revision's manifest. Call it
-    /// before serving: an instance still serving the previous revision may be asked for this
-    /// revision's URLs as soon as a page of it is out. Cheap when nothing changed: three
-    /// listings, no upload.
+    /// yet, records it as a version of its path, then writes the revision's manifest of the
+    /// files it names ([`ServedFile::in_revision`]). Call it before serving: an instance still
+    /// serving the previous revision may be asked for this revision's URLs as soon as a page
+    /// of it is out. Cheap when nothing changed: three listings, no upload.
+    ///
+    /// A revision names one version of its files. Where another publication of it names other
+    /// bytes for a path (two builds of one revision that disagree), the report lists the
+    /// conflict and it is logged as an error naming both: lookups then answer neither, and
+    /// which publication came first changes nothing. A manifest of the revision that cannot
+    /// be read (damaged, or not signed with the site's key) is deleted and reported: this
+    /// publication stands for it.
     ///
     /// # Errors
     /// [`ArchiveError::InvalidName`] for a path or revision that cannot be archived (or a path
-    /// given twice with different bytes), [`ArchiveError::RevisionConflict`] if the revision
-    /// was published with other files, [`ArchiveError::Corrupted`] if the store holds other
+    /// given twice with different bytes), [`ArchiveError::Corrupted`] if the store holds other
     /// bytes under a SHA-1 being published, and store errors and timeouts.
     pub async fn publish(
         &self,
@@ -549,6 +658,7 @@ impl Archive {
         let published_ms = unix_ms(published_at);
         // Path -> (encoded path, SHA-1 hex, bytes).
         let mut versions: BTreeMap<String, (String, String, Bytes)> = BTreeMap::new();
+        let mut in_revision: BTreeMap<String, String> = BTreeMap::new();
         for file in files {
             let encoded = encode_static_path(&file.path)?;
             let sha1 = to_hex(&sha1::Sha1::digest(&file.bytes));
@@ -562,36 +672,27 @@ impl Archive {
                 }
                 continue;
             }
+            if file.in_revision {
+                in_revision.insert(file.path.clone(), sha1.clone());
+            }
             versions.insert(file.path, (encoded, sha1, file.bytes));
         }
-        let files: BTreeMap<String, String> = versions
-            .iter()
-            .map(|(path, (_, sha1, _))| (path.clone(), sha1.clone()))
-            .collect();
         let mut report = PublishReport {
-            files: files.len(),
+            files: versions.len(),
+            in_revision: in_revision.len(),
             ..PublishReport::default()
         };
 
-        // A revision names one version of the files: the archived manifests must agree.
         let limit = self.settings.request_timeout;
         let published = self.manifests_of(&encoded_revision, limit).await?;
         report.listings += 1;
-        if let Some(latest) = published.last() {
-            if let Some((path, archived, publishing)) = latest.first_difference(&files) {
-                return Err(ArchiveError::RevisionConflict {
-                    revision: revision.to_owned(),
-                    path,
-                    archived,
-                    publishing,
-                });
-            }
-        }
         let republish_ms =
             u64::try_from(self.settings.republish_after.as_millis()).unwrap_or(u64::MAX);
-        let write_manifest = published
-            .last()
-            .is_none_or(|latest| latest.published_ms.saturating_add(republish_ms) <= published_ms);
+        // The same files published a moment ago (instances starting together): no manifest.
+        let write_manifest = !published.valid.iter().any(|(_, manifest)| {
+            manifest.files == in_revision
+                && manifest.published_ms.saturating_add(republish_ms) > published_ms
+        });
 
         // Blobs and records first, the manifest last: a manifest names only stored versions.
         // The collector deletes an old unreferenced blob after its own listing; one this
@@ -612,31 +713,53 @@ impl Archive {
             }
         }
 
+        let manifest = Manifest {
+            revision: revision.to_owned(),
+            published_ms,
+            files: in_revision,
+        };
+        let own_key = manifest_key(&encoded_revision, published_ms);
         if write_manifest {
-            let manifest = Manifest {
-                revision: revision.to_owned(),
-                published_ms,
-                files,
-            };
-            let key = manifest_key(&encoded_revision, published_ms);
             report.puts += 1;
-            if self.create(&key, Bytes::from(manifest.to_json())).await? {
+            if self
+                .create(&own_key, Bytes::from(manifest.to_bytes(self.key.as_ref())))
+                .await?
+            {
                 report.manifest_written = true;
-            } else {
-                // Another instance published the revision in the same millisecond.
-                let existing = self.get(&key, limit).await?.unwrap_or_default();
-                let existing = Manifest::from_json(key.as_ref(), &encoded_revision, &existing)?;
-                if let Some((path, archived, publishing)) =
-                    existing.first_difference(&manifest.files)
-                {
-                    return Err(ArchiveError::RevisionConflict {
-                        revision: revision.to_owned(),
+            }
+        }
+        // Every other publication of the revision that names other bytes for a path.
+        for (key, other) in &published.valid {
+            if *key == own_key {
+                continue;
+            }
+            for (path, sha1, other_sha1) in manifest.conflicts_with(&other.files) {
+                tracing::error!(
+                    revision,
+                    path,
+                    sha1,
+                    other = %key,
+                    other_sha1,
+                    "archive: two publications of one revision name other bytes for a path: \
+                     neither is answered for it (build releases reproducibly, from clean \
+                     checkouts)"
+                );
+                if !report.conflicts.iter().any(|known| known.path == path) {
+                    report.conflicts.push(RevisionConflict {
                         path,
-                        archived,
-                        publishing,
+                        other: key.to_string(),
+                        other_sha1,
+                        sha1,
                     });
                 }
             }
+        }
+        // A damaged or forged manifest of the revision would stand in lookups' way for good:
+        // this publication replaces it.
+        for (key, error) in &published.damaged {
+            tracing::warn!(%error, "archive: an unreadable manifest of the revision deleted");
+            self.delete(key).await?;
+            report.manifests_repaired += 1;
         }
         self.memory.revisions.remove(&revision.to_owned());
         *self
@@ -644,10 +767,46 @@ impl Archive {
             .revision_index
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        for (path, (_, _, _)) in &versions {
+        for path in versions.keys() {
             self.memory.versions.remove(path);
         }
         Ok(report)
+    }
+
+    /// The paths another publication of `revision` names with other bytes than `files` does
+    /// (static path -> SHA-1 hex), as [`Archive::publish`] reports them: for an instance that
+    /// published earlier to learn of a later conflicting one.
+    ///
+    /// # Errors
+    /// Store errors and timeouts.
+    pub async fn revision_conflicts(
+        &self,
+        revision: &str,
+        files: &BTreeMap<String, String>,
+    ) -> ArchiveResult<Vec<RevisionConflict>> {
+        let encoded_revision = encode_revision(revision)?;
+        let published = self
+            .manifests_of(&encoded_revision, self.settings.request_timeout)
+            .await?;
+        let mine = Manifest {
+            revision: revision.to_owned(),
+            published_ms: 0,
+            files: files.clone(),
+        };
+        let mut conflicts: Vec<RevisionConflict> = Vec::new();
+        for (key, other) in &published.valid {
+            for (path, sha1, other_sha1) in mine.conflicts_with(&other.files) {
+                if !conflicts.iter().any(|known| known.path == path) {
+                    conflicts.push(RevisionConflict {
+                        path,
+                        other: key.to_string(),
+                        other_sha1,
+                        sha1,
+                    });
+                }
+            }
+        }
+        Ok(conflicts)
     }
 
     /// Stores the blobs and path records of `versions` that a listing of the store does not
@@ -665,9 +824,12 @@ impl Archive {
             .iter()
             .filter_map(|meta| Some((sha1_of_blob_key(&meta.location, BLOBS)?, meta.size)))
             .collect();
+        // A record counts only if this archive would write it so (signed with its key).
         let recorded: HashSet<(String, String)> = records
             .iter()
             .filter_map(|meta| marker_of_key(&meta.location))
+            .filter(|marker| marker.mac == self.record_mac(&marker.encoded_path, &marker.sha1))
+            .map(|marker| (marker.encoded_path, marker.sha1))
             .collect();
         let mut uploads = Vec::new();
         let mut uploading = HashSet::new();
@@ -689,7 +851,8 @@ impl Archive {
                 }
             }
             if !recorded.contains(&(encoded.clone(), sha1.clone())) {
-                records_to_write.push(marker_key(encoded, sha1));
+                let mac = self.record_mac(encoded, sha1);
+                records_to_write.push(marker_key(encoded, sha1, mac.as_deref()));
             }
         }
         report.puts += uploads.len() + records_to_write.len();
@@ -718,12 +881,13 @@ impl Archive {
         Ok(())
     }
 
-    /// The manifests of a revision, oldest first.
+    /// The manifests of a revision, oldest first: those that read (with a key: signed with
+    /// it) and those that do not.
     async fn manifests_of(
         &self,
         encoded_revision: &str,
         limit: Duration,
-    ) -> ArchiveResult<Vec<Manifest>> {
+    ) -> ArchiveResult<ManifestsRead> {
         let mut listed: Vec<(u64, Path)> = self
             .list(&revision_prefix(encoded_revision), limit)
             .await?
@@ -734,14 +898,24 @@ impl Archive {
             })
             .collect();
         listed.sort();
-        let mut manifests = Vec::with_capacity(listed.len());
+        let mut read = ManifestsRead {
+            valid: Vec::with_capacity(listed.len()),
+            damaged: Vec::new(),
+        };
         for (_, key) in listed {
             // Deleted since the listing (a collection): the others still say the same.
-            if let Some(bytes) = self.get(&key, limit).await? {
-                manifests.push(Manifest::from_json(key.as_ref(), encoded_revision, &bytes)?);
+            let Some(bytes) = self.get(&key, limit).await? else {
+                continue;
+            };
+            match Manifest::from_bytes(key.as_ref(), encoded_revision, &bytes, self.key.as_ref()) {
+                Ok(manifest) => read.valid.push((key, manifest)),
+                Err(error) => {
+                    tracing::warn!(%error, "archive: a manifest that cannot be read: skipped");
+                    read.damaged.push((key, error));
+                }
             }
         }
-        Ok(manifests)
+        Ok(read)
     }
 
     // -- Lookups -------------------------------------------------------------------------
@@ -816,10 +990,11 @@ impl Archive {
             } else {
                 let manifests = self
                     .manifests_of(&encoded_revision, self.settings.lookup_timeout)
-                    .await?;
+                    .await?
+                    .valid;
                 let files = (!manifests.is_empty()).then(|| {
                     let mut files = RevisionFiles::new();
-                    for manifest in &manifests {
+                    for (_, manifest) in &manifests {
                         for (path, sha1) in &manifest.files {
                             files
                                 .entry(path.clone())
@@ -933,8 +1108,8 @@ impl Archive {
         let versions: Versions = listed
             .iter()
             .filter_map(|meta| marker_of_key(&meta.location))
-            .filter(|(listed_path, _)| listed_path == encoded)
-            .map(|(_, sha1)| sha1)
+            .filter(|marker| marker.encoded_path == encoded && self.record_is_trusted(marker))
+            .map(|marker| marker.sha1)
             .collect();
         let fetched = Fetched {
             at: Instant::now(),
@@ -944,6 +1119,33 @@ impl Archive {
             .versions
             .insert(path.to_owned(), fetched, self.settings.cache.entries);
         Ok(versions)
+    }
+
+    /// Every static path the archive holds a version of (by records signed with the site's
+    /// key, when it has one), at most `limit` of them: what a server asks before it looks up
+    /// an old tag of a file it no longer has, so that made-up paths cost no request.
+    ///
+    /// # Errors
+    /// Store errors and timeouts.
+    pub async fn known_paths(&self, limit: usize) -> ArchiveResult<HashSet<String>> {
+        let records = self
+            .list(&root(PATHS), self.settings.request_timeout)
+            .await?;
+        let mut paths = HashSet::new();
+        for marker in records
+            .iter()
+            .filter_map(|meta| marker_of_key(&meta.location))
+        {
+            if paths.len() >= limit {
+                break;
+            }
+            if self.record_is_trusted(&marker) {
+                if let Some(path) = decode_static_path(&marker.encoded_path) {
+                    paths.insert(path);
+                }
+            }
+        }
+        Ok(paths)
     }
 
     /// The blob of `sha1_hex`, verified; [`ArchivedVersion::Unknown`] if it is gone.
