@@ -307,3 +307,230 @@ fn directories_below(top: &Path, dirs: &[PathBuf]) -> Vec<String> {
     directories.dedup();
     directories
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::context::{load_crate_context, CrateContext};
+    use crate::build::environment::BuildEnvironment;
+    use crate::build::expand::{expand_static_url_in, revision_manifest};
+    use crate::test_support::{assert_outside_any_repository, git, run, sha1sum, sha1sum_of_bytes};
+
+    const STYLESHEET: &str = "body { background: url(../img/logo.svg) }\n";
+    const GENERATED_STYLESHEET: &str = "@font-face { src: url(../fonts/built.woff2) }\n";
+
+    /// A crate at `dir` with a static dir of committed files, then: a committed script
+    /// edited and not committed, a generated font and a stylesheet naming it (neither
+    /// committed), and a link to a committed file.
+    fn crate_with_a_work_tree_in_every_state(dir: &Path) {
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"site\"\nversion = \"0.1.0\"\n",
+        )
+        .unwrap();
+        for (path, text) in [
+            ("css/site.css", STYLESHEET),
+            ("img/logo.svg", "<svg/>"),
+            ("js/app.js", "console.log('committed');\n"),
+            ("js/unchanged.js", "export const unchanged = 1;\n"),
+        ] {
+            let path = dir.join("static").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::os::unix::fs::symlink("unchanged.js", dir.join("static/js/link.js")).unwrap();
+    }
+
+    fn edit_after_the_commit(dir: &Path) {
+        std::fs::write(dir.join("static/js/app.js"), "console.log('edited');\n").unwrap();
+        std::fs::create_dir_all(dir.join("static/fonts")).unwrap();
+        std::fs::write(dir.join("static/fonts/built.woff2"), "wOF2 generated").unwrap();
+        std::fs::write(dir.join("static/css/built.css"), GENERATED_STYLESHEET).unwrap();
+    }
+
+    fn context(dir: &Path) -> CrateContext {
+        load_crate_context(dir, &BuildEnvironment::default()).unwrap()
+    }
+
+    /// The manifest of `context`, as path -> entry.
+    fn manifest_of(context: &CrateContext) -> (RevisionManifest, Vec<String>) {
+        revision_manifest(context).unwrap().unwrap()
+    }
+
+    /// Asserts that the manifest names exactly the committed unchanged files of a git
+    /// repository, by the blob ids `git rev-parse <commit>:<file>` gives, and the stylesheet
+    /// by the SHA-1 of its rewrite (references tagged with the revision), as `sha1sum` gives.
+    fn assert_git_manifest(dir: &Path, revision: &str) {
+        let context = context(dir);
+        let (manifest, changed) = manifest_of(&context);
+        let expected_paths = [
+            "css/site.css",
+            "img/logo.svg",
+            "js/link.js",
+            "js/unchanged.js",
+        ];
+        assert_eq!(manifest.paths().collect::<Vec<_>>(), expected_paths);
+        for path in ["img/logo.svg", "js/unchanged.js"] {
+            let blob = git(dir, &["rev-parse", &format!("HEAD:static/{path}")]);
+            assert_eq!(
+                manifest.named(path),
+                Some(&NamedBytes::GitBlob(from_hex(&blob))),
+                "{path}"
+            );
+        }
+        // A link names the committed bytes of the file it leads to.
+        let target = git(dir, &["rev-parse", "HEAD:static/js/unchanged.js"]);
+        assert_eq!(
+            manifest.named("js/link.js"),
+            Some(&NamedBytes::GitBlob(from_hex(&target)))
+        );
+        let rewritten =
+            STYLESHEET.replace("logo.svg)", &format!("logo.svg?tag={})", &revision[..14]));
+        let sha1 = from_hex(&sha1sum_of_bytes(rewritten.as_bytes()));
+        assert_eq!(
+            manifest.named("css/site.css"),
+            Some(&NamedBytes::SentSha1(sha1.try_into().unwrap()))
+        );
+        assert_eq!(changed, ["js/app.js"], "the dirty build's edit is reported");
+
+        // cdnstatic!: the revision tag for what it names, a content tag for the rest.
+        let url = |path| expand_static_url_in(&context, path, &[]).unwrap().value;
+        let tag = &revision[..14];
+        assert_eq!(
+            url("js/unchanged.js"),
+            format!("/static/js/unchanged.js?tag={tag}")
+        );
+        assert_eq!(
+            url("css/site.css"),
+            format!("/static/css/site.css?tag={tag}")
+        );
+        for path in ["js/app.js", "fonts/built.woff2"] {
+            let content = sha1sum(&dir.join("static").join(path), 6);
+            assert_eq!(url(path), format!("/static/{path}?tag={content}"), "{path}");
+        }
+        // A stylesheet naming a generated file holds that file's content tag, so its own
+        // bytes are no commit's: a content tag too.
+        let font = sha1sum(&dir.join("static/fonts/built.woff2"), 6);
+        let built =
+            GENERATED_STYLESHEET.replace("built.woff2)", &format!("built.woff2?tag={font})"));
+        let built_tag = &sha1sum_of_bytes(built.as_bytes())[..6];
+        assert_eq!(
+            url("css/built.css"),
+            format!("/static/css/built.css?tag={built_tag}")
+        );
+        let expansion = expand_static_url_in(&context, "js/app.js", &[]).unwrap();
+        assert!(
+            expansion.warnings[0].contains("differ from commit")
+                && expansion.warnings[0].contains("js/app.js"),
+            "{:?}",
+            expansion.warnings
+        );
+        assert!(
+            expand_static_url_in(&context, "fonts/built.woff2", &[])
+                .unwrap()
+                .warnings
+                .is_empty(),
+            "a generated file is no dirty edit"
+        );
+    }
+
+    fn from_hex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn git_names_the_committed_unchanged_files_by_their_blob_ids() {
+        let repository = tempfile::tempdir().unwrap();
+        let dir = repository.path();
+        git(dir, &["init", "-q"]);
+        crate_with_a_work_tree_in_every_state(dir);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "one"]);
+        edit_after_the_commit(dir);
+        assert_git_manifest(dir, &git(dir, &["rev-parse", "HEAD"]));
+    }
+
+    #[test]
+    fn sha256_and_reftable_repositories_are_read_through_git() {
+        let repository = tempfile::tempdir().unwrap();
+        let dir = repository.path();
+        git(
+            dir,
+            &[
+                "init",
+                "-q",
+                "--object-format=sha256",
+                "--ref-format=reftable",
+            ],
+        );
+        crate_with_a_work_tree_in_every_state(dir);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "one"]);
+        edit_after_the_commit(dir);
+        let revision = git(dir, &["rev-parse", "HEAD"]);
+        assert_eq!(revision.len(), 64);
+        assert_git_manifest(dir, &revision);
+    }
+
+    #[test]
+    fn a_staged_edit_is_no_commit_either() {
+        let repository = tempfile::tempdir().unwrap();
+        let dir = repository.path();
+        git(dir, &["init", "-q"]);
+        crate_with_a_work_tree_in_every_state(dir);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "one"]);
+        std::fs::write(dir.join("static/img/logo.svg"), "<svg id='staged'/>").unwrap();
+        git(dir, &["add", "static/img/logo.svg"]);
+        let (manifest, changed) = manifest_of(&context(dir));
+        assert!(!manifest.names("img/logo.svg"));
+        assert_eq!(changed, ["img/logo.svg"]);
+        // The stylesheet references it: its rewrite names a file the commit does not hold.
+        assert!(!manifest.names("css/site.css"));
+    }
+
+    #[test]
+    fn mercurial_names_the_clean_files_by_their_sha1() {
+        let repository = tempfile::tempdir().unwrap();
+        let dir = repository.path();
+        assert_outside_any_repository(dir);
+        run("hg", dir, &["init"]);
+        crate_with_a_work_tree_in_every_state(dir);
+        run("hg", dir, &["commit", "-q", "-A", "-u", "T", "-m", "one"]);
+        edit_after_the_commit(dir);
+        let context = context(dir);
+        let (manifest, _) = manifest_of(&context);
+        assert_eq!(
+            manifest.paths().collect::<Vec<_>>(),
+            [
+                "css/site.css",
+                "img/logo.svg",
+                "js/link.js",
+                "js/unchanged.js"
+            ]
+        );
+        for path in ["img/logo.svg", "js/unchanged.js"] {
+            // The oracle: the committed bytes as Mercurial gives them.
+            let committed = run(
+                "sh",
+                dir,
+                &["-c", &format!("hg cat -r . static/{path} | sha1sum")],
+            );
+            assert_eq!(
+                manifest.named(path),
+                Some(&NamedBytes::SentSha1(
+                    from_hex(&committed[..40]).try_into().unwrap()
+                )),
+                "{path}"
+            );
+        }
+        let url = expand_static_url_in(&context, "js/app.js", &[])
+            .unwrap()
+            .value;
+        let content = sha1sum(&dir.join("static/js/app.js"), 6);
+        assert_eq!(url, format!("/static/js/app.js?tag={content}"));
+    }
+}

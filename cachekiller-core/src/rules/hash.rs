@@ -397,6 +397,32 @@ mod tests {
     }
 
     #[test]
+    fn git_blob_ids_are_those_git_hash_object_gives() {
+        let directory = tempfile::tempdir().unwrap();
+        let sha256_repository = directory.path().join("sha256");
+        std::fs::create_dir(&sha256_repository).unwrap();
+        crate::test_support::git(
+            &sha256_repository,
+            &["init", "-q", "--object-format=sha256"],
+        );
+        for file in sample_files(directory.path()) {
+            let bytes = std::fs::read(&file).unwrap();
+            let path = file.to_str().unwrap();
+            let sha1 = crate::test_support::run("git", directory.path(), &["hash-object", path]);
+            assert_eq!(to_hex(&git_blob_id(&bytes, ObjectFormat::Sha1)), sha1);
+            let sha256 =
+                crate::test_support::run("git", &sha256_repository, &["hash-object", path]);
+            assert_eq!(to_hex(&git_blob_id(&bytes, ObjectFormat::Sha256)), sha256);
+            // In pieces, as a file sent from disk is hashed.
+            let mut hasher = GitBlobHasher::new(ObjectFormat::Sha1, bytes.len() as u64);
+            for piece in bytes.chunks(7_777) {
+                hasher.update(piece);
+            }
+            assert_eq!(to_hex(&hasher.finalize()), sha1);
+        }
+    }
+
+    #[test]
     fn hex_prefixes() {
         let digest = [0x4b, 0x40, 0x0e];
         for (hex, matches) in [

@@ -63,7 +63,11 @@ const MIN_ARCHIVED_CONTENT_TAG: usize = 6;
 
 /// How often an instance asks the archive again whether another publication of its own
 /// revision names other bytes than it does (an instance published after it).
-const OWN_REVISION_RECHECK: Duration = Duration::from_secs(60);
+const OWN_REVISION_RECHECK: Duration = if cfg!(test) {
+    Duration::from_millis(200)
+} else {
+    Duration::from_secs(60)
+};
 
 /// How often the static paths the archive holds versions of are listed again.
 const KNOWN_PATHS_LIFETIME: Duration = Duration::from_secs(300);
@@ -424,7 +428,7 @@ impl StaticFiles {
                 content_type,
                 varies,
                 variant,
-                file: None,
+                source: None,
             }
             .into_response(),
         )

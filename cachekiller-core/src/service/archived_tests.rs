@@ -9,12 +9,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt as _;
+use http::StatusCode;
 use sha1::Digest as _;
-use tower::ServiceExt as _;
 
-use super::archive::{Archive, ArchiveError, ServedFile};
+use super::archive::{Archive, ArchiveError, RetentionPolicy, ServedFile, SigningKey};
+use super::test_requests::fetch;
 use super::*;
 use crate::test_support::{gunzip, sha1sum_of_bytes, with_revision_manifest_of_dir};
 use crate::TagMode;
@@ -61,38 +60,6 @@ fn deploy(root: &Path, name: &str) -> std::path::PathBuf {
 
 fn settings(revision: &'static str, mode: TagMode) -> SiteSettings {
     SiteSettings::new("tag", revision, 6, true).mode(mode)
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: impl http::header::AsHeaderName) -> &str {
-        self.headers
-            .get(name)
-            .map_or("-", |value| value.to_str().unwrap())
-    }
-}
-
-async fn fetch(service: &StaticFiles, uri: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::builder().method(Method::GET).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = service
-        .clone()
-        .oneshot(request.body(String::new()).unwrap())
-        .await
-        .unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes().to_vec(),
-    }
 }
 
 /// Deploys A and B in `root`, both published to the archive in `root/archive`, in `mode`.
@@ -496,4 +463,222 @@ where
         outputs.push(handle.await.unwrap());
     }
     outputs
+}
+
+fn site_key() -> SigningKey {
+    SigningKey::new("the site's own key, shared by its instances").unwrap()
+}
+
+/// A release service of the deploy `name` below `root` for `revision`, its archive at
+/// `root/archive` signed with `key` (if any).
+fn service_with(
+    root: &Path,
+    name: &str,
+    revision: &'static str,
+    key: Option<SigningKey>,
+) -> StaticFiles {
+    let dir = root.join(name);
+    let archive = Archive::local(root.join("archive")).unwrap();
+    let archive = match key {
+        Some(key) => archive.signing_key(key),
+        None => archive,
+    };
+    StaticFiles::new(
+        &dir,
+        with_revision_manifest_of_dir(settings(revision, TagMode::Vcs), &dir),
+    )
+    .unwrap()
+    .archive(archive)
+}
+
+/// Item 5: a writer to the store without the site's key records injected bytes as a version
+/// of `js/app.js`, under a made-up revision and by a path record: no instance with the key
+/// ever serves them, under any tag. (An instance without a key does: what the key is for.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_not_signed_with_the_sites_key_are_never_served() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    deploy(root, "b");
+    let b = service_with(root, "b", REVISION_B, Some(site_key()));
+    b.publish().await.unwrap();
+    let injected = b"alert(\"injected\");\n";
+    let archive_dir = root.join("archive");
+    Archive::local(&archive_dir)
+        .unwrap()
+        .publish(
+            "deadbeefcafe00",
+            [ServedFile::new("js/app.js", &injected[..])],
+        )
+        .await
+        .unwrap();
+    let made_up_key = SigningKey::new("a key the forger made up, not the site's").unwrap();
+    Archive::local(&archive_dir)
+        .unwrap()
+        .signing_key(made_up_key)
+        .publish(
+            "deadbeefcafe01",
+            [ServedFile::new("js/app.js", &injected[..])],
+        )
+        .await
+        .unwrap();
+    let current = b"console.log('deploy b');\n";
+    for uri in [
+        "/js/app.js?tag=deadbeefcafe00".to_owned(),
+        "/js/app.deadbeefcafe00.js".to_owned(),
+        "/js/app.js?tag=deadbeefcafe01".to_owned(),
+        format!("/js/app.js?tag={}", tag_of(injected)),
+        format!("/js/app.{}.js", tag_of(injected)),
+    ] {
+        let answer = fetch(&b, &uri, &[]).await;
+        assert_eq!(answer.body, current, "{uri}");
+        assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE, "{uri}");
+    }
+    let without_key = service_with(root, "b", REVISION_B, None);
+    let answer = fetch(&without_key, "/js/app.js?tag=deadbeefcafe00", &[]).await;
+    assert_eq!(answer.body, injected, "the threat the key removes");
+    assert_eq!(answer.header(CACHE_CONTROL), IMMUTABLE);
+}
+
+/// Item 9: a manifest cut short in the store: lookups and the collector skip it (and say
+/// so) instead of failing, and the revision's next publication replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_manifest_is_skipped_and_the_next_publication_repairs_it() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    deploy(root, "a");
+    deploy(root, "b");
+    let a = service_with(root, "a", REVISION_A, None);
+    a.publish().await.unwrap();
+    let manifests = root.join("archive/revisions").join(REVISION_A);
+    let manifest = std::fs::read_dir(&manifests)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&manifest).unwrap();
+    std::fs::write(&manifest, &bytes[..bytes.len() / 2]).unwrap();
+
+    let b = service_with(root, "b", REVISION_B, None);
+    b.publish().await.unwrap();
+    let by_revision = fetch(&b, &format!("/js/app.js?tag={REVISION_A}"), &[]).await;
+    assert_eq!(by_revision.body, b"console.log('deploy b');\n");
+    assert_eq!(by_revision.header(CACHE_CONTROL), NO_CACHE);
+    // The store is not resting for it: A's content tag is still answered.
+    let old = b"console.log('deploy a');\n";
+    let by_content = fetch(&b, &format!("/js/app.js?tag={}", tag_of(old)), &[]).await;
+    assert_eq!(by_content.body, old);
+    assert_eq!(by_content.header(CACHE_CONTROL), IMMUTABLE);
+
+    let report = Archive::local(root.join("archive"))
+        .unwrap()
+        .collect_garbage(&RetentionPolicy::default(), std::time::SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(report.manifests_damaged, 1, "{report:?}");
+
+    let again = a.publish().await.unwrap();
+    assert_eq!(again.manifests_repaired, 1, "{again:?}");
+    assert!(again.manifest_written);
+    let fresh = service_with(root, "b", REVISION_B, None);
+    let repaired = fetch(&fresh, &format!("/js/app.js?tag={REVISION_A}"), &[]).await;
+    assert_eq!(repaired.body, old);
+    assert_eq!(repaired.header(CACHE_CONTROL), IMMUTABLE);
+}
+
+/// Item 9: an old page's tags of a file the current deploy removed (a renamed or split
+/// module) are answered from the archive, in both forms and by both kinds of tag; a path
+/// the archive never held stays a `404`, without a request to the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_tags_of_a_file_this_deploy_removed_are_answered_from_the_archive() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, b) = two_deploys(root.path(), TagMode::Vcs).await;
+    let removed = b"export const deploy = 'a';\n";
+    let content = tag_of(removed);
+    for uri in [
+        format!("/js/only-a.js?tag={content}"),
+        format!("/js/only-a.{content}.js"),
+        format!("/js/only-a.js?tag={REVISION_A}"),
+        format!("/js/only-a.{REVISION_A}.js"),
+    ] {
+        let answer = fetch(&b, &uri, &[]).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.body, removed, "{uri}");
+        assert_eq!(answer.header(CACHE_CONTROL), IMMUTABLE, "{uri}");
+    }
+    for uri in [
+        format!("/js/only-a.js?tag={}", tag_of(b"other bytes")),
+        format!("/js/never-there.js?tag={content}"),
+        format!("/js/never-there.js?tag={REVISION_A}"),
+        "/js/only-a.js".to_owned(),
+    ] {
+        assert_eq!(
+            fetch(&b, &uri, &[]).await.status,
+            StatusCode::NOT_FOUND,
+            "{uri}"
+        );
+    }
+}
+
+/// Item 4: two builds of one revision whose bytes differ for a path (a dirty build, a
+/// generated file, another configuration) both publish: the conflict is reported, and no
+/// instance answers that path `immutable` under the revision any more, whichever published
+/// first; the paths they agree on stay `immutable`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_builds_of_one_revision_that_disagree_are_neither_immutable() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let first = deploy(root, "first");
+    let second = root.join("second");
+    for path in ["css/app.css", "js/app.js", "js/only-first.js"] {
+        let target = second.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(first.join(path), target).unwrap();
+    }
+    std::fs::write(second.join("css/app.css"), stylesheet("second")).unwrap();
+    const REVISION: &str = "cccc3333cccc33";
+    let earlier = service_with(root, "first", REVISION, Some(site_key()));
+    let later = service_with(root, "second", REVISION, Some(site_key()));
+    let css = format!("/css/app.css?tag={REVISION}");
+    let js = format!("/js/app.js?tag={REVISION}");
+    assert!(earlier.publish().await.unwrap().conflicts.is_empty());
+    assert_eq!(
+        fetch(&earlier, &css, &[]).await.header(CACHE_CONTROL),
+        IMMUTABLE
+    );
+    let report = later.publish().await.unwrap();
+    let disputed: Vec<&str> = report.conflicts.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(disputed, ["css/app.css"]);
+    assert_eq!(
+        fetch(&later, &css, &[]).await.header(CACHE_CONTROL),
+        NO_CACHE
+    );
+    assert_eq!(
+        fetch(&later, &js, &[]).await.header(CACHE_CONTROL),
+        IMMUTABLE
+    );
+    // The earlier instance learns of it at its next check (a request under its revision
+    // starts one, at most once a minute; shorter in tests).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let answer = fetch(&earlier, &css, &[]).await;
+        if answer.header(CACHE_CONTROL) == NO_CACHE {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the earlier instance never saw the conflict"
+        );
+    }
+    assert_eq!(
+        fetch(&earlier, &js, &[]).await.header(CACHE_CONTROL),
+        IMMUTABLE
+    );
+    // A third instance asked for the revision's stylesheet gets neither.
+    deploy(root, "b");
+    let other = service_with(root, "b", REVISION_B, Some(site_key()));
+    let answer = fetch(&other, &css, &[]).await;
+    assert_eq!(answer.body, stylesheet("b"));
+    assert_eq!(answer.header(CACHE_CONTROL), NO_CACHE);
 }

@@ -1,22 +1,22 @@
 //! The body of the service's responses: checked bytes from memory, or a range of the one open
-//! file, read off the async workers, each chunk verified to be of the checked version before
-//! it goes out.
+//! file, read off the async workers chunk by chunk, each chunk hashed and compared with the
+//! digest the version's check took of it before any of it goes out. A write to the file since
+//! its check (in place, through a shared `mmap` that changes no timestamp, a truncation) ends
+//! the response at the first chunk it touched, before its last byte, so that no cache keeps
+//! it, and drops the version from the cache so that the next request reads the file again.
 
 use std::fs::File;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::task::JoinHandle;
 
-use super::versions::read_at;
-use crate::rules::file_stamp::FileVersion;
-
-/// How much of a large file is read per frame.
-const CHUNK_BYTES: u64 = 256 * 1024;
+use super::memory::{charged_bytes, MemoryBudget};
+use super::versions::{read_chunk_at, CheckedVersion, Slot, CHUNK_BYTES};
 
 /// The body of a `StaticFiles` response.
 #[derive(Debug)]
@@ -30,12 +30,22 @@ enum Inner {
     File(FileRange),
 }
 
+/// A version sent from its file, and where it is cached.
+#[derive(Debug, Clone)]
+pub(crate) struct FileSource {
+    pub(crate) file: Arc<File>,
+    pub(crate) checked: Arc<CheckedVersion>,
+    /// The cache slot holding `checked`, to drop it from if the file no longer holds it.
+    pub(crate) slot: Weak<Slot>,
+    /// What the chunk buffers are charged to.
+    pub(crate) budget: Arc<MemoryBudget>,
+}
+
 #[derive(Debug)]
 struct FileRange {
-    file: Arc<File>,
+    source: FileSource,
     offset: u64,
     remaining: u64,
-    version: FileVersion,
     reading: Option<JoinHandle<io::Result<Bytes>>>,
 }
 
@@ -54,16 +64,15 @@ impl StaticBody {
         }
     }
 
-    /// `length` bytes of `file` from `offset`. The body fails (and the connection is dropped,
-    /// so no cache keeps a truncated response) as soon as a chunk read is no longer of
-    /// `version`.
-    pub(crate) fn file(file: Arc<File>, offset: u64, length: u64, version: FileVersion) -> Self {
+    /// `length` bytes of the version `source` sends from its file, from `offset`. The body
+    /// fails (and the connection is dropped, so no cache keeps a truncated response) at the
+    /// first chunk that is not the checked version's.
+    pub(crate) fn file(source: FileSource, offset: u64, length: u64) -> Self {
         StaticBody {
             inner: Inner::File(FileRange {
-                file,
+                source,
                 offset,
                 remaining: length,
-                version,
                 reading: None,
             }),
         }
@@ -107,19 +116,17 @@ impl FileRange {
             return Poll::Ready(None);
         }
         let reading = self.reading.get_or_insert_with(|| {
-            let file = Arc::clone(&self.file);
-            let offset = self.offset;
-            let length = self.remaining.min(CHUNK_BYTES);
-            let version = self.version;
-            tokio::task::spawn_blocking(move || read_chunk(&file, offset, length, version))
+            let source = self.source.clone();
+            let (offset, remaining) = (self.offset, self.remaining);
+            tokio::task::spawn_blocking(move || verified_part(&source, offset, remaining))
         });
         let result = match Pin::new(reading).poll(context) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(result) => result,
         };
         self.reading = None;
-        let chunk = match result {
-            Ok(Ok(chunk)) => chunk,
+        let part = match result {
+            Ok(Ok(part)) => part,
             Ok(Err(error)) => {
                 self.remaining = 0;
                 return Poll::Ready(Some(Err(error)));
@@ -129,38 +136,46 @@ impl FileRange {
                 return Poll::Ready(Some(Err(io::Error::other(join_error))));
             }
         };
-        self.offset += chunk.len() as u64;
-        self.remaining -= chunk.len() as u64;
-        Poll::Ready(Some(Ok(Frame::data(chunk))))
+        self.offset += part.len() as u64;
+        self.remaining -= part.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(part))))
     }
 }
 
 use std::future::Future as _;
 
-/// Reads exactly `length` bytes at `offset`, and checks that the file is still the version
-/// whose digest decided the response.
-fn read_chunk(file: &File, offset: u64, length: u64, version: FileVersion) -> io::Result<Bytes> {
-    let mut buffer = vec![0; usize::try_from(length).unwrap_or(usize::MAX)];
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match read_at(file, &mut buffer[filled..], offset + filled as u64) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file shrank while it was sent",
-                ))
-            }
-            Ok(read) => filled += read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
+/// The part of the range from `offset` (with `remaining` bytes to go) that its chunk holds:
+/// the whole chunk is read and hashed, and sent only if it is the checked version's.
+fn verified_part(source: &FileSource, offset: u64, remaining: u64) -> io::Result<Bytes> {
+    let checked = &source.checked;
+    let digests = checked
+        .chunk_sha1s
+        .as_deref()
+        .ok_or_else(|| io::Error::other("a version sent from its file has chunk digests"))?;
+    let index = usize::try_from(offset / CHUNK_BYTES).unwrap_or(usize::MAX);
+    let chunk_start = offset - offset % CHUNK_BYTES;
+    let chunk_length = CHUNK_BYTES.min(checked.length - chunk_start);
+    let length = usize::try_from(chunk_length).unwrap_or(usize::MAX);
+    let charge = source.budget.charge(length);
+    let mut chunk = vec![0; length];
+    let read = read_chunk_at(&source.file, &mut chunk, chunk_start)?;
+    let expected = digests.get(index);
+    let same = read == length
+        && expected.is_some_and(|expected| {
+            use sha1::Digest as _;
+            sha1::Sha1::digest(&chunk).as_slice() == expected.as_slice()
+        });
+    if !same {
+        if let Some(slot) = source.slot.upgrade() {
+            slot.forget(checked);
         }
-    }
-    // Checked after every chunk, before it goes out: bytes of another version never leave,
-    // so a client resuming the cut response (`If-Range`) cannot assemble a mix.
-    if FileVersion::of(&file.metadata()?) != Some(version) {
         return Err(io::Error::other(
-            "the file changed while it was sent: the response is cut short, so that no cache keeps it",
+            "the file changed since its version was checked: the response is cut short, so \
+             that no cache keeps it",
         ));
     }
-    Ok(Bytes::from(buffer))
+    let start = usize::try_from(offset - chunk_start).unwrap_or(usize::MAX);
+    let end =
+        usize::try_from((offset - chunk_start + remaining).min(chunk_length)).unwrap_or(usize::MAX);
+    Ok(charged_bytes(chunk, charge).slice(start..end))
 }

@@ -49,6 +49,7 @@ pub mod archive;
 mod archived;
 mod body;
 mod compress;
+mod memory;
 mod request_path;
 mod response;
 mod urls;
@@ -72,6 +73,7 @@ use tower_service::Service;
 #[cfg(feature = "archive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
 pub use archived::STORE_RETRY_AFTER;
+use body::FileSource;
 pub use body::StaticBody;
 
 /// The header every response of the service carries: the revision the server was built
@@ -96,7 +98,9 @@ use crate::rules::static_path::{
 use crate::rules::stylesheet::{is_stylesheet, StaticLookup};
 use crate::rules::tagging::Tagger;
 use crate::rules::url::untag_file_name;
-use compress::{accepted_encodings, compress, is_compressible, verified_sibling, Encoding};
+use compress::{
+    accepted_encodings, compress, is_compressible, verified_sibling, working_memory, Encoding,
+};
 use request_path::canonical_path;
 use versions::{
     check_version, read_all, CacheLimits, CheckedVersion, StylesheetContext, VersionCache,
@@ -133,6 +137,8 @@ struct Shared {
     /// Paths another publication of this revision names with other bytes (see
     /// `StaticFiles::publish`): not `immutable` under the revision here either.
     disputed: Disputed,
+    /// Turns of [`COMPRESSIONS_AT_ONCE`].
+    compressions: tokio::sync::Semaphore,
     cache: VersionCache,
     urls: urls::UrlMemo,
     /// [`REVISION_HEADER`]'s value (none for a revision that is not a header value).
@@ -147,7 +153,65 @@ struct Options {
     limits: CacheLimits,
 }
 
+/// How many compressions run at once: each takes a core and, for Brotli, several times its
+/// input in memory.
+const COMPRESSIONS_AT_ONCE: usize = 2;
+
 impl Shared {
+    /// The `encoding` variant of `checked` (blocking): a verified sibling of the file at
+    /// `relative` in the static dir `dir` where those are used, else the checked bytes
+    /// compressed; `Ok(None)` if compression does not make them smaller, `Err` if the memory
+    /// budget has no room for it now (not remembered: the next request tries again).
+    fn make_variant(
+        &self,
+        dir: Option<usize>,
+        relative: &str,
+        checked: &CheckedVersion,
+        encoding: Encoding,
+        options: Options,
+    ) -> std::result::Result<Option<Bytes>, ()> {
+        let Some(bytes) = checked.bytes.as_ref() else {
+            return Ok(None);
+        };
+        let use_sibling = match encoding {
+            Encoding::Brotli => options.precompressed_br,
+            Encoding::Gzip => options.precompressed_gzip,
+        };
+        if let (true, Some(dir)) = (use_sibling, dir) {
+            let sibling = format!("{relative}{}", encoding.sibling_extension());
+            if let Opened::File(file, version) = open_beneath(&self.dirs[dir], &sibling) {
+                let length = usize::try_from(version.size()).unwrap_or(usize::MAX);
+                let charge = (version.size() <= options.limits.file_bytes)
+                    .then(|| self.cache.charge(length, options.limits))
+                    .flatten()
+                    .ok_or(())?;
+                let verified = read_all(&file, version.size())
+                    .ok()
+                    .and_then(|sibling| verified_sibling(sibling, encoding, bytes));
+                if let Some(verified) = verified {
+                    return Ok(Some(memory::charged_bytes(verified, charge)));
+                }
+                tracing::warn!(
+                    sibling,
+                    "ignored: it does not decode to the bytes of the file beside it"
+                );
+            }
+        }
+        let working = self
+            .cache
+            .charge(working_memory(bytes.len(), encoding), options.limits)
+            .ok_or(())?;
+        let Some(compressed) = compress(bytes, encoding) else {
+            return Ok(None);
+        };
+        drop(working);
+        let charge = self
+            .cache
+            .charge(compressed.len(), options.limits)
+            .ok_or(())?;
+        Ok(Some(memory::charged_bytes(compressed, charge)))
+    }
+
     /// The cache policy for a request for the canonical static path `relative` tagged `tag`,
     /// answered with `checked`: the revision tag is current only in a release build, for the
     /// bytes the revision's manifest names at that path; a content tag, for the bytes whose
@@ -271,6 +335,7 @@ impl StaticFiles {
                 revision_header: HeaderValue::from_str(settings.revision_tag()).ok(),
                 revision_manifest,
                 disputed: Disputed::default(),
+                compressions: tokio::sync::Semaphore::new(COMPRESSIONS_AT_ONCE),
                 settings,
             }),
             options: Options {
@@ -315,6 +380,7 @@ impl StaticFiles {
     #[must_use]
     pub fn cache_limits(mut self, bytes: usize, entries: usize) -> Self {
         self.options.limits.bytes = bytes;
+        self.shared.cache.budget.set_limit(bytes);
         self.options.limits.entries = entries.max(1);
         self
     }
@@ -346,7 +412,11 @@ impl StaticFiles {
         let Ok(path) = canonical_path(uri.path(), self.options.hidden) else {
             return response::status(StatusCode::NOT_FOUND);
         };
-        if path.relative == REVISION_ENDPOINT && !path.directory {
+        // The endpoint is the service's, in both URL forms: a file of that name is never
+        // served under a tag in its name either.
+        let endpoint = path.relative == REVISION_ENDPOINT
+            || untag_file_name(&path.relative).any(|(untagged, _)| untagged == REVISION_ENDPOINT);
+        if endpoint && !path.directory {
             return response::revision(self.shared.settings.revision_tag(), method);
         }
         let tag = query_tag(uri.query().unwrap_or_default(), &self.shared.settings.param);
@@ -423,8 +493,12 @@ impl StaticFiles {
         tag: Option<&str>,
     ) -> Response<StaticBody> {
         let file = Arc::new(file);
-        let Ok(checked) = self.checked(dir, &relative, &file, version).await else {
-            return response::status(StatusCode::INTERNAL_SERVER_ERROR);
+        let (checked, slot) = match self.checked(dir, &relative, &file, version).await {
+            Ok(checked) => checked,
+            Err(error) => {
+                tracing::error!(path = relative, %error, "a static file could not be read");
+                return response::status(StatusCode::INTERNAL_SERVER_ERROR);
+            }
         };
         // A file too large to hold is sent from the open file, verified by its version when
         // the last byte is read; a write within the timestamp granule of the last one could
@@ -466,7 +540,12 @@ impl StaticFiles {
             content_type,
             varies,
             variant,
-            file: Some(file),
+            source: checked.bytes.is_none().then(|| FileSource {
+                file,
+                checked: Arc::clone(&checked),
+                slot: Arc::downgrade(&slot),
+                budget: Arc::clone(&self.shared.cache.budget),
+            }),
         }
         .into_response()
     }
@@ -479,15 +558,15 @@ impl StaticFiles {
         relative: &str,
         file: &Arc<std::fs::File>,
         version: FileVersion,
-    ) -> std::io::Result<Arc<CheckedVersion>> {
+    ) -> std::io::Result<(Arc<CheckedVersion>, Arc<versions::Slot>)> {
         let lookup = self.lookup();
         let slot = self.slot(dir, relative, version);
         if let Some(checked) = slot.current(version, &lookup) {
-            return Ok(checked);
+            return Ok((checked, slot));
         }
         let _filling = slot.fill.lock().await;
         if let Some(checked) = slot.current(version, &lookup) {
-            return Ok(checked);
+            return Ok((checked, Arc::clone(&slot)));
         }
         let service = self.clone();
         let filled = Arc::clone(&slot);
@@ -498,7 +577,7 @@ impl StaticFiles {
         })
         .await
         .map_err(std::io::Error::other)??;
-        Ok(checked)
+        Ok((checked, Arc::clone(&slot)))
     }
 
     /// [`StaticFiles::checked`] for a caller that may block (the run-time URL API, called
@@ -557,6 +636,7 @@ impl StaticFiles {
             version,
             relative,
             self.options.limits,
+            &self.shared.cache,
             stylesheet,
             git_blob_format,
         )?;
@@ -573,7 +653,10 @@ impl StaticFiles {
 
     /// The compressed variant of `checked` for a client sending `accept_encoding`, made once
     /// per version (from a verified sibling in the static dir `dir`, or by compressing the
-    /// checked bytes; an archived version, with no dir, only by compressing them).
+    /// checked bytes; an archived version, with no dir, only by compressing them). At most
+    /// [`COMPRESSIONS_AT_ONCE`] compressions run at once (the others wait for their turn), each
+    /// with its working memory charged to the memory budget; a variant the budget has no room
+    /// for is not made this time, and the identity bytes go out.
     async fn variant(
         &self,
         dir: Option<usize>,
@@ -587,45 +670,22 @@ impl StaticFiles {
                 Encoding::Gzip => &checked.variants.gzip,
             };
             let made = cell
-                .get_or_init(|| async {
+                .get_or_try_init(|| async {
+                    let _turn = self.shared.compressions.acquire().await.map_err(|_| ())?;
                     let shared = Arc::clone(&self.shared);
                     let options = self.options;
                     let checked = Arc::clone(checked);
                     let relative = relative.to_owned();
                     let made = tokio::task::spawn_blocking(move || {
-                        let bytes = checked.bytes.as_ref()?;
-                        let use_sibling = match encoding {
-                            Encoding::Brotli => options.precompressed_br,
-                            Encoding::Gzip => options.precompressed_gzip,
-                        };
-                        if let (true, Some(dir)) = (use_sibling, dir) {
-                            let sibling = format!("{relative}{}", encoding.sibling_extension());
-                            if let Opened::File(file, version) =
-                                open_beneath(&shared.dirs[dir], &sibling)
-                            {
-                                let verified = (version.size() <= options.limits.file_bytes)
-                                    .then(|| read_all(&file, version.size()).ok())
-                                    .flatten()
-                                    .and_then(|sibling| verified_sibling(sibling, encoding, bytes));
-                                if verified.is_some() {
-                                    return verified;
-                                }
-                                tracing::warn!(
-                                    sibling,
-                                    "ignored: it does not decode to the bytes of the file beside it"
-                                );
-                            }
-                        }
-                        compress(bytes, encoding)
+                        shared.make_variant(dir, &relative, &checked, encoding, options)
                     })
                     .await
-                    .ok()
-                    .flatten();
+                    .map_err(|_| ())?;
                     self.shared.cache.enforce(self.options.limits);
                     made
                 })
                 .await;
-            if let Some(bytes) = made {
+            if let Ok(Some(bytes)) = made {
                 return Some((encoding, bytes.clone()));
             }
         }
@@ -738,5 +798,9 @@ impl<ReqBody> Service<Request<ReqBody>> for StaticFiles {
 
 #[cfg(all(test, feature = "resolve", feature = "archive"))]
 mod archived_tests;
+#[cfg(all(test, feature = "resolve"))]
+mod revision_tests;
+#[cfg(all(test, feature = "resolve"))]
+mod test_requests;
 #[cfg(all(test, feature = "resolve"))]
 mod tests;

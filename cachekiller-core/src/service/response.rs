@@ -5,9 +5,7 @@
 //! bytes under a tag.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::ops::RangeInclusive;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{
@@ -16,7 +14,7 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
-use super::body::StaticBody;
+use super::body::{FileSource, StaticBody};
 use super::compress::Encoding;
 use super::versions::CheckedVersion;
 use crate::rules::cache_policy::TagVerdict;
@@ -32,9 +30,9 @@ pub(crate) struct Answer<'a> {
     pub(crate) varies: bool,
     /// The compressed variant chosen for this client, if any.
     pub(crate) variant: Option<(Encoding, Bytes)>,
-    /// The open file, for a version too large to hold in memory (`None` for an archived
-    /// version, always in memory).
-    pub(crate) file: Option<Arc<File>>,
+    /// The open file and where its version is cached, for a version sent from its file
+    /// (`None` for one in memory, an archived version among them).
+    pub(crate) source: Option<FileSource>,
 }
 
 /// The strong `ETag` of the checked bytes sent with `encoding`.
@@ -136,16 +134,14 @@ impl Answer<'_> {
             .headers_mut()
             .insert(CONTENT_LENGTH, HeaderValue::from(sent));
         if self.method == Method::GET && sent > 0 {
-            *response.body_mut() = match (&self.checked.bytes, self.file, self.checked.version) {
-                (Some(bytes), ..) => StaticBody::bytes(bytes.slice(
+            *response.body_mut() = match (&self.checked.bytes, self.source) {
+                (Some(bytes), _) => StaticBody::bytes(bytes.slice(
                     usize::try_from(*range.start()).unwrap_or(usize::MAX)
                         ..=usize::try_from(*range.end()).unwrap_or(usize::MAX),
                 )),
-                (None, Some(file), Some(version)) => {
-                    StaticBody::file(file, *range.start(), sent, version)
-                }
+                (None, Some(source)) => StaticBody::file(source, *range.start(), sent),
                 // Not made: a version not in memory is always a file's.
-                (None, ..) => StaticBody::empty(),
+                (None, None) => StaticBody::empty(),
             };
         }
         response
@@ -160,7 +156,13 @@ enum RangeRequest {
 
 /// The one range asked for, honoured only if `If-Range` (when present) names these bytes.
 /// Several ranges are answered with the whole body (no multipart responses).
+///
+/// An empty body has no byte to range over: the whole (empty) body, `200`, rather than a
+/// `Content-Range` no client can read (RFC 9110 §14.4 has no form for it but `*/0`).
 fn requested_range(headers: &HeaderMap, checked: &CheckedVersion) -> RangeRequest {
+    if checked.length == 0 {
+        return RangeRequest::Whole;
+    }
     // A unit other than bytes (`items=0-3`) is not ours: the whole body, as RFC 9110 asks.
     let Some(range) = headers
         .get(RANGE)

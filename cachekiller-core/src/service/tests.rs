@@ -7,10 +7,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
-use http::{HeaderMap, Method, Request, StatusCode};
+use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
+use super::test_requests::{get, request, runtime};
 use super::*;
 use crate::test_support::{gunzip, sha1sum, sha1sum_of_bytes, with_revision_manifest};
 use crate::{TagIn, TagMode};
@@ -53,61 +54,6 @@ fn service(root: &Path, release_build: bool) -> StaticFiles {
         with_revision_manifest(SiteSettings::new("tag", REVISION, 6, release_build), root),
     )
     .unwrap()
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn cache_control(&self) -> &str {
-        self.headers
-            .get(CACHE_CONTROL)
-            .map_or("-", |value| value.to_str().unwrap())
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map_or("-", |value| value.to_str().unwrap())
-    }
-}
-
-async fn fetch(
-    service: &StaticFiles,
-    method: Method,
-    uri: &str,
-    headers: &[(&str, &str)],
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = service
-        .clone()
-        .oneshot(request.body(String::new()).unwrap())
-        .await
-        .unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes().to_vec(),
-    }
-}
-
-async fn get(service: &StaticFiles, uri: &str) -> Answer {
-    fetch(service, Method::GET, uri, &[]).await
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -406,43 +352,43 @@ fn ranges_head_methods_and_conditional_requests_on_content_validators() {
             "mtime is no validator here"
         );
 
-        let not_modified = fetch(&release, Method::GET, &uri, &[("if-none-match", &etag)]).await;
+        let not_modified = request(&release, Method::GET, &uri, &[("if-none-match", &etag)]).await;
         assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
         assert_eq!(not_modified.cache_control(), IMMUTABLE);
         assert!(not_modified.body.is_empty());
         let weak = format!("W/{etag}, \"other\"");
-        let not_modified = fetch(&release, Method::GET, &uri, &[("if-none-match", &weak)]).await;
+        let not_modified = request(&release, Method::GET, &uri, &[("if-none-match", &weak)]).await;
         assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
 
         // If-Modified-Since alone is never a 304.
         let since = [("if-modified-since", "Fri, 01 Jan 2100 00:00:00 GMT")];
         assert_eq!(
-            fetch(&release, Method::GET, &uri, &since).await.status,
+            request(&release, Method::GET, &uri, &since).await.status,
             StatusCode::OK
         );
 
-        let partial = fetch(&release, Method::GET, &uri, &[("range", "bytes=0-3")]).await;
+        let partial = request(&release, Method::GET, &uri, &[("range", "bytes=0-3")]).await;
         assert_eq!(partial.status, StatusCode::PARTIAL_CONTENT);
         assert_eq!(partial.body, b"docu");
         assert_eq!(partial.header("content-range"), "bytes 0-3/24");
         assert_eq!(partial.cache_control(), IMMUTABLE);
         let other_version = [("range", "bytes=0-3"), ("if-range", "\"0000\"")];
-        let whole = fetch(&release, Method::GET, &uri, &other_version).await;
+        let whole = request(&release, Method::GET, &uri, &other_version).await;
         assert_eq!(whole.status, StatusCode::OK);
         assert_eq!(whole.body.len(), 24);
-        let other_unit = fetch(&release, Method::GET, &uri, &[("range", "items=0-3")]).await;
+        let other_unit = request(&release, Method::GET, &uri, &[("range", "items=0-3")]).await;
         assert_eq!(other_unit.status, StatusCode::OK);
         assert_eq!(other_unit.body.len(), 24);
-        let beyond = fetch(&release, Method::GET, &uri, &[("range", "bytes=100-")]).await;
+        let beyond = request(&release, Method::GET, &uri, &[("range", "bytes=100-")]).await;
         assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
         assert_eq!(beyond.header("content-range"), "bytes */24");
 
-        let head = fetch(&release, Method::HEAD, &uri, &[]).await;
+        let head = request(&release, Method::HEAD, &uri, &[]).await;
         assert_eq!(head.status, StatusCode::OK);
         assert_eq!(head.cache_control(), IMMUTABLE);
         assert_eq!(head.header("content-length"), "24");
         assert!(head.body.is_empty());
-        let post = fetch(&release, Method::POST, &uri, &[]).await;
+        let post = request(&release, Method::POST, &uri, &[]).await;
         assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(post.header("allow"), "GET, HEAD");
     });
@@ -475,7 +421,7 @@ fn a_validator_from_another_deploy_with_equal_size_and_mtime_is_not_a_304() {
         assert_eq!(from_old.cache_control(), NO_CACHE);
         assert_eq!(from_old.body, b"console.log('v1');\n");
         let etag = from_old.header("etag").to_owned();
-        let from_new = fetch(&new, Method::GET, &uri, &[("if-none-match", &etag)]).await;
+        let from_new = request(&new, Method::GET, &uri, &[("if-none-match", &etag)]).await;
         assert_eq!(from_new.status, StatusCode::OK);
         assert_eq!(from_new.cache_control(), IMMUTABLE);
         assert_eq!(from_new.body, b"console.log('v2');\n");
@@ -592,7 +538,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
     let served = service(root.path(), true).precompressed_gzip();
     let uri = format!("/js/big.js?tag={tag}");
     runtime().block_on(async {
-        let answer = fetch(&served, Method::GET, &uri, &[("accept-encoding", "gzip")]).await;
+        let answer = request(&served, Method::GET, &uri, &[("accept-encoding", "gzip")]).await;
         assert_eq!(answer.header("content-encoding"), "gzip");
         assert_eq!(answer.cache_control(), IMMUTABLE);
         assert_eq!(answer.header("vary"), "accept-encoding");
@@ -612,7 +558,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         let fresh = static_dir.join("js/big.js.gz");
         gzip_file(&script, &fresh);
         let newer_uri = format!("/js/big.js?tag={}", &sha1sum(&script, 40)[..6]);
-        let answer = fetch(
+        let answer = request(
             &served,
             Method::GET,
             &newer_uri,
@@ -622,11 +568,11 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         assert_eq!(answer.body, std::fs::read(&fresh).unwrap());
         assert_eq!(answer.cache_control(), IMMUTABLE);
         // The old URL is now revalidated.
-        let answer = fetch(&served, Method::GET, &uri, &[("accept-encoding", "gzip")]).await;
+        let answer = request(&served, Method::GET, &uri, &[("accept-encoding", "gzip")]).await;
         assert_eq!(answer.cache_control(), NO_CACHE);
         std::fs::write(&script, &new).unwrap();
         // Every Accept-Encoding line counts.
-        let two_lines = fetch(
+        let two_lines = request(
             &served,
             Method::GET,
             &uri,
@@ -635,7 +581,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         .await;
         assert_eq!(two_lines.header("content-encoding"), "gzip");
         // Brotli first when both are accepted; the body decodes to the checked bytes.
-        let answer = fetch(
+        let answer = request(
             &served,
             Method::GET,
             &uri,
@@ -652,7 +598,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         assert_eq!(decoded, new.as_bytes());
         // Any coding's validator names the bytes: a 304.
         let etag = answer.header("etag").to_owned();
-        let answer = fetch(
+        let answer = request(
             &served,
             Method::GET,
             &uri,
@@ -661,7 +607,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         .await;
         assert_eq!(answer.status, StatusCode::NOT_MODIFIED);
         // Images are not compressed; ranges are of the identity bytes.
-        let answer = fetch(
+        let answer = request(
             &served,
             Method::GET,
             "/img/team%20photo.png",
@@ -669,7 +615,7 @@ fn compression_comes_from_the_checked_bytes_and_only_matching_siblings_are_used(
         )
         .await;
         assert_eq!(answer.header("content-encoding"), "-");
-        let answer = fetch(
+        let answer = request(
             &served,
             Method::GET,
             &uri,
@@ -758,14 +704,14 @@ fn stylesheets_are_served_with_tagged_references_and_checked_against_those_bytes
         let served_tag = &sha1sum_of_bytes(&answer.body)[..6];
         let uri = format!("/css/app.{served_tag}.css");
         assert_eq!(get(&served, &uri).await.cache_control(), IMMUTABLE);
-        let not_modified = fetch(&served, Method::GET, &uri, &[("if-none-match", &etag)]).await;
+        let not_modified = request(&served, Method::GET, &uri, &[("if-none-match", &etag)]).await;
         assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
         assert_eq!(not_modified.cache_control(), IMMUTABLE);
 
         // A new font: a new stylesheet, whose old tag is no longer immutable, nor a 304.
         std::fs::write(static_dir.join("fonts/inter.woff2"), "wOF2 two, longer").unwrap();
         let new_font = sha1sum(&static_dir.join("fonts/inter.woff2"), 40)[..6].to_owned();
-        let answer = fetch(&served, Method::GET, &uri, &[("if-none-match", &etag)]).await;
+        let answer = request(&served, Method::GET, &uri, &[("if-none-match", &etag)]).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.cache_control(), NO_CACHE);
         assert!(String::from_utf8(answer.body).unwrap().contains(&format!("inter.{new_font}.woff2")));
@@ -840,7 +786,7 @@ fn the_cache_stays_within_its_bounds() {
     runtime().block_on(async {
         for round in 0..2 {
             for index in 0..200 {
-                let answer = fetch(
+                let answer = request(
                     &served,
                     Method::GET,
                     &format!("/f{index}.txt"),
@@ -872,7 +818,7 @@ fn a_large_file_is_hashed_off_the_async_workers_and_sent_from_its_open() {
         let hashing = tokio::spawn({
             let served = served.clone();
             async move {
-                fetch(
+                request(
                     &served,
                     Method::GET,
                     "/big.bin?tag=000000",
@@ -1182,8 +1128,10 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
         let by_run_time = served.url(path).is_ok();
         // As a browser sends it: a space is escaped in the request line.
         let request_path = format!("/{}", path.replace(' ', "%20"));
-        let by_service =
-            fetch(&served, Method::GET, &request_path, &[]).await.status == StatusCode::OK;
+        let by_service = request(&served, Method::GET, &request_path, &[])
+            .await
+            .status
+            == StatusCode::OK;
         assert_eq!(
             (by_macros, by_run_time, by_service),
             (usable, usable, usable),
@@ -1192,7 +1140,7 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
         // And the URL made for it names the bytes sent under it, in both forms.
         for served in [&served, &by_name] {
             let Ok(url) = served.url(path) else { continue };
-            let answer = fetch(served, Method::GET, url.trim_start_matches("/static"), &[]).await;
+            let answer = request(served, Method::GET, url.trim_start_matches("/static"), &[]).await;
             assert_eq!(
                 (answer.status, answer.cache_control()),
                 (StatusCode::OK, IMMUTABLE),

@@ -2,13 +2,15 @@
 //! the digest of the bytes that will be sent and, for files up to a size, those bytes
 //! themselves (a stylesheet's: its rewritten bytes), with their compressed variants made from
 //! them. Every validator and every tag verdict of a response is derived from a checked
-//! version, and the body is sent from it (or, for a large file, from the same open file,
-//! verified to be the same version when the last byte is sent).
+//! version, and the body is sent from it (or, for a large file, from the same open file, each
+//! chunk hashed and compared with the chunk digests taken when the version was checked before
+//! it goes out).
 //!
 //! Checked versions are cached by canonical path, one per path, reused only for the same
-//! [`FileVersion`] of a file that had settled before it was read, and bounded in bytes and
-//! entries (least recently used first out). A miss is filled once: concurrent requests for
-//! the same path wait for the one read instead of each reading the file.
+//! [`FileVersion`] of a file that had settled before it was read, and bounded in entries and,
+//! with everything else the service holds, by one memory budget (see `memory`; least recently
+//! used first out). A miss is filled once: concurrent requests for the same path wait for the
+//! one read instead of each reading the file.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use sha1::Digest as _;
 
+use super::memory::{charged_bytes, Charge, MemoryBudget};
 use crate::rules::file_stamp::FileVersion;
 use crate::rules::hash::{git_blob_id, to_hex, GitBlobHasher};
 use crate::rules::revision_manifest::{NamedBytes, ObjectFormat};
@@ -35,7 +38,8 @@ pub(crate) const MISSING_REFERENCE_RECHECK: Duration = Duration::from_secs(1);
 /// Bounds of the service's memory for checked versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CacheLimits {
-    /// Bytes held in all cached versions (bodies and compressed variants).
+    /// Bytes of bodies and compressed variants, cached or held by responses, and of
+    /// compressions in flight: the memory budget.
     pub(crate) bytes: usize,
     /// Cached paths.
     pub(crate) entries: usize,
@@ -69,8 +73,15 @@ pub(crate) struct CheckedVersion {
     /// git's object id of the bytes (see [`git_blob_id`]), when the revision names files by
     /// theirs: a file that is not a stylesheet, of a site built in a git repository.
     git_blob: Option<Vec<u8>>,
-    /// The bytes to send, or `None` for a file too large to hold: sent from the open file.
+    /// The bytes to send, or `None` for a file too large to hold (or read when the memory
+    /// budget had no room): sent from the open file, chunk by chunk.
     pub(crate) bytes: Option<Bytes>,
+    /// For a version sent from the file: the SHA-1 of each [`CHUNK_BYTES`] of it, taken in
+    /// the read that made [`CheckedVersion::sha1`]. Every chunk sent is hashed and compared
+    /// with its digest first, so that no byte of another version goes out under this one's
+    /// validators (an in-place write, or one through a shared `mmap`, which changes no
+    /// timestamp).
+    pub(crate) chunk_sha1s: Option<Arc<[[u8; 20]]>>,
     /// Their length.
     pub(crate) length: u64,
     /// False if the bytes are not what a tag could name (a stylesheet that could not be
@@ -151,6 +162,7 @@ impl CheckedVersion {
             git_blob: None,
             length: bytes.len() as u64,
             bytes: Some(bytes),
+            chunk_sha1s: None,
             taggable: true,
             stylesheet: None,
             variants: Arc::default(),
@@ -164,20 +176,6 @@ impl CheckedVersion {
             NamedBytes::SentSha1(sha1) => self.sha1 == sha1,
         }
     }
-
-    /// The bytes it holds in memory.
-    fn memory(&self) -> usize {
-        let variant = |cell: &tokio::sync::OnceCell<Option<Bytes>>| {
-            cell.get().and_then(Option::as_ref).map_or(0, Bytes::len)
-        };
-        self.bytes.as_ref().map_or(0, Bytes::len)
-            + variant(&self.variants.brotli)
-            + variant(&self.variants.gzip)
-            + self
-                .stylesheet
-                .as_ref()
-                .map_or(0, |stylesheet| stylesheet.rewritten.files.len() * 64)
-    }
 }
 
 /// What to check a stylesheet with.
@@ -188,78 +186,99 @@ pub(crate) struct StylesheetContext<'a> {
     pub(crate) path: PathBuf,
 }
 
+/// How much of a file sent from disk is hashed, verified and sent at a time.
+pub(crate) const CHUNK_BYTES: u64 = 256 * 1024;
+
 /// Reads and checks `version` of `file` (the request's one open of the file at the canonical
-/// path `relative`); blocking. The second value is false if the file changed while it was
-/// read: the bytes are consistent with their digest, but must not be cached as `version`.
+/// path `relative`); blocking. The bytes are held in memory when the file is within the
+/// in-memory limit and the memory budget of `cache` has room for them; otherwise they are
+/// hashed chunk by chunk and sent from the file. The second value is false if the file
+/// changed while it was read: the bytes are consistent with their digest, but must not be
+/// cached as `version`.
 pub(crate) fn check_version(
     file: &File,
     version: FileVersion,
     relative: &str,
     limits: CacheLimits,
+    cache: &VersionCache,
     stylesheet: Option<StylesheetContext<'_>>,
     git_blob_format: Option<ObjectFormat>,
 ) -> io::Result<(CheckedVersion, bool)> {
     let read_at = SystemTime::now();
-    // A stylesheet too large to hold is sent as it is, never `immutable`: its rewrite would
-    // need its bytes in memory.
+    let size = version.size();
+    let memory = (size <= limits.file_bytes)
+        .then(|| cache.charge(usize::try_from(size).unwrap_or(usize::MAX), limits))
+        .flatten();
+    // A stylesheet is sent rewritten, which needs its bytes in memory: one too large to hold
+    // (or read when there is no room) is sent as it is, never `immutable`.
+    let is_stylesheet = stylesheet.is_some();
     let stylesheet = stylesheet.filter(|_| {
-        let fits = version.size() <= limits.file_bytes;
-        if !fits {
+        if memory.is_none() {
             tracing::warn!(
                 stylesheet = relative,
-                "sent as it is, revalidated: larger than the in-memory file limit"
+                "sent as it is, revalidated: larger than the in-memory file limit, or no room \
+                 in the memory budget"
             );
         }
-        fits
+        memory.is_some()
     });
-    let oversized_stylesheet =
-        stylesheet.is_none() && crate::rules::stylesheet::is_stylesheet(relative);
+    let raw_stylesheet = is_stylesheet && stylesheet.is_none();
     let mut git_blob = None;
-    let (bytes, sha1, taggable, stylesheet) = if let Some(context) = stylesheet {
-        let source = read_all(file, version.size())?;
-        match rewrite_stylesheet_source(
-            context.lookup,
-            relative,
-            &context.path,
-            Some(version),
-            &source,
-            context.tagger,
-        ) {
-            Ok(mut rewritten) => {
-                let bytes = Bytes::from(std::mem::take(&mut rewritten.bytes));
-                let sha1 = rewritten.sha1.clone();
-                let state = StylesheetState {
-                    rewritten,
-                    missing_checked_at: Mutex::new(Instant::now()),
-                    files_checked_at: Mutex::new(Instant::now()),
-                };
-                (Some(bytes), sha1, true, Some(state))
-            }
-            Err(error) => {
-                tracing::error!(
-                    stylesheet = relative,
-                    %error,
-                    "served as it is, revalidated: its references cannot be tagged"
-                );
-                let sha1 = sha1::Sha1::digest(&source).to_vec();
-                (Some(Bytes::from(source)), sha1, false, None)
+    let mut chunk_sha1s = None;
+    let (bytes, sha1, taggable, stylesheet) = match (memory, stylesheet) {
+        (Some(memory), Some(context)) => {
+            let source = read_all(file, size)?;
+            match rewrite_stylesheet_source(
+                context.lookup,
+                relative,
+                &context.path,
+                Some(version),
+                &source,
+                context.tagger,
+            ) {
+                Ok(mut rewritten) => {
+                    let rewritten_bytes = std::mem::take(&mut rewritten.bytes);
+                    drop(source);
+                    // References gain their tags: a few bytes more than was charged.
+                    let grown = rewritten_bytes.len().saturating_sub(memory.bytes());
+                    let charge = memory.grown_by(grown);
+                    let sha1 = rewritten.sha1.clone();
+                    let state = StylesheetState {
+                        rewritten,
+                        missing_checked_at: Mutex::new(Instant::now()),
+                        files_checked_at: Mutex::new(Instant::now()),
+                    };
+                    let bytes = charged_bytes(rewritten_bytes, charge);
+                    (Some(bytes), sha1, true, Some(state))
+                }
+                Err(error) => {
+                    tracing::error!(
+                        stylesheet = relative,
+                        %error,
+                        "served as it is, revalidated: its references cannot be tagged"
+                    );
+                    let sha1 = sha1::Sha1::digest(&source).to_vec();
+                    (Some(charged_bytes(source, memory)), sha1, false, None)
+                }
             }
         }
-    } else if version.size() <= limits.file_bytes {
-        let source = read_all(file, version.size())?;
-        let sha1 = sha1::Sha1::digest(&source).to_vec();
-        git_blob = git_blob_format
-            .filter(|_| !oversized_stylesheet)
-            .map(|format| git_blob_id(&source, format));
-        (Some(Bytes::from(source)), sha1, true, None)
-    } else {
-        let (sha1, blob) = digest_of_open_file(
-            file,
-            version.size(),
-            git_blob_format.filter(|_| !oversized_stylesheet),
-        )?;
-        git_blob = blob;
-        (None, sha1, !oversized_stylesheet, None)
+        (Some(memory), None) => {
+            let source = read_all(file, size)?;
+            let sha1 = sha1::Sha1::digest(&source).to_vec();
+            git_blob = git_blob_format.map(|format| git_blob_id(&source, format));
+            (Some(charged_bytes(source, memory)), sha1, true, None)
+        }
+        (None, _) => {
+            let digests = digests_of_open_file(
+                file,
+                size,
+                git_blob_format.filter(|_| !raw_stylesheet),
+                cache,
+            )?;
+            git_blob = digests.git_blob;
+            chunk_sha1s = Some(digests.chunk_sha1s);
+            (None, digests.sha1, !raw_stylesheet, None)
+        }
     };
     let unchanged = FileVersion::of(&file.metadata()?) == Some(version);
     let length = bytes
@@ -272,6 +291,7 @@ pub(crate) fn check_version(
         sha1,
         git_blob,
         bytes,
+        chunk_sha1s,
         length,
         taggable,
         stylesheet,
@@ -300,36 +320,65 @@ pub(crate) fn read_all(file: &File, size: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The SHA-1 of the whole file and, with `git_blob_format`, its git blob id of `size` bytes,
-/// in one pass.
-fn digest_of_open_file(
+/// What one read of a file sent from disk gives.
+struct FileDigests {
+    /// The SHA-1 of the whole file.
+    sha1: Vec<u8>,
+    /// Its git blob id of `size` bytes, when asked for.
+    git_blob: Option<Vec<u8>>,
+    /// The SHA-1 of each [`CHUNK_BYTES`].
+    chunk_sha1s: Arc<[[u8; 20]]>,
+}
+
+/// The digests of a file sent from disk, in one pass over it, through one chunk buffer
+/// charged to the memory budget while it is used.
+fn digests_of_open_file(
     file: &File,
     size: u64,
     git_blob_format: Option<ObjectFormat>,
-) -> io::Result<(Vec<u8>, Option<Vec<u8>>)> {
+    cache: &VersionCache,
+) -> io::Result<FileDigests> {
     let mut hasher = sha1::Sha1::new();
     let mut blob = git_blob_format.map(|format| GitBlobHasher::new(format, size));
-    let mut chunk = vec![0; 256 * 1024];
+    let chunk_length = usize::try_from(CHUNK_BYTES).unwrap_or(usize::MAX);
+    let _buffer = cache.budget.charge(chunk_length);
+    let mut chunk = vec![0; chunk_length];
+    let mut chunk_sha1s = Vec::new();
     let mut offset = 0;
     loop {
-        match read_at(file, &mut chunk, offset) {
-            Ok(0) => {
-                // A file that grew or shrank since the open is another version: its blob id
-                // (made for `size` bytes) names nothing, and the version check says so.
-                let blob = blob.filter(|_| offset == size).map(GitBlobHasher::finalize);
-                return Ok((hasher.finalize().to_vec(), blob));
-            }
-            Ok(read) => {
-                hasher.update(&chunk[..read]);
-                if let Some(blob) = &mut blob {
-                    blob.update(&chunk[..read]);
-                }
-                offset += read as u64;
-            }
+        let read = read_chunk_at(file, &mut chunk, offset)?;
+        if read == 0 {
+            // A file that grew or shrank since the open is another version: its blob id
+            // (made for `size` bytes) names nothing, and the version check says so.
+            let git_blob = blob.filter(|_| offset == size).map(GitBlobHasher::finalize);
+            return Ok(FileDigests {
+                sha1: hasher.finalize().to_vec(),
+                git_blob,
+                chunk_sha1s: chunk_sha1s.into(),
+            });
+        }
+        hasher.update(&chunk[..read]);
+        if let Some(blob) = &mut blob {
+            blob.update(&chunk[..read]);
+        }
+        chunk_sha1s.push(sha1::Sha1::digest(&chunk[..read]).into());
+        offset += read as u64;
+    }
+}
+
+/// Fills `buffer` from `offset` as far as the file goes: the bytes read (fewer only at its
+/// end).
+pub(crate) fn read_chunk_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match read_at(file, &mut buffer[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error),
         }
     }
+    Ok(filled)
 }
 
 /// A positional read: the file's offset is shared by every handle of it and not ours to move.
@@ -379,12 +428,16 @@ impl Slot {
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(checked);
     }
 
-    fn memory(&self) -> usize {
-        self.current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Drops `checked` if it is still the cached version: its file turned out to hold other
+    /// bytes (a chunk did not match its digest), so the next request reads it again.
+    pub(crate) fn forget(&self, checked: &Arc<CheckedVersion>) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current
             .as_ref()
-            .map_or(0, |checked| checked.memory())
+            .is_some_and(|current| Arc::ptr_eq(current, checked))
+        {
+            *current = None;
+        }
     }
 }
 
@@ -401,15 +454,24 @@ pub(crate) fn archived_key(sha1_hex: &str) -> SlotKey {
     (usize::MAX, format!("\0archived:{sha1_hex}"))
 }
 
-/// Checked versions by canonical path, bounded.
-#[derive(Debug, Default)]
+/// Checked versions by canonical path, bounded in entries and by the memory budget.
+#[derive(Debug)]
 pub(crate) struct VersionCache {
     slots: Mutex<HashMap<SlotKey, Arc<Slot>>>,
     clock: AtomicU64,
+    /// Everything the service holds in memory is charged here.
+    pub(crate) budget: Arc<MemoryBudget>,
 }
 
-/// What a slot costs besides its version: the key and the bookkeeping.
-const SLOT_OVERHEAD: usize = 160;
+impl Default for VersionCache {
+    fn default() -> Self {
+        VersionCache {
+            slots: Mutex::default(),
+            clock: AtomicU64::default(),
+            budget: Arc::new(MemoryBudget::new(CacheLimits::default().bytes)),
+        }
+    }
+}
 
 impl VersionCache {
     /// The slot of `key`, made if there is none (only for paths that name a file: the number
@@ -425,57 +487,67 @@ impl VersionCache {
         slot.last_used.store(now, Ordering::Relaxed);
         slots.insert(key.clone(), Arc::clone(&slot));
         if slots.len() > limits.entries {
-            evict(&mut slots, limits);
+            self.evict(&mut slots, limits, 0);
         }
         slot
+    }
+
+    /// `bytes` charged to the memory budget, making room for them by dropping the least
+    /// recently used versions if need be; `None` if even that leaves no room (responses still
+    /// hold what was dropped): the caller does without.
+    pub(crate) fn charge(&self, bytes: usize, limits: CacheLimits) -> Option<Charge> {
+        if let Some(charge) = self.budget.try_charge(bytes) {
+            return Some(charge);
+        }
+        if bytes > self.budget.limit() {
+            return None;
+        }
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        self.evict(&mut slots, limits, bytes);
+        drop(slots);
+        self.budget.try_charge(bytes)
     }
 
     /// Evicts the least recently used paths until the cache is within `limits` again: called
     /// after a version or a variant was added.
     pub(crate) fn enforce(&self, limits: CacheLimits) {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        evict(&mut slots, limits);
+        self.evict(&mut slots, limits, 0);
     }
 
-    /// The bytes and entries held now (for tests and the benchmarks' memory report).
+    /// The bytes charged and the entries held now (for tests and the benchmarks' memory
+    /// report).
     pub(crate) fn usage(&self) -> (usize, usize) {
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        (total_memory(&slots), slots.len())
+        (self.budget.used(), slots.len())
     }
-}
 
-fn total_memory(slots: &HashMap<SlotKey, Arc<Slot>>) -> usize {
-    slots
-        .iter()
-        .map(|((_, path), slot)| SLOT_OVERHEAD + path.len() + slot.memory())
-        .sum()
-}
-
-/// Drops the least recently used slots down to nine tenths of each bound, so that a burst of
-/// new paths evicts in batches rather than on every insert.
-fn evict(slots: &mut HashMap<SlotKey, Arc<Slot>>, limits: CacheLimits) {
-    let mut memory = total_memory(slots);
-    if slots.len() <= limits.entries && memory <= limits.bytes {
-        return;
-    }
-    let entries_target = limits.entries - limits.entries / 10;
-    let bytes_target = limits.bytes - limits.bytes / 10;
-    let mut by_age: Vec<(u64, SlotKey, usize)> = slots
-        .iter()
-        .map(|(key, slot)| {
-            (
-                slot.last_used.load(Ordering::Relaxed),
-                key.clone(),
-                SLOT_OVERHEAD + key.1.len() + slot.memory(),
-            )
-        })
-        .collect();
-    by_age.sort_unstable_by_key(|(last_used, ..)| *last_used);
-    for (_, key, size) in by_age {
-        if slots.len() <= entries_target && memory <= bytes_target {
-            break;
+    /// Drops the least recently used slots until there are at most nine tenths of
+    /// `limits.entries` and the budget has `wanted` bytes free below nine tenths of its bound
+    /// (a burst of new paths evicts in batches rather than on every insert). A dropped version
+    /// that a response still holds keeps its charge until the response ends.
+    fn evict(&self, slots: &mut HashMap<SlotKey, Arc<Slot>>, limits: CacheLimits, wanted: usize) {
+        let limit = self.budget.limit();
+        let over = |slots: &HashMap<SlotKey, Arc<Slot>>| {
+            slots.len() > limits.entries || self.budget.used().saturating_add(wanted) > limit
+        };
+        if !over(slots) {
+            return;
         }
-        slots.remove(&key);
-        memory = memory.saturating_sub(size);
+        let entries_target = limits.entries - limits.entries / 10;
+        let bytes_target = (limit - limit / 10).saturating_sub(wanted);
+        let mut by_age: Vec<(u64, SlotKey)> = slots
+            .iter()
+            .map(|(key, slot)| (slot.last_used.load(Ordering::Relaxed), key.clone()))
+            .collect();
+        by_age.sort_unstable_by_key(|(last_used, _)| *last_used);
+        for (_, key) in by_age {
+            if slots.len() <= entries_target && self.budget.used() <= bytes_target {
+                break;
+            }
+            // Dropped here, outside any other lock: its charges go back now unless a response
+            // holds its bytes.
+            drop(slots.remove(&key));
+        }
     }
 }
