@@ -220,20 +220,13 @@ pub fn static_file(relative: &str) -> std::path::PathBuf {
 /// `gzip -dc` of `bytes`: what a client decodes from a gzip body.
 #[must_use]
 pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write as _;
     let mut child = Command::new("gzip")
         .arg("-dc")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|error| panic!("{}", super::setup::cannot_run("gzip", &error)));
-    child
-        .stdin
-        .take()
-        .expect("gzip's input")
-        .write_all(bytes)
-        .expect("gzip reads the body");
-    let output = child.wait_with_output().expect("gzip ends");
+    let output = feed_and_wait(child, bytes);
     assert!(output.status.success(), "gzip -dc failed: not a gzip body");
     output.stdout
 }
@@ -242,7 +235,6 @@ pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
 /// `tests/oracle/requirements.txt`, in the tests' Python), not the encoder's crate.
 #[must_use]
 pub fn unbrotli(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write as _;
     let python = super::setup::python();
     let mut child = Command::new(&python)
         .args([
@@ -254,13 +246,7 @@ pub fn unbrotli(bytes: &[u8]) -> Vec<u8> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|error| panic!("{}", super::setup::cannot_run(&python, &error)));
-    child
-        .stdin
-        .take()
-        .expect("python's input")
-        .write_all(bytes)
-        .expect("python reads the body");
-    let output = child.wait_with_output().expect("python ends");
+    let output = feed_and_wait(child, bytes);
     assert!(
         output.status.success(),
         "the Brotli oracle failed (run `{}`): {}",
@@ -268,4 +254,20 @@ pub fn unbrotli(bytes: &[u8]) -> Vec<u8> {
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
+}
+
+/// Writes `bytes` to `child`'s input from another thread while its output is read (writing
+/// all of a large body first would wait forever on a decoder waiting for its output to be
+/// read), and waits for it.
+fn feed_and_wait(mut child: std::process::Child, bytes: &[u8]) -> std::process::Output {
+    use std::io::Write as _;
+    let mut input = child.stdin.take().expect("the child's input");
+    let bytes = bytes.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&bytes));
+    let output = child.wait_with_output().expect("the child ends");
+    writer
+        .join()
+        .expect("the writer thread")
+        .expect("the child reads its input");
+    output
 }

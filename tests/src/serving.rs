@@ -73,6 +73,12 @@ impl Server {
         server
     }
 
+    /// The server's process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Every line logged so far.
     #[must_use]
     pub fn lines(&self) -> Vec<String> {

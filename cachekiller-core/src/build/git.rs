@@ -180,6 +180,15 @@ pub fn read_committed_tree(
         64 => ObjectFormat::Sha256,
         _ => ObjectFormat::Sha1,
     };
+    // No static dir in the work tree: nothing to ask (a listing without paths would be the
+    // whole repository's).
+    if directories.is_empty() {
+        return Ok(CommittedTree {
+            object_format,
+            blobs: HashMap::new(),
+            changed: Some(HashSet::new()),
+        });
+    }
     #[cfg(feature = "git2")]
     let libgit2_said = if environment.common_dir.is_none() {
         match libgit2::committed_tree(start, environment, commit_hex, directories) {

@@ -143,7 +143,9 @@ impl NamedStaticFiles {
             return naming.clone();
         }
         let naming = match find_static_file(&self.dirs, relative) {
-            StaticFile::File { dir, .. } => self.naming_of_file(&self.dirs[dir].join(relative)),
+            StaticFile::File { dir, .. } => {
+                self.naming_of_file(&self.dirs[dir].join(relative), None)
+            }
             _ => Naming::Missing,
         };
         self.found
@@ -153,10 +155,14 @@ impl NamedStaticFiles {
         naming
     }
 
-    /// What the revision says of the regular file `file` of a static dir.
-    fn naming_of_file(&self, file: &Path) -> Naming {
+    /// What the revision says of the regular file `file` of a static dir, whose real path is
+    /// `real` if the caller knows it (else it is resolved: links followed).
+    fn naming_of_file(&self, file: &Path, real: Option<PathBuf>) -> Naming {
         let from_top = |top: &Path| {
-            let real = std::fs::canonicalize(file).ok()?;
+            let real = match &real {
+                Some(real) => real.clone(),
+                None => std::fs::canonicalize(file).ok()?,
+            };
             path_from(top, &real)
         };
         match &self.source {
@@ -192,12 +198,17 @@ impl NamedStaticFiles {
     #[must_use]
     pub fn named_files(&self) -> Vec<NamedFile> {
         let mut named = Vec::new();
+        let real_dirs: Vec<PathBuf> = self.dirs.iter().map(|dir| real_path(dir)).collect();
         for path in static_paths(&self.dirs, HiddenFiles::Allowed) {
             let StaticFile::File { dir, version, .. } = find_static_file(&self.dirs, &path) else {
                 continue;
             };
             let file = self.dirs[dir].join(&path);
-            let naming = self.naming_of_file(&file);
+            // The walk enters no linked directory: only the file itself may be a link.
+            let real = std::fs::symlink_metadata(&file)
+                .is_ok_and(|metadata| !metadata.file_type().is_symlink())
+                .then(|| real_dirs[dir].join(&path));
+            let naming = self.naming_of_file(&file, real);
             let is_named = naming.is_named();
             self.found
                 .lock()

@@ -66,6 +66,50 @@ impl FileVersion {
         format!("\0{}:{}", self.device, self.inode)
     }
 
+    /// The version as one line of text, for a store of digests kept between compilations.
+    #[cfg(feature = "resolve")]
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        let modified = self
+            .modified
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        format!(
+            "{}:{}:{}:{}.{}:{}.{}",
+            self.device,
+            self.inode,
+            self.size,
+            modified.as_secs(),
+            modified.subsec_nanos(),
+            self.changed.0,
+            self.changed.1
+        )
+    }
+
+    /// The version [`FileVersion::to_text`] wrote.
+    #[cfg(feature = "resolve")]
+    #[must_use]
+    pub fn from_text(text: &str) -> Option<Self> {
+        let mut fields = text.split(':');
+        let device = fields.next()?.parse().ok()?;
+        let inode = fields.next()?.parse().ok()?;
+        let size = fields.next()?.parse().ok()?;
+        let (seconds, nanoseconds) = fields.next()?.split_once('.')?;
+        let modified = SystemTime::UNIX_EPOCH.checked_add(Duration::new(
+            seconds.parse().ok()?,
+            nanoseconds.parse().ok()?,
+        ))?;
+        let (seconds, nanoseconds) = fields.next()?.split_once('.')?;
+        let changed = (seconds.parse().ok()?, nanoseconds.parse().ok()?);
+        fields.next().is_none().then_some(FileVersion {
+            device,
+            inode,
+            size,
+            modified,
+            changed,
+        })
+    }
+
     /// The later of the modification and status-change times.
     fn newest_time(&self) -> SystemTime {
         let (seconds, nanoseconds) = self.changed;

@@ -174,9 +174,38 @@ pub fn with_cached_digest<T>(
             return Ok(use_digest(&cached.digest));
         }
     }
+    // Between compilations (the build side's store in the target dir).
+    #[cfg(feature = "resolve")]
+    let stored = stamp.and_then(|version| {
+        crate::build::digest_store::stored_digest(path, version, algorithm)
+            .map(|digest| (version, digest))
+    });
+    #[cfg(not(feature = "resolve"))]
+    let stored: Option<(crate::rules::file_stamp::FileVersion, Vec<u8>)> = None;
+    if let Some((version, digest)) = stored {
+        let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let digests = guard
+            .get_or_insert_with(HashMap::new)
+            .entry(path.as_os_str().to_owned())
+            .or_default();
+        digests.retain(|cached| cached.algorithm != algorithm);
+        let result = use_digest(&digest);
+        digests.push(CachedDigest {
+            algorithm,
+            stamp: Some(version),
+            // It settled before the stored read: as good as a read of now.
+            read_at: SystemTime::now(),
+            digest,
+        });
+        return Ok(result);
+    }
     // Hash without holding the lock: other crates' expansions need not wait for a big file.
     let read_at = SystemTime::now();
     let digest = digest_of_file(path, algorithm)?;
+    #[cfg(feature = "resolve")]
+    if let Some(version) = stamp {
+        crate::build::digest_store::store_digest(path, version, read_at, algorithm, &digest);
+    }
     let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
     let digests = guard
         .get_or_insert_with(HashMap::new)

@@ -39,7 +39,7 @@ async fn get(service: &StaticFiles, uri: &str, cache_control: &str) -> usize {
 }
 
 /// The median time of one request of each of `cases`, measured side by side in batches.
-fn time_requests(
+pub(crate) fn time_requests(
     runtime: &tokio::runtime::Runtime,
     rounds: usize,
     cases: &[(&StaticFiles, &str, &str)],

@@ -35,6 +35,10 @@
 //!   from the archive, on a local directory and on moto's S3 server, vs the current stylesheet,
 //!   both after the first hit (in process, tower `oneshot`), and the first hit of a fresh
 //!   instance;
+//! - `manifest`: `cdnsettings!()` with the revision manifest of 200 and 20,000 committed
+//!   static files vs `cdntag!()` in the same crate, warm and after a one-file commit; its size
+//!   in the binary; 20,000 files without a repository after one changed, with the digests kept
+//!   vs hashed again; a request under the revision tag vs a content tag;
 //! - `typos`: a crate with 20,000 files in `static/node_modules` and 50 calls, of which 0, 1
 //!   or 50 name a missing file (each a compile error with a "did you mean" search).
 #![allow(missing_docs, clippy::cast_precision_loss)]
@@ -45,6 +49,7 @@ mod compile_memory;
 mod deploy_skew;
 mod expansion;
 mod hashing;
+mod manifest;
 mod modules;
 mod render;
 mod resolution;
@@ -62,6 +67,7 @@ use compile_memory::compile_memory;
 use deploy_skew::deploy_skew;
 use expansion::expansion;
 use hashing::hashing;
+use manifest::manifest;
 use modules::modules;
 use render::render;
 use resolution::resolution;
@@ -131,6 +137,9 @@ fn main() {
     }
     if wanted("deploy_skew") {
         deploy_skew(&mut report, rounds);
+    }
+    if wanted("manifest") {
+        manifest(&mut report, rounds);
     }
     if wanted("cold") {
         cold_build(&mut report);
