@@ -220,7 +220,7 @@ pub fn static_file(relative: &str) -> std::path::PathBuf {
 /// `gzip -dc` of `bytes`: what a client decodes from a gzip body.
 #[must_use]
 pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("gzip")
+    let child = Command::new("gzip")
         .arg("-dc")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -236,7 +236,7 @@ pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
 #[must_use]
 pub fn unbrotli(bytes: &[u8]) -> Vec<u8> {
     let python = super::setup::python();
-    let mut child = Command::new(&python)
+    let child = Command::new(&python)
         .args([
             "-c",
             "import sys, brotli; sys.stdout.buffer.write(brotli.decompress(sys.stdin.buffer.read()))",

@@ -63,6 +63,8 @@ pub struct BuildReport {
     pub fresh: bool,
     /// Cargo's and rustc's diagnostics.
     pub stderr: String,
+    /// rustc's diagnostics of the build (warnings among them), as it renders them.
+    pub diagnostics: String,
 }
 
 /// The `main.rs` most end-to-end tests use: prints the tag, then a URL.
@@ -293,7 +295,11 @@ impl ScratchCrate {
             .map(|message| message["fresh"] == true)
             .next_back()
             .unwrap_or_else(|| panic!("cargo reported no artifact for {}", self.name));
-        BuildReport { fresh, stderr }
+        BuildReport {
+            fresh,
+            stderr,
+            diagnostics: rendered_diagnostics(&output),
+        }
     }
 
     /// Builds with a clean environment; see [`ScratchCrate::build_with`].

@@ -25,9 +25,10 @@ use super::js_module_imports::{module_imports, ImportKind, ModuleImport};
 use super::static_files::{static_file_relative_path, FilePurpose};
 use crate::rules::error::{Error, Result};
 use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm};
+use crate::rules::static_url::{encoded_static_path, is_external, Reference, StaticUrl};
 use crate::rules::stylesheet::is_stylesheet;
 use crate::rules::suggest::closest;
-use crate::rules::url::{has_scheme, join_static_url_untagged, split_url};
+use crate::rules::url::join_static_file_url;
 
 /// The most modules one call walks: an import map of thousands of entries is a page of its
 /// own, and a graph that large wants a bundler.
@@ -313,74 +314,27 @@ enum Resolved {
 
 /// Resolves `specifier`, written in the module at the static path `importer`, as the browser
 /// resolves it against the module's URL (the URL of its canonical path below `static_url`:
-/// the tagged URL the map sends it to is in the same directory).
+/// the tagged URL the map sends it to is in the same directory), by the one rule of
+/// `rules::static_url`.
 fn resolve_specifier(config: &Config, importer: &str, specifier: &str) -> Resolved {
     if is_bare_specifier(specifier) {
         return resolve_bare(config, specifier);
     }
-    let static_url = config.static_url.as_str();
-    let (origin, static_path) = split_origin(static_url);
-    let parts = split_url(specifier);
-    let suffix = &specifier[parts.location.len()..];
-    // The path the browser requests, percent-encoded as the browser encodes it.
-    let requested = if let Some(below) = parts
-        .location
-        .strip_prefix(static_url)
-        .filter(|_| has_scheme(static_url) || static_url.starts_with("//"))
-    {
-        // An absolute URL under an absolute `static_url`: ours, as for stylesheets.
-        format!("{static_path}{below}")
-    } else if has_scheme(specifier) || specifier.starts_with("//") {
-        return Resolved::NotOurs;
-    } else if parts.location.starts_with('/') {
-        parts.location.to_owned()
-    } else {
-        let importer_url = join_static_url_untagged(&static_path, importer);
-        let directory = &importer_url[..=importer_url.rfind('/').unwrap_or(0)];
-        format!("{directory}{}", parts.location)
-    };
-    let mut segments: Vec<&str> = Vec::new();
-    let mut directory = false;
-    for segment in requested.split('/').skip(1) {
-        directory = matches!(segment, "" | "." | "..");
-        match segment {
-            "." => {}
-            ".." => {
-                if segments.pop().is_none() {
-                    return Resolved::Refused(Error::StaticPathEscapes {
-                        path: specifier.to_owned(),
-                    });
-                }
-            }
-            segment => segments.push(segment),
-        }
-    }
-    let mut path = format!("/{}", segments.join("/"));
-    if directory && !path.ends_with('/') {
-        path.push('/');
-    }
-    // Below the path of `static_url`, or not a static file (a route of the site, say).
-    let Some(below) = path.strip_prefix(static_path.as_str()) else {
-        return if parts.location.starts_with('/') {
-            Resolved::NotOurs
-        } else {
-            Resolved::Refused(Error::StaticPathEscapes {
-                path: specifier.to_owned(),
-            })
-        };
-    };
-    match static_file_relative_path(below) {
-        Ok(Some(static_file)) => Resolved::Static {
-            path: static_file.into_owned(),
-            browser_url: Some(format!(
-                "{origin}{}{}",
-                browser_encoded(&path, BrowserPart::Path),
-                browser_encoded(suffix, BrowserPart::QueryAndFragment)
-            )),
+    match StaticUrl::parse(&config.static_url).resolve(importer, specifier) {
+        Reference::Static {
+            relative,
+            suffix,
+            requested,
+        } => Resolved::Static {
+            path: relative,
+            browser_url: Some(requested),
             suffix: suffix.to_owned(),
         },
-        Ok(None) => Resolved::NotOurs,
-        Err(error) => Resolved::Refused(error),
+        Reference::NotOurs => Resolved::NotOurs,
+        Reference::Outside => Resolved::Refused(Error::StaticPathEscapes {
+            path: specifier.to_owned(),
+        }),
+        Reference::Refused(error) => Resolved::Refused(error),
     }
 }
 
@@ -398,7 +352,7 @@ fn resolve_bare(config: &Config, specifier: &str) -> Resolved {
     let Some(target) = target else {
         return Resolved::UnknownBare;
     };
-    if has_scheme(&target) || target.starts_with("//") {
+    if is_external(&target) {
         return Resolved::Url(target);
     }
     match static_file_relative_path(&target) {
@@ -410,85 +364,6 @@ fn resolve_bare(config: &Config, specifier: &str) -> Resolved {
         Ok(None) => Resolved::Url(target),
         Err(error) => Resolved::Refused(error),
     }
-}
-
-/// `static_url` as its origin (`https://cdn.example.com`, or `""` for a rooted one) and its
-/// path (`/static/`, with a final `/`).
-fn split_origin(static_url: &str) -> (&str, String) {
-    let path = static_url_path(static_url);
-    let origin = if has_scheme(static_url) || static_url.starts_with("//") {
-        let after_authority = static_url.find("//").map_or(0, |slashes| slashes + 2);
-        let end = static_url[after_authority..]
-            .find('/')
-            .map_or(static_url.len(), |slash| after_authority + slash);
-        &static_url[..end]
-    } else {
-        ""
-    };
-    (origin, path)
-}
-
-/// Which part of a URL text is, for [`browser_encoded`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BrowserPart {
-    Path,
-    QueryAndFragment,
-}
-
-/// `text` percent-encoded as a browser's URL parser encodes that part (the WHATWG URL
-/// standard's path, query and fragment percent-encode sets): what is already an escape stays
-/// as written (`%41` is not `A` to the browser), so the map's key is the URL the browser
-/// looks up.
-fn browser_encoded(text: &str, part: BrowserPart) -> String {
-    use std::fmt::Write as _;
-    let mut encoded = String::with_capacity(text.len());
-    let mut in_fragment = false;
-    for character in text.chars() {
-        if character == '#' {
-            in_fragment = true;
-        }
-        let escape = match character {
-            character if !character.is_ascii() => true,
-            character if character.is_ascii_control() => true,
-            ' ' | '"' | '<' | '>' => true,
-            '`' => part == BrowserPart::Path || in_fragment,
-            '{' | '}' => part == BrowserPart::Path,
-            '\'' => part == BrowserPart::QueryAndFragment && !in_fragment,
-            _ => false,
-        };
-        if escape {
-            let mut bytes = [0; 4];
-            for byte in character.encode_utf8(&mut bytes).bytes() {
-                let _ = write!(encoded, "%{byte:02X}");
-            }
-        } else {
-            encoded.push(character);
-        }
-    }
-    encoded
-}
-
-/// The path part of `static_url`, with its final `/`: `/static/` of
-/// `https://cdn.example.com/static/`.
-fn static_url_path(static_url: &str) -> String {
-    let path = if has_scheme(static_url) || static_url.starts_with("//") {
-        let after_authority = static_url
-            .split_once("//")
-            .map_or(static_url, |(_, rest)| rest);
-        after_authority
-            .find('/')
-            .map_or("/", |slash| &after_authority[slash..])
-    } else {
-        static_url
-    };
-    let mut path = path.to_owned();
-    if !path.starts_with('/') {
-        path.insert(0, '/');
-    }
-    if !path.ends_with('/') {
-        path.push('/');
-    }
-    path
 }
 
 /// The specifier a module at `importer` writes for the static path `target`: `./ui.js`,
@@ -564,8 +439,13 @@ fn map_modules(
                 .tag(&module.path, depends_on_uncommitted, || Ok(sha1))
                 .map_err(at_entry)?;
             Ok(MappedModule {
-                untagged_url: join_static_url_untagged(&config.static_url, &module.path),
-                tagged_url: tagger.url(&module.path, &tag).map_err(at_entry)?,
+                untagged_url: join_static_file_url(
+                    &config.static_url,
+                    &encoded_static_path(&module.path),
+                    "",
+                    None,
+                ),
+                tagged_url: tagger.file_url(&module.path, "", &tag).map_err(at_entry)?,
                 integrity: integrity_metadata(&integrity_digest, INTEGRITY_ALGORITHM),
                 tag,
             })
@@ -656,9 +536,8 @@ pub fn expand_import_map_in(
         let target = if suffix.is_empty() {
             module.tagged_url.clone()
         } else {
-            let path = format!("{}{suffix}", graph.modules[*index].path);
             site_tagger
-                .url(&path, &module.tag)
+                .file_url(&graph.modules[*index].path, suffix, &module.tag)
                 .map_err(|error| EntryError {
                     entry: graph.modules[*index].entry,
                     error,
@@ -1229,18 +1108,5 @@ mod tests {
             output,
             "\"\\u003c/script>\\u003c!-- \\\"a\\\\b\\\"\\u000a\""
         );
-    }
-
-    #[test]
-    fn the_path_of_a_static_url() {
-        for (static_url, path) in [
-            ("/static/", "/static/"),
-            ("/static", "/static/"),
-            ("https://cdn.example.com/static/", "/static/"),
-            ("https://cdn.example.com", "/"),
-            ("//cdn.example.com/assets/", "/assets/"),
-        ] {
-            assert_eq!(static_url_path(static_url), path, "{static_url}");
-        }
     }
 }

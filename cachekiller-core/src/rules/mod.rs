@@ -14,6 +14,8 @@ pub mod settings;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub(crate) mod static_path;
 #[cfg(any(feature = "resolve", feature = "service"))]
+pub(crate) mod static_url;
+#[cfg(any(feature = "resolve", feature = "service"))]
 pub mod stylesheet;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub(crate) mod suggest;

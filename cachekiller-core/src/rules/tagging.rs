@@ -16,9 +16,10 @@ use crate::rules::hash::content_tag;
 use crate::rules::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
 use crate::rules::settings::{SiteSettings, TagIn, TagMode};
 use crate::rules::static_path::static_file_relative_path;
+use crate::rules::static_url::encoded_static_path;
 use crate::rules::url::{
-    is_absolute_url, is_plain_relative_path, join_static_url, join_static_url_tag_in_name,
-    split_url, tag_relative_url,
+    is_absolute_url, is_plain_relative_path, join_static_file_url, join_static_url, split_url,
+    tag_in_file_name, tag_relative_url,
 };
 
 /// The `hash_length` of the macros when none is configured.
@@ -144,40 +145,65 @@ impl<'a> Tagger<'a> {
         content_tag(sha1, self.hash_length)
     }
 
-    /// The URL of the static path `path` (as a template writes it: a query or fragment is
-    /// kept) with `tag`.
+    /// The URL of the static path `path` (as a template writes it: escapes decoded, a query or
+    /// fragment kept) with `tag`.
     ///
     /// # Errors
     /// The file-name form for an absolute URL, or for a tag with a `.` in it (it would be read
-    /// back as part of the name).
+    /// back as part of the name); a path the one path rule refuses.
     pub(crate) fn url(&self, path: &str, tag: &str) -> Result<String> {
+        let location = split_url(path).location;
+        if is_absolute_url(location) {
+            return match self.tag_in {
+                TagIn::Query => Ok(join_static_url(self.static_url, path, self.param, tag)),
+                TagIn::Name => Err(Error::TagInNameOfAbsoluteUrl {
+                    url: path.to_owned(),
+                }),
+            };
+        }
+        if is_plain_relative_path(path) {
+            return self.file_url(path, "", tag);
+        }
         // A static file's URL names its canonical path (`css//./a%2Ecss` is `css/a.css`, as
         // the service reads it), with the query and fragment as written.
-        let canonical;
-        let path = if is_plain_relative_path(path) || is_absolute_url(split_url(path).location) {
-            path
-        } else {
-            let written_suffix = &path[split_url(path).location.len()..];
-            canonical = format!(
-                "{}{written_suffix}",
-                static_file_relative_path(path)?.unwrap_or_default()
-            );
-            &canonical
-        };
+        let relative = static_file_relative_path(path)?.unwrap_or_default();
+        self.file_url(&relative, &path[location.len()..], tag)
+    }
+
+    /// The URL of the static file at the canonical (decoded) path `relative`, with the query
+    /// and fragment `suffix` as written (`?v=2#x`, or `""`), tagged with `tag`. Every byte of
+    /// the path that is not URL-safe is encoded, `%`, `?` and `#` included, so that the
+    /// browser and the service decode it back to `relative` (`a%41.js` is `a%2541.js`).
+    ///
+    /// # Errors
+    /// The file-name form with a tag that holds a `.`.
+    pub(crate) fn file_url(&self, relative: &str, suffix: &str, tag: &str) -> Result<String> {
         match self.tag_in {
-            TagIn::Query => Ok(join_static_url(self.static_url, path, self.param, tag)),
-            TagIn::Name => {
-                if is_absolute_url(split_url(path).location) {
-                    return Err(Error::TagInNameOfAbsoluteUrl {
-                        url: path.to_owned(),
-                    });
+            TagIn::Query => {
+                // The common path needs no encoding.
+                if suffix.is_empty() && is_plain_relative_path(relative) {
+                    return Ok(join_static_url(self.static_url, relative, self.param, tag));
                 }
+                Ok(join_static_file_url(
+                    self.static_url,
+                    &encoded_static_path(relative),
+                    suffix,
+                    Some((self.param, tag)),
+                ))
+            }
+            TagIn::Name => {
                 if tag.contains('.') {
                     return Err(Error::TagWithDotInName {
                         tag: tag.to_owned(),
                     });
                 }
-                Ok(join_static_url_tag_in_name(self.static_url, path, tag))
+                let named = tag_in_file_name(relative, tag);
+                Ok(join_static_file_url(
+                    self.static_url,
+                    &encoded_static_path(&named),
+                    suffix,
+                    None,
+                ))
             }
         }
     }

@@ -233,12 +233,18 @@ pub fn join_static_url_tag_in_name(static_url: &str, path: &str, tag: &str) -> S
     compose(static_url, parts, &location, None)
 }
 
-/// The URL of `path` below `static_url` without a tag, encoded as [`join_static_url`] encodes
-/// it: what a browser resolves a relative import to.
-#[cfg(feature = "resolve")]
-pub(crate) fn join_static_url_untagged(static_url: &str, path: &str) -> String {
-    let parts = split_url(path);
-    compose(static_url, parts, parts.location, None)
+/// The URL of a static file below `static_url`: its path `encoded_path` (already encoded, as
+/// `rules::static_url::encoded_static_path` encodes a canonical path, or with the tag in its
+/// name), then the query and fragment of `suffix` as written (`?v=2#x`, or `""`), and
+/// `param=tag` in the query when `query_tag` is given.
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub(crate) fn join_static_file_url(
+    static_url: &str,
+    encoded_path: &str,
+    suffix: &str,
+    query_tag: Option<(&str, &str)>,
+) -> String {
+    compose(static_url, split_url(suffix), encoded_path, query_tag)
 }
 
 /// `location` with `tag` put in its file name (the part after the last `/`): before the last

@@ -12,21 +12,24 @@
 //!    dirs by the kernel (`openat2(RESOLVE_BENEATH)` on Linux) at the moment of the open; the
 //!    directory index and the file-name tag form (`app.<tag>.css`) go through the same open.
 //! 3. `versions`: that open file's version is checked: its bytes (a stylesheet's rewritten
-//!    bytes) are read once per version and hashed, held in memory up to a size, and cached by
-//!    canonical path with a bounded memory; compressed variants are made from them.
+//!    bytes) are read once per version and hashed, held in memory up to a size (or sent from
+//!    the file, each chunk checked against its digest as it goes), and cached by canonical
+//!    path within one memory bound (`memory`); compressed variants are made from them.
 //! 4. `response`: the response is made from the checked version: a strong `ETag` from its
 //!    SHA-1, `304` only when `If-None-Match` names these bytes, `Range`, `HEAD`, the content
 //!    type, `Vary: Accept-Encoding`, and `Cache-Control` from the tag's verdict.
 //!
 //! The verdict (by the one tag rule the macros follow): a content tag (from the site's
 //! `hash_length`, at most 6, to 40 hex digits: any length the macros can produce) that
-//! begins the SHA-1 of the bytes sent, or, in a release build, the revision the server was
-//! built from when that revision names a version of the files (a git or Mercurial commit, the
-//! static files' digest, or `CACHEKILLER_TAG`; never a `SOURCE_DATE_EPOCH` date, which two
-//! builds of different files can share),
-//! is `immutable`. Any other tag (an older or newer deploy's, a typo) gets the current bytes
-//! with `no-cache`, and so does a request with no tag. A debug build never trusts a revision:
-//! its working tree may hold uncommitted edits.
+//! begins the SHA-1 of the bytes sent is `immutable`; so is, in a release build, the revision
+//! the server was built from, for the bytes the revision's manifest names at that path (the
+//! manifest `cdnsettings!()` compiles in: git's blob id of each committed, unchanged file, a
+//! stylesheet's rewrite's SHA-1; none for a `SOURCE_DATE_EPOCH` date, which two builds of
+//! different files can share). A file half written, edited, swapped, shadowed or added since
+//! the build is not what the revision names, whatever was sent before. Any other tag (an older
+//! or newer deploy's, a typo) gets the current bytes with `no-cache`, and so does a request
+//! with no tag. A debug build never trusts a revision: its working tree may hold uncommitted
+//! edits.
 //!
 //! Both URL forms are accepted whatever the settings: the query form (`app.css?tag=<tag>`, or
 //! `app.css?<tag>` when `param` is empty) and the file-name form (`app.<tag>.css`). A file
@@ -804,3 +807,5 @@ mod revision_tests;
 mod test_requests;
 #[cfg(all(test, feature = "resolve"))]
 mod tests;
+#[cfg(all(test, feature = "resolve"))]
+mod url_rule_tests;
