@@ -48,11 +48,11 @@
 #[cfg(feature = "archive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
 pub mod archive;
-#[cfg(feature = "archive")]
-mod archived;
 mod body;
 mod compress;
 mod memory;
+#[cfg(feature = "archive")]
+mod old_tags;
 mod request_path;
 mod response;
 mod urls;
@@ -73,11 +73,11 @@ use http::header::{ACCEPT_ENCODING, RANGE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use tower_service::Service;
 
-#[cfg(feature = "archive")]
-#[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
-pub use archived::STORE_RETRY_AFTER;
 use body::FileSource;
 pub use body::StaticBody;
+#[cfg(feature = "archive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
+pub use old_tags::STORE_RETRY_AFTER;
 
 /// The header every response of the service carries: the revision the server was built
 /// from ([`SiteSettings::revision_tag`], what `cdntag!()` gave its pages). A page compares
@@ -127,7 +127,7 @@ pub struct StaticFiles {
     options: Options,
     /// The archive that answers older versions' tags, if any.
     #[cfg(feature = "archive")]
-    old_versions: Option<Arc<archived::OldVersions>>,
+    old_versions: Option<Arc<old_tags::OldVersions>>,
 }
 
 #[derive(Debug)]
@@ -799,13 +799,5 @@ impl<ReqBody> Service<Request<ReqBody>> for StaticFiles {
     }
 }
 
-#[cfg(all(test, feature = "resolve", feature = "archive"))]
-mod archived_tests;
-#[cfg(all(test, feature = "resolve"))]
-mod revision_tests;
-#[cfg(all(test, feature = "resolve"))]
-mod test_requests;
 #[cfg(all(test, feature = "resolve"))]
 mod tests;
-#[cfg(all(test, feature = "resolve"))]
-mod url_rule_tests;

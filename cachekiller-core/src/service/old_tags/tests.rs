@@ -12,9 +12,9 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use http::StatusCode;
 use sha1::Digest as _;
 
-use super::archive::{Archive, ArchiveError, RetentionPolicy, ServedFile, SigningKey};
-use super::test_requests::fetch;
-use super::*;
+use crate::service::archive::{Archive, ArchiveError, RetentionPolicy, ServedFile, SigningKey};
+use crate::service::tests::requests::fetch;
+use crate::service::*;
 use crate::test_support::{gunzip, sha1sum_of_bytes, with_revision_manifest_of_dir};
 use crate::TagMode;
 

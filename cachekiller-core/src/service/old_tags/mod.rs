@@ -26,17 +26,17 @@ use http::header::{ACCEPT_ENCODING, RANGE};
 use http::Response;
 use sha1::Digest as _;
 
-use super::archive::{
-    Archive, ArchiveError, ArchiveResult, ArchivedVersion, PublishReport, ServedFile,
-};
-use super::body::StaticBody;
-use super::versions::{archived_key, CheckedVersion};
-use super::{content_type_of, is_compressible, response, StaticFiles};
 use crate::rules::cache_policy::TagVerdict;
 use crate::rules::hash::to_hex;
 use crate::rules::settings::{SiteSettings, TagMode};
 use crate::rules::static_path::{find_static_file, static_paths, StaticFile};
 use crate::rules::tagging::Tagger;
+use crate::service::archive::{
+    Archive, ArchiveError, ArchiveResult, ArchivedVersion, PublishReport, ServedFile,
+};
+use crate::service::body::StaticBody;
+use crate::service::versions::{archived_key, CheckedVersion};
+use crate::service::{content_type_of, is_compressible, response, StaticFiles};
 
 /// How long old tags are answered without asking the archive after a lookup failed (an
 /// error or a timeout): a store that is down or slow costs the requests of that moment one
@@ -530,3 +530,6 @@ fn publication_name(settings: &SiteSettings, files: &[ServedFile]) -> String {
         &to_hex(&digest.finalize())[..12]
     )
 }
+
+#[cfg(all(test, feature = "resolve"))]
+mod tests;

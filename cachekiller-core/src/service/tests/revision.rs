@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
-use super::test_requests::{fetch_partial, get, runtime, Partial};
+use super::requests::{fetch_partial, get, runtime, Partial};
 use super::*;
 use crate::build::expand::expand_site_settings;
 use crate::test_support::{git, gunzip, run, sha1sum_of_bytes, unbrotli};
@@ -180,7 +180,10 @@ fn a_file_written_while_it_is_requested_is_never_immutable_under_the_revision() 
                     }
                 }
             }
-            assert!(answered > 10, "only {answered} answers");
+            assert!(
+                answered >= 3,
+                "only {answered} answers while the file was written"
+            );
         });
         writing.store(false, Ordering::Relaxed);
         writer.join().unwrap();

@@ -8,27 +8,27 @@ use tower::ServiceExt as _;
 use super::StaticFiles;
 
 /// A response, its body read whole.
-pub(super) struct Answer {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
     /// The header's value, `-` when it is absent.
-    pub(super) fn header(&self, name: impl AsHeaderName) -> &str {
+    pub(crate) fn header(&self, name: impl AsHeaderName) -> &str {
         self.headers
             .get(name)
             .map_or("-", |value| value.to_str().unwrap())
     }
 
-    pub(super) fn cache_control(&self) -> &str {
+    pub(crate) fn cache_control(&self) -> &str {
         self.header(CACHE_CONTROL)
     }
 }
 
 /// `method uri` with `headers`, the body read whole (a body that fails is a failed test).
-pub(super) async fn request(
+pub(crate) async fn request(
     service: &StaticFiles,
     method: Method,
     uri: &str,
@@ -52,17 +52,17 @@ pub(super) async fn request(
 }
 
 /// `GET uri` with `headers`.
-pub(super) async fn fetch(service: &StaticFiles, uri: &str, headers: &[(&str, &str)]) -> Answer {
+pub(crate) async fn fetch(service: &StaticFiles, uri: &str, headers: &[(&str, &str)]) -> Answer {
     request(service, Method::GET, uri, headers).await
 }
 
 /// `GET uri`.
-pub(super) async fn get(service: &StaticFiles, uri: &str) -> Answer {
+pub(crate) async fn get(service: &StaticFiles, uri: &str) -> Answer {
     fetch(service, uri, &[]).await
 }
 
 /// A runtime for the tests that are not `#[tokio::test]`s.
-pub(super) fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -72,15 +72,15 @@ pub(super) fn runtime() -> tokio::runtime::Runtime {
 
 /// A response whose body may end in an error (a file sent from disk whose chunk no longer
 /// matches): what a client received before it, and the error.
-pub(super) struct Partial {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Vec<u8>,
-    pub(super) error: Option<String>,
+pub(crate) struct Partial {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+    pub(crate) error: Option<String>,
 }
 
 impl Partial {
-    pub(super) fn header(&self, name: impl AsHeaderName) -> &str {
+    pub(crate) fn header(&self, name: impl AsHeaderName) -> &str {
         self.headers
             .get(name)
             .map_or("-", |value| value.to_str().unwrap())
@@ -88,7 +88,7 @@ impl Partial {
 }
 
 /// `GET uri` with `headers`, reading the body frame by frame until it ends or fails.
-pub(super) async fn fetch_partial(
+pub(crate) async fn fetch_partial(
     service: &StaticFiles,
     uri: &str,
     headers: &[(&str, &str)],

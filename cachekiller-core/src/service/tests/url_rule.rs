@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::test_requests::{get, runtime};
+use super::requests::{get, runtime};
 use super::*;
 use crate::build::context::{load_crate_context, CrateContext};
 use crate::build::environment::BuildEnvironment;
