@@ -53,6 +53,7 @@ mod compress;
 mod memory;
 #[cfg(feature = "archive")]
 mod old_tags;
+mod open_file;
 mod request_path;
 mod response;
 mod urls;
@@ -100,11 +101,10 @@ use crate::rules::static_path::{
 };
 use crate::rules::stylesheet::{is_stylesheet, StaticLookup};
 use crate::rules::tagging::Tagger;
-use crate::rules::url::untag_file_name;
 use compress::{
     accepted_encodings, compress, is_compressible, verified_sibling, working_memory, Encoding,
 };
-use request_path::canonical_path;
+use open_file::{open_requested, Requested};
 use versions::{
     check_version, read_all, CacheLimits, CheckedVersion, StylesheetContext, VersionCache,
 };
@@ -412,76 +412,41 @@ impl StaticFiles {
             return response::method_not_allowed();
         }
         let uri = &request.uri;
-        let Ok(path) = canonical_path(uri.path(), self.options.hidden) else {
-            return response::status(StatusCode::NOT_FOUND);
-        };
-        // The endpoint is the service's, in both URL forms: a file of that name is never
-        // served under a tag in its name either.
-        let endpoint = path.relative == REVISION_ENDPOINT
-            || untag_file_name(&path.relative).any(|(untagged, _)| untagged == REVISION_ENDPOINT);
-        if endpoint && !path.directory {
-            return response::revision(self.shared.settings.revision_tag(), method);
-        }
         let tag = query_tag(uri.query().unwrap_or_default(), &self.shared.settings.param);
-        if path.directory {
-            let index = if path.relative.is_empty() {
-                "index.html".to_owned()
-            } else {
-                format!("{}/index.html", path.relative)
-            };
-            return match find_static_file(&self.shared.dirs, &index) {
-                StaticFile::File { dir, file, version } => {
-                    self.serve(&request, dir, index, file, version, tag).await
+        match open_requested(&self.shared.dirs, uri.path(), self.options.hidden) {
+            Requested::File {
+                dir,
+                relative,
+                file,
+                version,
+                name_tag,
+            } => {
+                let tag = name_tag.as_deref().or(tag);
+                self.serve(&request, dir, relative, file, version, tag)
+                    .await
+            }
+            Requested::Directory(last) => response::to_directory(&last, uri.query()),
+            Requested::RevisionEndpoint => {
+                response::revision(self.shared.settings.revision_tag(), method)
+            }
+            Requested::Missing(readings) => {
+                // A file this deploy does not have (an older deploy's, since removed or
+                // renamed): its old tags are answered from the archive.
+                #[cfg(feature = "archive")]
+                for (relative, name_tag) in &readings {
+                    let Some(tag) = name_tag.as_deref().or(tag) else {
+                        continue;
+                    };
+                    if let Some(answer) = self.serve_archived(&request, relative, tag, None).await {
+                        return answer;
+                    }
                 }
-                _ => response::status(StatusCode::NOT_FOUND),
-            };
-        }
-        match find_static_file(&self.shared.dirs, &path.relative) {
-            StaticFile::File { dir, file, version } => {
-                return self
-                    .serve(&request, dir, path.relative, file, version, tag)
-                    .await;
+                #[cfg(not(feature = "archive"))]
+                let _ = readings;
+                response::status(StatusCode::NOT_FOUND)
             }
-            StaticFile::Directory => {
-                let last = path.relative.rsplit('/').next().unwrap_or_default();
-                return response::to_directory(last, uri.query());
-            }
-            StaticFile::Refused { .. } => return response::status(StatusCode::NOT_FOUND),
-            StaticFile::Missing => {}
+            Requested::Refused => response::status(StatusCode::NOT_FOUND),
         }
-        // The file-name form: `app.<tag>.css` for `app.css`.
-        let untagged: Vec<(String, &str)> = untag_file_name(&path.relative).collect();
-        for (untagged, name_tag) in &untagged {
-            if let StaticFile::File { dir, file, version } =
-                find_static_file(&self.shared.dirs, untagged)
-            {
-                return self
-                    .serve(
-                        &request,
-                        dir,
-                        untagged.clone(),
-                        file,
-                        version,
-                        Some(*name_tag),
-                    )
-                    .await;
-            }
-        }
-        // A file this deploy does not have (an older deploy's, since removed or renamed):
-        // its old tags are answered from the archive.
-        #[cfg(feature = "archive")]
-        {
-            let candidates = tag
-                .map(|tag| (path.relative.as_str(), tag))
-                .into_iter()
-                .chain(untagged.iter().map(|(path, tag)| (path.as_str(), *tag)));
-            for (relative, tag) in candidates {
-                if let Some(answer) = self.serve_archived(&request, relative, tag, None).await {
-                    return answer;
-                }
-            }
-        }
-        response::status(StatusCode::NOT_FOUND)
     }
 
     /// The response with the checked version of `file` (opened for this request at the
