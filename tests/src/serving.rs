@@ -370,3 +370,21 @@ pub fn attribute<'a>(page: &'a str, marker: &str, attribute: &str) -> &'a str {
         + 2;
     &tag[value_start..value_start + tag[value_start..].find('"').expect("the value ends")]
 }
+
+/// A script of `length` bytes that compresses about four to one, its lines marked with `mark`
+/// (so that two marks give two files of one size).
+#[must_use]
+pub fn compressible_script(mark: &str, length: usize) -> Vec<u8> {
+    let mut script = String::with_capacity(length + 64);
+    let mut line = 0u64;
+    while script.len() < length {
+        let _ = writeln!(
+            script,
+            "globalThis.v{line} = \"{mark}:{:016x}\";",
+            line.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        );
+        line += 1;
+    }
+    script.truncate(length);
+    script.into_bytes()
+}

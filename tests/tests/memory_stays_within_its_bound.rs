@@ -18,28 +18,13 @@ use std::time::Duration;
 
 use cachekiller_tests::oracle::git;
 use cachekiller_tests::scratch::ScratchCrate;
-use cachekiller_tests::serving::{free_port, http_get_with, Server};
+use cachekiller_tests::serving::{compressible_script, free_port, http_get_with, Server};
 
 /// The bound the example runs with (`StaticFiles`' default).
 const BOUND: u64 = 64 << 20;
 /// What the process holds besides: the runtime's threads and their allocator arenas, the
 /// cache's bookkeeping (10,000 entries), connection buffers, the chunks being sent.
 const OVERHEAD: u64 = 48 << 20;
-
-/// A script of `length` bytes that compresses about four to one.
-fn script(mark: usize, length: usize) -> Vec<u8> {
-    let mut script = String::with_capacity(length + 64);
-    let mut line = 0u64;
-    while script.len() < length {
-        script.push_str(&format!(
-            "globalThis.v{line} = \"{mark}:{:016x}\";\n",
-            line.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ mark as u64
-        ));
-        line += 1;
-    }
-    script.truncate(length);
-    script.into_bytes()
-}
 
 /// `(VmHWM, VmRSS)` of process `pid`, in bytes.
 fn memory_of(pid: u32) -> (u64, u64) {
@@ -58,12 +43,12 @@ fn write_files(static_dir: &Path) {
     for index in 0..52 {
         let path = static_dir.join(format!("big/{index}.js"));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, script(index, 3_900_000)).unwrap();
+        std::fs::write(path, compressible_script(&index.to_string(), 3_900_000)).unwrap();
     }
     for index in 0..12_650 {
         let path = static_dir.join(format!("many/{}/{index}.js", index / 500));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, script(index, 8 * 1024)).unwrap();
+        std::fs::write(path, compressible_script(&index.to_string(), 8 * 1024)).unwrap();
     }
 }
 
@@ -132,7 +117,7 @@ fn the_resident_set_stays_within_the_bound_and_a_fixed_overhead() {
         assert_eq!(response.status, 200);
     }
     let (high_water, resident) = memory_of(pid);
-    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    let mib = |bytes: u64| f64::from(u32::try_from(bytes >> 10).unwrap_or(u32::MAX)) / 1024.0;
     eprintln!(
         "resident set: idle {:.1} MiB; high-water after 12 compressions {:.1}, with 40 slow \
          clients {:.1}, after 12,650 files {:.1} (now {:.1}); bound {:.0} + overhead {:.0}",

@@ -25,23 +25,16 @@ use std::time::{Duration, Instant};
 
 use cachekiller_tests::deploys::{sha1_of, TwoDeploys};
 use cachekiller_tests::oracle::{git, gunzip, unbrotli};
-use cachekiller_tests::serving::{free_port, http_get, http_get_with, HttpResponse, Server};
+use cachekiller_tests::serving::{
+    compressible_script, free_port, http_get, http_get_with, HttpResponse, Server,
+};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const BIG_SCRIPT: &str = "js/big.js";
 
 /// A 3 MiB script that compresses, different in each commit.
 fn big_script(commit: &str) -> Vec<u8> {
-    let mut script = String::with_capacity(3 << 20);
-    let mut line = 0u64;
-    while script.len() < (3 << 20) - 64 {
-        script.push_str(&format!(
-            "globalThis.v{line} = \"{commit}:{:016x}\";\n",
-            line.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ));
-        line += 1;
-    }
-    script.into_bytes()
+    compressible_script(commit, 3 << 20)
 }
 
 fn deploys() -> TwoDeploys {
@@ -262,7 +255,7 @@ fn a_dirty_build_never_speaks_for_its_revision(deploys: &TwoDeploys) {
         ],
     );
     let mut dirty = deploys.b.checked_out_at(&root.join("dirty/site"));
-    dirty.name = "revision_bytes_dirty".to_owned();
+    "revision_bytes_dirty".clone_into(&mut dirty.name);
     let manifest = dirty.dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(

@@ -18,7 +18,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::rules::file_stamp::FileVersion;
-use crate::rules::hash::{to_hex, DigestAlgorithm};
+use crate::rules::hash::{from_hex, to_hex, DigestAlgorithm};
 
 /// A log past this size starts over: a few hundred thousand digests.
 const LOG_LIMIT: u64 = 32 << 20;
@@ -114,14 +114,6 @@ fn read_log(path: &Path) -> Log {
         );
     }
     entries
-}
-
-fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    (hex.len() % 2 == 0).then_some(())?;
-    (0..hex.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
-        .collect()
 }
 
 /// The stored digest of `path` at `version` with `algorithm`, if a read that started after the

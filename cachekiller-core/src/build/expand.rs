@@ -496,7 +496,7 @@ fn dirty_warning(revision: &str, changed: &[String]) -> Option<String> {
     }
     let mut listed = first.join(", ");
     if !rest.is_empty() {
-        listed.push_str(&format!(" and {} more", rest.len()));
+        listed = format!("{listed} and {} more", rest.len());
     }
     Some(format!(
         "cachekiller: {} static file(s) differ from commit {revision} ({listed}): their URLs \

@@ -162,6 +162,10 @@ pub struct CommittedTree {
     pub changed: Option<HashSet<String>>,
 }
 
+/// The blob ids of a commit's regular files by path, and the paths the index or the work tree
+/// changed (`None` without a work tree), as each reader gives them.
+type TreeAndChanges = (HashMap<String, Vec<u8>>, Option<HashSet<String>>);
+
 /// Reads the files of `commit_hex` (a full object id) below `directories` (paths from the top
 /// of the work tree, `/`-separated, `""` for all of it) in the repository enclosing `start` (or
 /// the one the variables name), and which of them the index or the work tree changed: through

@@ -157,10 +157,10 @@ impl NamedStaticFiles {
 
     /// What the revision says of the regular file `file` of a static dir, whose real path is
     /// `real` if the caller knows it (else it is resolved: links followed).
-    fn naming_of_file(&self, file: &Path, real: Option<PathBuf>) -> Naming {
+    fn naming_of_file(&self, file: &Path, real: Option<&Path>) -> Naming {
         let from_top = |top: &Path| {
-            let real = match &real {
-                Some(real) => real.clone(),
+            let real = match real {
+                Some(real) => real.to_owned(),
                 None => std::fs::canonicalize(file).ok()?,
             };
             path_from(top, &real)
@@ -208,7 +208,7 @@ impl NamedStaticFiles {
             let real = std::fs::symlink_metadata(&file)
                 .is_ok_and(|metadata| !metadata.file_type().is_symlink())
                 .then(|| real_dirs[dir].join(&path));
-            let naming = self.naming_of_file(&file, real);
+            let naming = self.naming_of_file(&file, real.as_deref());
             let is_named = naming.is_named();
             self.found
                 .lock()
@@ -416,8 +416,12 @@ mod tests {
             format!("/static/css/site.css?tag={tag}")
         );
         for path in ["js/app.js", "fonts/built.woff2"] {
-            let content = sha1sum(&dir.join("static").join(path), 6);
-            assert_eq!(url(path), format!("/static/{path}?tag={content}"), "{path}");
+            let by_content = sha1sum(&dir.join("static").join(path), 6);
+            assert_eq!(
+                url(path),
+                format!("/static/{path}?tag={by_content}"),
+                "{path}"
+            );
         }
         // A stylesheet naming a generated file holds that file's content tag, so its own
         // bytes are no commit's: a content tag too.
@@ -446,10 +450,7 @@ mod tests {
     }
 
     fn from_hex(hex: &str) -> Vec<u8> {
-        (0..hex.len())
-            .step_by(2)
-            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
-            .collect()
+        crate::rules::hash::from_hex(hex).unwrap()
     }
 
     #[test]
@@ -541,7 +542,7 @@ mod tests {
         let url = expand_static_url_in(&context, "js/app.js", &[])
             .unwrap()
             .value;
-        let content = sha1sum(&dir.join("static/js/app.js"), 6);
-        assert_eq!(url, format!("/static/js/app.js?tag={content}"));
+        let by_content = sha1sum(&dir.join("static/js/app.js"), 6);
+        assert_eq!(url, format!("/static/js/app.js?tag={by_content}"));
     }
 }

@@ -317,6 +317,18 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// The bytes of lower-case (or upper-case) hex, `None` for anything else: an object id git
+/// printed, a digest stored as text.
+pub(crate) fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
 /// The content tag: the first `hash_length` hex characters of `digest` (all of them if it is
 /// shorter, as `HashPathStaticFilesStorage`'s `[:ACCURACY]`).
 #[must_use]

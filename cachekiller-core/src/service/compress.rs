@@ -241,12 +241,12 @@ mod tests {
         for encoding in [Encoding::Brotli, Encoding::Gzip] {
             let compressed = compress(text.as_bytes(), encoding).unwrap();
             assert!(compressed.len() < text.len() / 10);
-            let verified = verified_sibling(compressed.to_vec(), encoding, text.as_bytes());
+            let verified = verified_sibling(compressed.clone(), encoding, text.as_bytes());
             assert_eq!(verified.as_ref(), Some(&compressed));
             // The same sibling does not stand for other bytes.
             let other = text.replace("blue", "pink");
             assert_eq!(
-                verified_sibling(compressed.to_vec(), encoding, other.as_bytes()),
+                verified_sibling(compressed.clone(), encoding, other.as_bytes()),
                 None
             );
             assert_eq!(compress(b"ab", encoding), None);

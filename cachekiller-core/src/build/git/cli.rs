@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{GitCheckout, GitHead, ReadFailure};
+use super::{GitCheckout, GitHead, ReadFailure, TreeAndChanges};
 use crate::build::environment::GitEnvironment;
+use crate::rules::hash::from_hex;
 
 /// Runs `git args…` in `start` with the repository variables of `environment` (absolute) and
 /// messages in English, so that they can be recognised.
@@ -163,7 +164,7 @@ pub(super) fn committed_tree(
     work_tree: Option<&Path>,
     commit_hex: &str,
     directories: &[String],
-) -> Result<(HashMap<String, Vec<u8>>, Option<HashSet<String>>), String> {
+) -> Result<TreeAndChanges, String> {
     let said = |failure: ReadFailure| match failure {
         ReadFailure::Unreadable(message) => message,
         other => format!("{other:?}"),
@@ -254,15 +255,4 @@ pub(super) fn committed_tree(
         }
     }
     Ok((blobs, Some(changed)))
-}
-
-/// The bytes of a lower-case hex object id.
-fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
-        .collect()
 }

@@ -1,13 +1,13 @@
 //! The in-process reader: libgit2, through the `git2` crate. No process is spawned.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use git2::{
     ErrorCode, ObjectType, Oid, Repository, Status, StatusOptions, TreeWalkMode, TreeWalkResult,
 };
 
-use super::{GitCheckout, GitHead, ReadFailure};
+use super::{GitCheckout, GitHead, ReadFailure, TreeAndChanges};
 use crate::build::environment::GitEnvironment;
 use crate::rules::hash::to_hex;
 
@@ -101,7 +101,7 @@ pub(super) fn committed_tree(
     environment: &GitEnvironment,
     commit_hex: &str,
     directories: &[String],
-) -> Result<(HashMap<String, Vec<u8>>, Option<HashSet<String>>), String> {
+) -> Result<TreeAndChanges, String> {
     let message = |error: git2::Error| error.message().to_owned();
     let repository = match &environment.git_dir {
         Some(git_dir) => Repository::open(git_dir),

@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::error::{ArchiveError, ArchiveResult};
-use crate::rules::hash::to_hex;
+use crate::rules::hash::{from_hex, to_hex};
 
 /// The variable the instances of a site read their shared key from.
 pub const KEY_VARIABLE: &str = "CACHEKILLER_ARCHIVE_KEY";
@@ -133,16 +133,6 @@ impl SigningKey {
             .verify_slice(&mac)
             .is_ok()
     }
-}
-
-fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

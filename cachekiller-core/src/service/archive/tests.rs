@@ -21,11 +21,16 @@ fn sha1_of(bytes: &[u8]) -> String {
     sha1sum(file.path(), 40)
 }
 
-/// An archive in `dir` with a short publish window, so that collections finish quickly.
+/// An archive in `dir`, as an instance opens it (the default publish window: a shorter one
+/// makes a publish on a loaded machine list again and again).
 fn archive(dir: &Path) -> Archive {
-    Archive::local(dir)
-        .unwrap()
-        .publish_window(Duration::from_millis(50))
+    Archive::local(dir).unwrap()
+}
+
+/// An archive in `dir` for a collection with a short publish window, so that it finishes
+/// quickly.
+fn collector(dir: &Path) -> Archive {
+    archive(dir).publish_window(Duration::from_millis(50))
 }
 
 /// Every file below `dir`: relative path -> (size, modification time).
@@ -476,7 +481,7 @@ async fn check_retention(scenario: Scenario) {
             .await
             .unwrap();
     }
-    let report = archive
+    let report = collector(dir.path())
         .collect_garbage(&scenario.policy, start + scenario.now)
         .await
         .unwrap();
@@ -538,7 +543,7 @@ async fn check_retention(scenario: Scenario) {
     }
     assert!(!dir.path().join("trash").exists() || snapshot(&dir.path().join("trash")).is_empty());
     // A second collection at the same time has nothing left to do.
-    let again = archive
+    let again = collector(dir.path())
         .collect_garbage(&scenario.policy, start + scenario.now)
         .await
         .unwrap();

@@ -626,6 +626,7 @@ async fn old_tags_of_a_file_this_deploy_removed_are_answered_from_the_archive() 
 /// first; the paths they agree on stay `immutable`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_builds_of_one_revision_that_disagree_are_neither_immutable() {
+    const REVISION: &str = "cccc3333cccc33";
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
     let first = deploy(root, "first");
@@ -636,7 +637,6 @@ async fn two_builds_of_one_revision_that_disagree_are_neither_immutable() {
         std::fs::copy(first.join(path), target).unwrap();
     }
     std::fs::write(second.join("css/app.css"), stylesheet("second")).unwrap();
-    const REVISION: &str = "cccc3333cccc33";
     let earlier = service_with(root, "first", REVISION, Some(site_key()));
     let later = service_with(root, "second", REVISION, Some(site_key()));
     let css = format!("/css/app.css?tag={REVISION}");

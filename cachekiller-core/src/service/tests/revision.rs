@@ -5,6 +5,7 @@
 //! <commit>:<file> | sha1sum`; compressed bodies are decoded by `gzip -dc` and Google's Brotli
 //! decoder.
 
+use std::fmt::Write as _;
 use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -106,10 +107,11 @@ fn script(mark: &str, length: usize) -> Vec<u8> {
     let mut script = String::with_capacity(length + 64);
     let mut line = 0u64;
     while script.len() < length {
-        script.push_str(&format!(
-            "globalThis.v{line} = \"{mark}:{:016x}\";\n",
+        let _ = writeln!(
+            script,
+            "globalThis.v{line} = \"{mark}:{:016x}\";",
             line.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ));
+        );
         line += 1;
     }
     script.truncate(length);

@@ -6,6 +6,7 @@
 //! asked for every URL the build made, whose answer must be the bytes of the file the browser
 //! meant (read from disk), never what the macro says.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::requests::{get, runtime};
@@ -75,18 +76,15 @@ fn crate_dir() -> tempfile::TempDir {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, format!("/* {file} */\n")).unwrap();
     }
-    let imports: String = REFERENCES
-        .iter()
-        .map(|(reference, _)| format!("import {reference:?};\n"))
-        .collect();
+    let mut imports = String::new();
+    for (reference, _) in REFERENCES {
+        let _ = writeln!(imports, "import {reference:?};");
+    }
     std::fs::write(dir.path().join("static/js/app.js"), imports).unwrap();
-    let urls: String = STYLESHEET_REFERENCES
-        .iter()
-        .enumerate()
-        .map(|(index, (reference, _))| {
-            format!(".r{index} {{ background: url(\"{reference}\") }}\n")
-        })
-        .collect();
+    let mut urls = String::new();
+    for (index, (reference, _)) in STYLESHEET_REFERENCES.iter().enumerate() {
+        let _ = writeln!(urls, ".r{index} {{ background: url(\"{reference}\") }}");
+    }
     std::fs::write(dir.path().join("static/img/app.css"), urls).unwrap();
     dir
 }
