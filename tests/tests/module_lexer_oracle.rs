@@ -409,7 +409,9 @@ mod generated {
         pub kinds: Vec<&'static str>,
     }
 
-    /// `SplitMix64`: a few lines, the same numbers on every machine and in every version.
+    /// Random choices from `SplitMix64` (a few lines: the same numbers on every machine and
+    /// in every version, where a crate's generator may change), and a counter that makes every
+    /// name and specifier unique.
     pub struct Generator {
         state: u64,
         counter: usize,

@@ -25,8 +25,8 @@
 //!   `extends`, `case`, `return`, `yield`, `else`, `do`, `break`, `continue`, `debugger`, a
 //!   `/` starts a regular expression, and so does it after `of` between a binding and an
 //!   expression in a `for` head (`for (const q of /["']/g.exec(s))`; elsewhere `of` is a
-//!   name). A word after `.` or `?.`, or as a key of an object literal (`{ if: 1 }`), is a
-//!   property name, never a keyword.
+//!   name). A word after `.` or `?.`, a key of an object literal (`{ if: 1 }`) and a
+//!   member's name in a class body (`static import() {}`) are names, never keywords.
 //! - **A `}` ends a statement or a value, as its `{` decided.** A `{` opens a block where a
 //!   statement may start: at the start of the module, after `;`, a block's `{` or `}`, a
 //!   label's or a `case`'s or `default`'s `:`, `else`, `do`, `try`, `finally`, `=>`, a
