@@ -1,17 +1,32 @@
 // es-module-lexer's and V8's readings of ES modules, the oracles of
 // tests/tests/module_lexer_oracle.rs.
 //
-//   node --experimental-vm-modules module_imports_oracle.mjs NODE_MODULES FILE_LIST
+//   node --experimental-vm-modules module_imports_oracle.mjs NODE_MODULES FILE_LIST [--v8-calls]
 //
 // FILE_LIST holds one path a line. For each, one JSON line on standard output:
 //   {"file": …,
 //    "imports": [{"kind": "static" | "dynamic", "specifier": …, "line": …, "column": …},
 //                {"kind": "computed", "line": …}, …]   (or "error": "…" when es-module-lexer
 //                                                        rejects the module),
-//    "requests": […] | null}
+//    "requests": […] | null,
+//    "calls": [{"kind": "dynamic", …} | {"kind": "computed", …}, …] | null}
 // `requests` are the specifiers of the module's import and export declarations as V8 itself
 // parses them (`vm.SourceTextModule`'s `dependencySpecifiers`, each once), or null when V8
 // does not parse the file as a module (CommonJS with a top-level `return`, …).
+//
+// `calls` (only with --v8-calls, and only where V8 parses the module) are the module's
+// `import(…)` calls as V8 reads them, in the shape of `imports`. V8 has no API that lists them,
+// so each word `import` is asked about on its own: the module is parsed again with `# `
+// written just before that word. Inside a comment, a string, a template's text or a regular
+// expression the two characters are text and V8 still parses the module; where the word is
+// code they are a syntax error (`#` starts a private name, which a space cannot follow). So
+// V8's own tokenizer, not a reading of ours, says which words are code, and so which `/` was a
+// division and which a regular expression. A code word `import` followed by `(` is a call
+// (preceded by `.`, not `...`, it is a property: `a.import(…)`); its argument is a literal
+// when it is one string literal or one template literal without `${`, followed by `)` or `,`.
+// Those last readings are textual, which is enough for the generated modules they are made
+// for (tests/tests/module_lexer_oracle.rs): their specifiers hold no quote and no backslash,
+// and no method of theirs is named `import` (which would read as a call here).
 //
 // Kinds: es-module-lexer's minimal build (the v2-shaped one: numeric `t`, `n` left undefined for
 // a template with substitutions, where the full build reports a glob) numbers them 1 static
@@ -26,7 +41,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import vm from 'node:vm';
 
-const [nodeModules, fileList] = process.argv.slice(2);
+const [nodeModules, fileList, ...options] = process.argv.slice(2);
+const withCalls = options.includes('--v8-calls');
 // Resolved through the package's own `exports`, from the node_modules tests/run installed.
 const require = createRequire(join(nodeModules, '..', 'package.json'));
 const { init, parse } = require('es-module-lexer/minimal');
@@ -55,6 +71,39 @@ function locate(source, starts, offset) {
   return { line: low + 1, column };
 }
 
+function parsesAsModule(source) {
+  try {
+    new vm.SourceTextModule(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The `import(…)` calls of a module V8 parses (see `calls` above).
+function v8Calls(source, starts) {
+  const calls = [];
+  for (const { index } of source.matchAll(/(?<![\w$\\\u0080-\uffff])import(?![\w$\\\u0080-\uffff])/g)) {
+    if (parsesAsModule(`${source.slice(0, index)}# ${source.slice(index)}`)) continue;
+    const before = source.slice(0, index).trimEnd();
+    if (before.endsWith('.') && !before.endsWith('...')) continue;
+    const after = source.slice(index + 'import'.length);
+    const open = after.match(/^\s*\(\s*/);
+    if (open === null) continue;
+    const argumentAt = index + 'import'.length + open[0].length;
+    const literal = source
+      .slice(argumentAt)
+      .match(/^(?:"([^"\\\n]*)"|'([^'\\\n]*)'|`([^`\\$]*)`)\s*[,)]/);
+    if (literal === null) {
+      calls.push({ kind: 'computed', line: locate(source, starts, index).line });
+    } else {
+      const specifier = literal[1] ?? literal[2] ?? literal[3];
+      calls.push({ kind: 'dynamic', specifier, ...locate(source, starts, argumentAt) });
+    }
+  }
+  return calls;
+}
+
 for (const file of readFileSync(fileList, 'utf8').split('\n').filter(Boolean)) {
   let source = readFileSync(file, 'utf8');
   // A browser drops the byte order mark when it decodes the module; es-module-lexer would read
@@ -66,14 +115,15 @@ for (const file of readFileSync(fileList, 'utf8').split('\n').filter(Boolean)) {
   } catch {
     // Not a module V8 accepts: es-module-lexer's reading is the only one.
   }
+  const starts = lineStarts(source);
+  const calls = withCalls && requests !== null ? v8Calls(source, starts) : null;
   let imports;
   try {
     [imports] = parse(source);
   } catch (error) {
-    console.log(JSON.stringify({ file, error: String(error.message ?? error), requests }));
+    console.log(JSON.stringify({ file, error: String(error.message ?? error), requests, calls }));
     continue;
   }
-  const starts = lineStarts(source);
   const found = [];
   for (const { t, n, s, ss } of imports) {
     if (STATIC.has(t)) {
@@ -86,5 +136,5 @@ for (const file of readFileSync(fileList, 'utf8').split('\n').filter(Boolean)) {
       throw new Error(`${file}: an import of a type this oracle does not know: ${t}`);
     }
   }
-  console.log(JSON.stringify({ file, imports: found, requests }));
+  console.log(JSON.stringify({ file, imports: found, requests, calls }));
 }

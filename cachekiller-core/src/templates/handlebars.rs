@@ -7,11 +7,13 @@
 //! // <link rel="stylesheet" href="{{static "css/app.css"}}">
 //! ```
 
+use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason,
+    Context, Handlebars, Helper, HelperDef, HelperResult, JsonValue, Output, RenderContext,
+    RenderError, RenderErrorReason,
 };
 
+use super::check::{AssetCall, AssetKind};
 use crate::rules::hash::DigestAlgorithm;
 use crate::service::StaticFiles;
 
@@ -77,4 +79,70 @@ impl HelperDef for AssetHelper {
         out.write(&value)?;
         Ok(())
     }
+}
+
+/// The literal asset calls Handlebars makes when it renders `template`: `{{static "…"}}` and
+/// `{{integrity "…" "…"}}` with a string literal for the path, wherever a helper is called
+/// (`{{ }}`, `{{{ }}}` and `{{~ ~}}` expressions, blocks and their `else`, subexpressions
+/// `(static "…")` in any helper's or partial's parameters and hash, partial blocks), read
+/// from Handlebars' own parse, which leaves out comments, raw blocks and escaped `\{{`. The
+/// line is that of the `{{` that holds the call, which is the line Handlebars reports when
+/// the call fails at render.
+pub(super) fn asset_calls(template: &str) -> Result<Vec<AssetCall>, String> {
+    let parsed = Template::compile(template).map_err(|error| error.to_string())?;
+    let mut calls = Vec::new();
+    // Explicit stacks: templates in blocks, and elements with the line of their `{{`.
+    let mut templates = vec![&parsed];
+    let mut elements: Vec<(&TemplateElement, usize)> = Vec::new();
+    while !templates.is_empty() || !elements.is_empty() {
+        if let Some(nested) = templates.pop() {
+            for (element, mapping) in nested.elements.iter().zip(&nested.mapping) {
+                elements.push((element, mapping.0));
+            }
+        }
+        if let Some((element, line)) = elements.pop() {
+            let (name, params, hash, bodies) = match element {
+                TemplateElement::Expression(helper)
+                | TemplateElement::HtmlExpression(helper)
+                | TemplateElement::HelperBlock(helper) => {
+                    calls.extend(asset_call(helper, line));
+                    (
+                        &helper.name,
+                        &helper.params,
+                        &helper.hash,
+                        [helper.template.as_ref(), helper.inverse.as_ref()],
+                    )
+                }
+                TemplateElement::DecoratorExpression(decorator)
+                | TemplateElement::DecoratorBlock(decorator)
+                | TemplateElement::PartialExpression(decorator)
+                | TemplateElement::PartialBlock(decorator) => (
+                    &decorator.name,
+                    &decorator.params,
+                    &decorator.hash,
+                    [decorator.template.as_ref(), None],
+                ),
+                _ => continue,
+            };
+            templates.extend(bodies.into_iter().flatten());
+            for parameter in std::iter::once(name).chain(params).chain(hash.values()) {
+                if let Parameter::Subexpression(subexpression) = parameter {
+                    elements.push((subexpression.as_element(), line));
+                }
+            }
+        }
+    }
+    Ok(calls)
+}
+
+/// The asset call `helper` makes, if it calls `static` or `integrity` with a literal path.
+fn asset_call(helper: &HelperTemplate, line: usize) -> Option<AssetCall> {
+    let literal = |index: usize| match helper.params.get(index) {
+        Some(Parameter::Literal(JsonValue::String(value))) => Some(value.clone()),
+        _ => None,
+    };
+    let name = helper.name.as_name()?;
+    let path = literal(0)?;
+    let kind = AssetKind::named(name, || literal(1))?;
+    Some(AssetCall { line, path, kind })
 }

@@ -2,8 +2,10 @@
 //! [`crate::service::StaticFiles`] (`url`, `integrity`): a `static("css/app.css")` function
 //! for each engine (one file each, behind the feature of its name: `minijinja.rs`, `tera.rs`,
 //! `handlebars.rs`; another engine is a file like these), and
-//! [`check_templates`], the check a compile-time engine gets for free, for a unit test.
+//! [`check_templates`], the check a compile-time engine gets for free, for a unit test: each
+//! engine's file also reads that engine's parse of a template for the check.
 
+#[cfg(any(feature = "minijinja", feature = "tera", feature = "handlebars"))]
 mod check;
 #[cfg(feature = "handlebars")]
 pub mod handlebars;
@@ -12,4 +14,5 @@ pub mod minijinja;
 #[cfg(feature = "tera")]
 pub mod tera;
 
+#[cfg(any(feature = "minijinja", feature = "tera", feature = "handlebars"))]
 pub use check::{check_templates, MissingAsset};
