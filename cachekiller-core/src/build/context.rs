@@ -85,7 +85,7 @@ impl CrateContext {
         }
     }
 
-    /// Which static files the revision names (see [`crate::build::named_files`]); `None` for
+    /// Which static files the revision names (see `build::named_files`); `None` for
     /// a tag that names no files (a date), or when there is no tag.
     ///
     /// # Errors

@@ -444,7 +444,7 @@ pub fn expand_site_settings(manifest_dir: &Path) -> Result<SettingsExpansion> {
 }
 
 /// The manifest of what the crate's revision names (see
-/// [`crate::rules::revision_manifest`]), and the static paths of the files the commit holds
+/// `rules::revision_manifest`), and the static paths of the files the commit holds
 /// with other content; `None` for a tag that names no files.
 ///
 /// # Errors

@@ -149,7 +149,7 @@ fn read_checkout(start: &Path, environment: &GitEnvironment) -> Result<Option<Gi
 
 /// The files of a commit below some directories of its work tree, and which of them the
 /// index or the work tree holds otherwise: what the revision names (see
-/// [`crate::rules::revision_manifest`]).
+/// `rules::revision_manifest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommittedTree {
     /// The hash function of the repository's object ids.

@@ -1,5 +1,5 @@
 //! Which static files a crate's revision names, and the manifest of them that `cdnsettings!()`
-//! compiles into the server (see [`crate::rules::revision_manifest`] for the rule).
+//! compiles into the server (see `rules::revision_manifest` for the rule).
 //!
 //! A file found in the static dirs is named when the bytes it holds are the revision's: in
 //! git, the file at its real path (links followed, as the service opens it) is a regular file

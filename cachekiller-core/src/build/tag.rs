@@ -48,7 +48,7 @@ pub struct ResolvedTag {
     /// that the crate is rebuilt on every build (see [`crate::build::rebuild_marker`]); a long-lived
     /// process resolves such a tag anew rather than trust its files.
     pub rebuild_always: bool,
-    /// Which static files the tag names (see [`crate::rules::revision_manifest`]).
+    /// Which static files the tag names (see `rules::revision_manifest`).
     pub names: NamedFiles,
 }
 
