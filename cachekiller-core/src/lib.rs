@@ -5,14 +5,13 @@
 //!
 //! ## Serving the assets
 //!
-//! A server depends on this crate with the `service` feature (and without the default
-//! features, which only the macros need) and mounts `service::StaticFiles`, built from
-//! the settings the pages' URLs were made with:
+//! A server depends on this crate (its default feature is `service`) and mounts
+//! `service::StaticFiles`, built from the settings the pages' URLs were made with:
 //!
 //! ```toml
 //! [dependencies]
 //! cachekiller-macros = "0.1"
-//! cachekiller-core = { version = "0.1", default-features = false, features = ["service"] }
+//! cachekiller-core = "0.1"
 //! ```
 //!
 //! ```ignore
@@ -34,28 +33,29 @@
 //!
 //! What a server or a template calls: [`SiteSettings`] (what `cdnsettings!()` makes, with
 //! [`TagIn`] and [`TagMode`]), the `service` module (`StaticFiles`, its run-time
-//! `url()`/`integrity()` with [`DigestAlgorithm`], feature `service`), the `templates` module
+//! `url()`/`integrity()` with [`IntegrityAlgorithm`], feature `service`), the `templates` module
 //! (`MiniJinja`, Tera and Handlebars functions on top of it), [`url::join_static_url`] for URLs
-//! with a tag of your own, [`cache_policy`] for servers of their own, [`css`] for the URLs a
-//! stylesheet references, and [`Error`].
+//! with a tag of your own, [`cache_policy`] for servers of their own, and [`css`] for the URLs
+//! a stylesheet references. The service's errors are its own (`service::ServeError`).
 //!
 //! ## How the crate is laid out
 //!
 //! Three wings. The *shared rules* (private) are what the macros, the service and the run-time
 //! API must agree on, written once: the settings, which path names a static file (one
 //! function, confined to the static dirs at the open), which tag and URL a file gets (one
-//! `Tagger`), hashing, the CSS tokenizer and the stylesheet rewrite. The *build side*
-//! (`build`, feature `resolve`) is what runs inside the compiler: choosing the tag from
-//! `CACHEKILLER_TAG`, git, Mercurial, `SOURCE_DATE_EPOCH` or a digest of the static files,
-//! the configuration in `Cargo.toml`, and what cargo must track; it is public only for the
-//! macros, hidden from the docs and not covered by semantic versioning (the macros pin this
-//! crate exactly). The *serve side* is `service` and `templates`.
+//! `Tagger`), hashing, the CSS tokenizer and the stylesheet rewrite. The *compile-time side*
+//! (`src/resolve/`, feature `resolve`) is what runs inside the compiler: choosing the tag
+//! from `CACHEKILLER_TAG`, git, Mercurial, `SOURCE_DATE_EPOCH` or a digest of the static
+//! files, the configuration in `Cargo.toml`, which files the revision names, and what cargo
+//! must track; the macros reach it through `__private`, which is hidden from the docs and not
+//! covered by semantic versioning (the macros pin this crate exactly). The *serve side* is
+//! `service` and `templates`.
 //!
-//! Features: `resolve` (default) brings the build side; `git2` (default) reads git
-//! repositories with libgit2 instead of running `git`; `service` brings the static file
-//! service; `minijinja`, `tera`, `handlebars` the template functions. With
-//! `default-features = false` only [`url`], [`cache_policy`], [`css`], the settings and
-//! [`error`] remain, with no dependencies.
+//! Features: `service` (default) brings the static file service; `archive` (and `aws` for
+//! S3) the archive of served versions; `minijinja`, `tera`, `handlebars` the template
+//! functions. `resolve` brings the build side and `git2` reads git repositories with libgit2
+//! instead of running `git`: the macros turn them on. With `default-features = false` only
+//! [`url`], [`cache_policy`], [`css`] and the settings remain, with no dependencies.
 //!
 //! ```
 //! use cachekiller_core::url::join_static_url;
@@ -71,17 +71,23 @@
 // settings, which path names a static file, which tag and URL a file gets, hashing, the CSS
 // tokenizer and the stylesheet rewrite). Private; the parts a user calls are re-exported here.
 mod rules;
-pub use rules::error::{ConfigOrigin, Error, Result};
 #[cfg(any(feature = "resolve", feature = "service"))]
-pub use rules::hash::DigestAlgorithm;
+pub use rules::hash::IntegrityAlgorithm;
 pub use rules::settings::{SiteSettings, TagIn, TagMode};
-pub use rules::{cache_policy, css, error, url};
+pub use rules::{cache_policy, css, url};
 
-// The build side: what runs inside the compiler for the macros (feature `resolve`). Public
-// only so that `cachekiller-macros` can call it: hidden, and not covered by semantic versioning.
+// The compile-time side: what runs inside the compiler for the macros (feature `resolve`).
+#[cfg(feature = "resolve")]
+mod resolve;
+
+/// The macros' support: public only so that `cachekiller-macros` (which pins this crate
+/// exactly) can call it. Not API, not covered by semantic versioning, hidden from the docs.
 #[cfg(feature = "resolve")]
 #[doc(hidden)]
-pub mod build;
+pub mod __private {
+    pub use crate::resolve::*;
+    pub use crate::rules::error::{ConfigOrigin, Error, Result};
+}
 
 // The serve side: the static file service, laid out along the request, its run-time URL API,
 // and the template engines' functions on top of it (feature `service`).

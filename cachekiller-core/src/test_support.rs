@@ -18,7 +18,7 @@ pub use oracle::*;
 /// `git args…` as [`git`], with `GIT_DIR` and friends set as in `environment`.
 pub fn git_with_env(
     directory: &Path,
-    environment: &crate::build::environment::GitEnvironment,
+    environment: &crate::resolve::environment::GitEnvironment,
     args: &[&str],
 ) -> String {
     let mut command = Command::new("git");
@@ -77,10 +77,10 @@ fn with_revision_manifest_of_dirs(
     root: &Path,
     static_dirs: Vec<String>,
 ) -> crate::SiteSettings {
-    use crate::build::config::Config;
-    use crate::build::context::CrateContext;
-    use crate::build::manifest::LoadedConfig;
-    use crate::build::tag::{NamedFiles, ResolvedTag, TagSource};
+    use crate::resolve::config::Config;
+    use crate::resolve::context::CrateContext;
+    use crate::resolve::manifest::LoadedConfig;
+    use crate::resolve::tag::{NamedFiles, ResolvedTag, TagSource};
     let config = Config {
         static_url: settings.static_url.to_string(),
         param: settings.param.to_string(),
@@ -104,7 +104,7 @@ fn with_revision_manifest_of_dirs(
         manifest_files: Vec::new(),
     };
     let context = CrateContext::new(root, loaded, Ok(tag));
-    let (manifest, _) = crate::build::expand::revision_manifest(&context)
+    let (manifest, _) = crate::resolve::expand::revision_manifest(&context)
         .expect("the manifest is made")
         .expect("a tag that names every file");
     settings.revision_manifest = std::borrow::Cow::Owned(manifest.encode());

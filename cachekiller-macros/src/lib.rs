@@ -36,13 +36,15 @@
 
 use std::path::PathBuf;
 
-use cachekiller_core::build::config::ConfigValue;
-use cachekiller_core::build::expand::{
+use cachekiller_core::__private::config::ConfigValue;
+use cachekiller_core::__private::expand::{
     expand_integrity, expand_site_settings, expand_static_url, expand_tag, CallOption, MacroOutput,
 };
-use cachekiller_core::build::import_map::{expand_import_map, expand_module_preloads, EntryError};
-use cachekiller_core::build::tracking::Tracking;
-use cachekiller_core::{ConfigOrigin, Error};
+use cachekiller_core::__private::import_map::{
+    expand_import_map, expand_module_preloads, EntryError,
+};
+use cachekiller_core::__private::tracking::Tracking;
+use cachekiller_core::__private::{ConfigOrigin, Error};
 use proc_macro::{TokenStream, TokenTree};
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
@@ -419,7 +421,7 @@ fn emit(
         Err(error) => return compile_error(&error, argument_span, options).into(),
     };
     // Most calls: the crate's first call already emitted the tracking (see
-    // `cachekiller_core::build::tracking`), and a bare literal is all rustc has to handle.
+    // `cachekiller_core::__private::tracking`), and a bare literal is all rustc has to handle.
     if output.tracking.is_empty() && output.warnings.is_empty() {
         return TokenTree::Literal(proc_macro::Literal::string(&output.value)).into();
     }

@@ -170,7 +170,7 @@ fn member_of_a_workspace_deeper_in_the_repository() {
 }
 
 /// The rebuild tracking is emitted by the first expanded call of a crate only (see
-/// `cachekiller_core::build::tracking`). Whatever call comes first (here one in code `#[cfg]`-ed out,
+/// `cachekiller_core::__private::tracking`). Whatever call comes first (here one in code `#[cfg]`-ed out,
 /// which rustc never expands, then calls in several modules and a `const`), a commit must
 /// rebuild the crate and every call site must show the new tag.
 #[test]

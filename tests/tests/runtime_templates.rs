@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use cachekiller_core::build::expand::{expand_integrity, expand_site_settings, expand_static_url};
+use cachekiller_core::__private::expand::{
+    expand_integrity, expand_site_settings, expand_static_url,
+};
 use cachekiller_core::service::StaticFiles;
 use cachekiller_core::templates::{
     check_templates, handlebars, minijinja::add_asset_functions, tera,

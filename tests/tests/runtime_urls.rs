@@ -1,14 +1,16 @@
 //! The run-time API (`StaticFiles::url` and `::integrity`, for templates read at run time)
 //! gives exactly what the macros give, for the same settings and files: the macros' expansion
-//! (`cachekiller_core::build::expand`, what `cdnstatic!`/`cdnintegrity!` call) is the oracle, in every
+//! (`cachekiller_core::__private::expand`, what `cdnstatic!`/`cdnintegrity!` call) is the oracle, in every
 //! combination of `mode` x `tag_in` x `param`, over a tree with nested dirs, stylesheets with
 //! references, unicode and space names, and paths with a query and a fragment. The service
 //! then answers each URL `immutable` with bytes whose SHA-384 (`openssl`) is the integrity.
 
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::build::expand::{expand_integrity, expand_site_settings, expand_static_url};
-use cachekiller_core::build::hash::DigestAlgorithm;
+use cachekiller_core::__private::expand::{
+    expand_integrity, expand_site_settings, expand_static_url,
+};
+use cachekiller_core::IntegrityAlgorithm;
 use cachekiller_core::{service::StaticFiles, SiteSettings};
 use cachekiller_core::{TagIn, TagMode};
 use cachekiller_tests::oracle::{git, openssl_integrity};
@@ -93,7 +95,7 @@ fn the_run_time_api_gives_what_the_macros_give() {
             let integrity = expand_integrity(&site, location, &[]).unwrap().value;
             assert_eq!(
                 service
-                    .integrity(location, DigestAlgorithm::Sha384)
+                    .integrity(location, IntegrityAlgorithm::Sha384)
                     .unwrap(),
                 integrity,
                 "{case}: {path}"

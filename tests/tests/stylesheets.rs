@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::build::expand::{expand_integrity, expand_static_url};
+use cachekiller_core::__private::expand::{expand_integrity, expand_static_url};
 use cachekiller_core::{service::StaticFiles, SiteSettings};
 use cachekiller_core::{TagIn, TagMode};
 use cachekiller_tests::oracle::{git, git_head, openssl_integrity, run, sha1sum};

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::build::expand::expand_site_settings;
+use cachekiller_core::__private::expand::expand_site_settings;
 use cachekiller_core::service::StaticFiles;
 use cachekiller_core::templates::{check_templates, handlebars, minijinja, tera, MissingAsset};
 use cachekiller_tests::oracle::git;

@@ -34,19 +34,51 @@ pub enum DigestAlgorithm {
     Sha512,
 }
 
-impl DigestAlgorithm {
-    /// The algorithm named `name` in the `algorithm` option of `cdnintegrity!`: the SHA-2
-    /// digests browsers accept for subresource integrity.
+/// The digests browsers accept for subresource integrity (`integrity="sha384-…"`): SHA-1 is
+/// not one of them, so a type that can only name these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum IntegrityAlgorithm {
+    /// `sha256-…`.
+    Sha256,
+    /// `sha384-…`, the usual one, and the default of `cdnintegrity!`, the run-time
+    /// `integrity()` and import maps.
+    #[default]
+    Sha384,
+    /// `sha512-…`.
+    Sha512,
+}
+
+impl IntegrityAlgorithm {
+    /// The algorithm named `name` (`"sha256"`, `"sha384"`, `"sha512"`), as the `algorithm`
+    /// option of `cdnintegrity!` and the templates' `integrity()` name it.
     #[must_use]
-    pub fn from_integrity_name(name: &str) -> Option<Self> {
+    pub fn from_name(name: &str) -> Option<Self> {
         match name {
-            "sha256" => Some(DigestAlgorithm::Sha256),
-            "sha384" => Some(DigestAlgorithm::Sha384),
-            "sha512" => Some(DigestAlgorithm::Sha512),
+            "sha256" => Some(IntegrityAlgorithm::Sha256),
+            "sha384" => Some(IntegrityAlgorithm::Sha384),
+            "sha512" => Some(IntegrityAlgorithm::Sha512),
             _ => None,
         }
     }
 
+    /// Its name in integrity metadata.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        self.digest().name()
+    }
+
+    /// The digest it takes.
+    #[must_use]
+    pub fn digest(self) -> DigestAlgorithm {
+        match self {
+            IntegrityAlgorithm::Sha256 => DigestAlgorithm::Sha256,
+            IntegrityAlgorithm::Sha384 => DigestAlgorithm::Sha384,
+            IntegrityAlgorithm::Sha512 => DigestAlgorithm::Sha512,
+        }
+    }
+}
+
+impl DigestAlgorithm {
     /// The name used in integrity metadata and in the `algorithm` option.
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -177,7 +209,7 @@ pub fn with_cached_digest<T>(
     // Between compilations (the build side's store in the target dir).
     #[cfg(feature = "resolve")]
     let stored = stamp.and_then(|version| {
-        crate::build::digest_store::stored_digest(path, version, algorithm)
+        crate::resolve::digest_store::stored_digest(path, version, algorithm)
             .map(|digest| (version, digest))
     });
     #[cfg(not(feature = "resolve"))]
@@ -204,7 +236,7 @@ pub fn with_cached_digest<T>(
     let digest = digest_of_file(path, algorithm)?;
     #[cfg(feature = "resolve")]
     if let Some(version) = stamp {
-        crate::build::digest_store::store_digest(path, version, read_at, algorithm, &digest);
+        crate::resolve::digest_store::store_digest(path, version, read_at, algorithm, &digest);
     }
     let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
     let digests = guard
@@ -319,6 +351,7 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 
 /// The bytes of lower-case (or upper-case) hex, `None` for anything else: an object id git
 /// printed, a digest stored as text.
+#[cfg(any(feature = "resolve", feature = "archive"))]
 pub(crate) fn from_hex(hex: &str) -> Option<Vec<u8>> {
     if !hex.len().is_multiple_of(2) {
         return None;
@@ -340,7 +373,7 @@ pub fn content_tag(digest: &[u8], hash_length: usize) -> String {
 
 /// Subresource integrity metadata: `<algorithm>-<base64 of the digest>`.
 #[must_use]
-pub fn integrity_metadata(digest: &[u8], algorithm: DigestAlgorithm) -> String {
+pub fn integrity_metadata(digest: &[u8], algorithm: IntegrityAlgorithm) -> String {
     format!(
         "{}-{}",
         algorithm.name(),
@@ -404,13 +437,13 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         for file in sample_files(directory.path()) {
             for algorithm in [
-                DigestAlgorithm::Sha256,
-                DigestAlgorithm::Sha384,
-                DigestAlgorithm::Sha512,
+                IntegrityAlgorithm::Sha256,
+                IntegrityAlgorithm::Sha384,
+                IntegrityAlgorithm::Sha512,
             ] {
                 let name = algorithm.name();
                 let expected = openssl_integrity(&file, name);
-                let digest = digest_of_file(&file, algorithm).unwrap();
+                let digest = digest_of_file(&file, algorithm.digest()).unwrap();
                 assert_eq!(
                     integrity_metadata(&digest, algorithm),
                     expected,

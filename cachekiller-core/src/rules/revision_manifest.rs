@@ -96,6 +96,8 @@ impl std::fmt::Display for InvalidManifest {
     }
 }
 
+// The build side makes manifests; the serve side only reads them.
+#[cfg_attr(not(feature = "resolve"), allow(dead_code))]
 impl RevisionManifest {
     /// An empty manifest whose git blob ids (if any) are of `object_format`.
     #[must_use]

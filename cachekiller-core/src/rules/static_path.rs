@@ -19,7 +19,6 @@
 //! so a swap between the two is caught. The file is opened non-blocking: opening a FIFO for
 //! reading would otherwise wait for a writer.
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -170,8 +169,12 @@ pub(crate) fn canonical_static_path(
 /// Every canonical static path below `dirs` that a request can name (a hidden one only if
 /// `hidden` allows it), once each, sorted. Linked directories are not entered (a link to `.`
 /// would never end); a linked file is listed, and opened as requests open it.
-pub(crate) fn static_paths(dirs: &[PathBuf], hidden: HiddenFiles) -> BTreeSet<String> {
-    let mut paths = BTreeSet::new();
+#[cfg(any(feature = "resolve", feature = "archive"))]
+pub(crate) fn static_paths(
+    dirs: &[PathBuf],
+    hidden: HiddenFiles,
+) -> std::collections::BTreeSet<String> {
+    let mut paths = std::collections::BTreeSet::new();
     for root in dirs {
         let mut pending = vec![String::new()];
         while let Some(directory) = pending.pop() {

@@ -388,7 +388,7 @@ fn retain_first<T, K: std::hash::Hash + Eq>(items: &mut Vec<T>, key: impl Fn(&T)
 #[cfg(all(test, feature = "resolve"))]
 mod tests {
     use super::*;
-    use crate::build::stylesheet_cache::StylesheetCache;
+    use crate::resolve::stylesheet_cache::StylesheetCache;
     use crate::rules::hash::content_tag;
     use crate::rules::settings::TagIn;
     use crate::test_support::sha1sum;

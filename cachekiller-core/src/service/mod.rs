@@ -50,6 +50,7 @@
 pub mod archive;
 mod body;
 mod compress;
+mod error;
 mod memory;
 #[cfg(feature = "archive")]
 mod old_tags;
@@ -76,6 +77,7 @@ use tower_service::Service;
 
 use body::FileSource;
 pub use body::StaticBody;
+pub use error::{ServeError, ServeErrorKind, ServeResult};
 #[cfg(feature = "archive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
 pub use old_tags::STORE_RETRY_AFTER;
@@ -290,17 +292,19 @@ impl StaticFiles {
     /// `settings`.
     ///
     /// # Errors
-    /// [`Error::StaticDirUnusable`] if `dir` is missing or not a directory (naming the
-    /// absolute path looked at and the working directory), and [`Error::SeveralStaticDirs`]
-    /// if `settings` names more than one static dir: use [`StaticFiles::in_root`] then.
-    pub fn new(dir: impl Into<PathBuf>, settings: SiteSettings) -> Result<Self> {
+    /// [`ServeErrorKind::StaticDir`] if `dir` is missing or not a directory (the message names
+    /// the absolute path looked at and the working directory), and
+    /// [`ServeErrorKind::Settings`] if `settings` names more than one static dir (use
+    /// [`StaticFiles::in_root`] then) or carries a manifest `cdnsettings!()` did not make.
+    pub fn new(dir: impl Into<PathBuf>, settings: SiteSettings) -> ServeResult<Self> {
         if settings.static_dir_names().nth(1).is_some() {
             return Err(Error::SeveralStaticDirs {
                 static_dirs: settings.static_dir_names().map(str::to_owned).collect(),
-            });
+            }
+            .into());
         }
         let dir = usable_dir(&dir.into())?;
-        Self::serving(vec![dir], settings)
+        Ok(Self::serving(vec![dir], settings)?)
     }
 
     /// Serves the static dirs of `settings` (as the manifest names them) below `root`, in
@@ -309,14 +313,14 @@ impl StaticFiles {
     /// static dirs were copied to.
     ///
     /// # Errors
-    /// [`Error::StaticDirUnusable`] for the first static dir that is missing or not a
-    /// directory.
-    pub fn in_root(root: impl AsRef<Path>, settings: SiteSettings) -> Result<Self> {
+    /// [`ServeErrorKind::StaticDir`] for the first static dir that is missing or not a
+    /// directory, [`ServeErrorKind::Settings`] for a manifest `cdnsettings!()` did not make.
+    pub fn in_root(root: impl AsRef<Path>, settings: SiteSettings) -> ServeResult<Self> {
         let dirs = settings
             .static_dir_names()
             .map(|dir| usable_dir(&root.as_ref().join(dir)))
             .collect::<Result<Vec<_>>>()?;
-        Self::serving(dirs, settings)
+        Ok(Self::serving(dirs, settings)?)
     }
 
     fn serving(dirs: Vec<PathBuf>, settings: SiteSettings) -> Result<Self> {

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::error::ServeResult;
 use super::versions::CheckedVersion;
 use super::StaticFiles;
 use crate::rules::error::{Error, Result};
-use crate::rules::hash::{digest_of_bytes, integrity_metadata, DigestAlgorithm};
+use crate::rules::hash::{digest_of_bytes, integrity_metadata, IntegrityAlgorithm};
 use crate::rules::settings::TagMode;
 use crate::rules::static_path::{
     canonical_static_path, find_static_file, static_file_relative_path, HiddenFiles, StaticFile,
@@ -37,7 +38,7 @@ pub(crate) struct UrlMemo {
 #[derive(Debug, Default)]
 struct Made {
     url: Option<(String, Instant)>,
-    integrities: Vec<(DigestAlgorithm, String, Instant)>,
+    integrities: Vec<(IntegrityAlgorithm, String, Instant)>,
 }
 
 impl StaticFiles {
@@ -48,11 +49,13 @@ impl StaticFiles {
     /// (a second), then the file is looked at again.
     ///
     /// # Errors
-    /// [`Error::StaticFileNotFound`] (with the closest existing path) for a path that names
-    /// no file in the static dirs, [`Error::InvalidStaticPath`] for one that leaves them, and
-    /// the errors of `cdnstatic!` for an absolute URL in the file-name form or in content mode.
-    pub fn url(&self, path: &str) -> Result<String> {
-        self.memoized(path, None, || self.make_url(path))
+    /// [`ServeErrorKind::NotFound`](super::ServeErrorKind::NotFound) (the message names the
+    /// closest existing path) for a path that names no file in the static dirs,
+    /// [`InvalidPath`](super::ServeErrorKind::InvalidPath) for one that leaves them, and
+    /// [`InvalidUrl`](super::ServeErrorKind::InvalidUrl) for an absolute URL in the file-name
+    /// form or in content mode, as `cdnstatic!` refuses them.
+    pub fn url(&self, path: &str) -> ServeResult<String> {
+        Ok(self.memoized(path, None, || self.make_url(path))?)
     }
 
     /// The integrity metadata `cdnintegrity!(path, algorithm = …)` gives (`"sha384-…"`): the
@@ -60,20 +63,20 @@ impl StaticFiles {
     ///
     /// # Errors
     /// As [`StaticFiles::url`].
-    pub fn integrity(&self, path: &str, algorithm: DigestAlgorithm) -> Result<String> {
-        self.memoized(path, Some(algorithm), || {
+    pub fn integrity(&self, path: &str, algorithm: IntegrityAlgorithm) -> ServeResult<String> {
+        Ok(self.memoized(path, Some(algorithm), || {
             let bytes = self.checked_bytes(path, true)?;
             Ok(integrity_metadata(
-                &digest_of_bytes(&bytes, algorithm),
+                &digest_of_bytes(&bytes, algorithm.digest()),
                 algorithm,
             ))
-        })
+        })?)
     }
 
     fn memoized(
         &self,
         path: &str,
-        algorithm: Option<DigestAlgorithm>,
+        algorithm: Option<IntegrityAlgorithm>,
         make: impl FnOnce() -> Result<String>,
     ) -> Result<String> {
         let fresh = |made: &(String, Instant)| made.1.elapsed() < URL_LIFETIME;

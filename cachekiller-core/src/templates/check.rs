@@ -15,7 +15,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::rules::hash::DigestAlgorithm;
+use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// A literal asset call in a template whose file the static files do not have.
@@ -178,8 +178,8 @@ fn failure(call: &AssetCall, static_files: &StaticFiles) -> Option<String> {
         AssetKind::Url => static_files.url(&call.path).map(drop),
         AssetKind::Integrity { algorithm } => {
             let algorithm = match algorithm {
-                None => DigestAlgorithm::Sha384,
-                Some(name) => match DigestAlgorithm::from_integrity_name(name) {
+                None => IntegrityAlgorithm::default(),
+                Some(name) => match IntegrityAlgorithm::from_name(name) {
                     Some(algorithm) => algorithm,
                     // The helpers' own message.
                     None => {

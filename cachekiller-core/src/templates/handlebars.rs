@@ -14,7 +14,7 @@ use handlebars::{
 };
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::DigestAlgorithm;
+use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Registers `{{static "…"}}` (the URL `cdnstatic!` would give, written as it is: helpers'
@@ -64,8 +64,8 @@ impl HelperDef for AssetHelper {
             .ok_or_else(|| failed(format!("{{{{{name} \"…\"}}}} takes a path, a string")))?;
         let value = if self.integrity {
             let algorithm = match helper.param(1).and_then(|parameter| parameter.value().as_str()) {
-                None => DigestAlgorithm::Sha384,
-                Some(algorithm) => DigestAlgorithm::from_integrity_name(algorithm).ok_or_else(|| {
+                None => IntegrityAlgorithm::default(),
+                Some(algorithm) => IntegrityAlgorithm::from_name(algorithm).ok_or_else(|| {
                     failed(format!(
                         "integrity: unknown algorithm {algorithm:?}: expected \"sha256\", \"sha384\" or \"sha512\""
                     ))

@@ -17,7 +17,7 @@ use minijinja::value::Value;
 use minijinja::{Environment, Error, ErrorKind};
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::DigestAlgorithm;
+use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Adds `static(path)` (the URL `cdnstatic!` would give, a safe string: not escaped) and
@@ -50,8 +50,8 @@ pub fn add_asset_functions(environment: &mut Environment<'_>, static_files: Stat
         "integrity",
         move |path: &str, algorithm: Option<&str>| -> Result<Value, Error> {
             let algorithm = match algorithm {
-                None => DigestAlgorithm::Sha384,
-                Some(name) => DigestAlgorithm::from_integrity_name(name).ok_or_else(|| {
+                None => IntegrityAlgorithm::default(),
+                Some(name) => IntegrityAlgorithm::from_name(name).ok_or_else(|| {
                     Error::new(
                         ErrorKind::InvalidOperation,
                         format!("integrity(): unknown algorithm {name:?}: expected \"sha256\", \"sha384\" or \"sha512\""),

@@ -1,8 +1,8 @@
 //! The asset helpers of templates read at run time, on the run-time API of
 //! [`crate::service::StaticFiles`] (`url`, `integrity`): a `static("css/app.css")` function
 //! for each engine (one file each, behind the feature of its name: `minijinja.rs`, `tera.rs`,
-//! `handlebars.rs`; another engine is a file like these), and
-//! [`check_templates`], the check a compile-time engine gets for free, for a unit test: each
+//! `handlebars.rs`; another engine is a file like these), and `check_templates` (with an
+//! engine's feature), the check a compile-time engine gets for free, for a unit test: each
 //! engine's file also reads that engine's parse of a template for the check.
 
 #[cfg(any(feature = "minijinja", feature = "tera", feature = "handlebars"))]

@@ -13,7 +13,7 @@ use tera::ast::{Expr, ExprVal, FunctionCall, Node};
 use tera::{Function, Template, Tera, Value};
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::DigestAlgorithm;
+use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Registers `static(path=…)` (the URL `cdnstatic!` would give, marked safe: not escaped) and
@@ -54,8 +54,8 @@ impl Function for AssetFunction {
             .ok_or_else(|| tera::Error::msg(format!("{name}() takes path=\"…\", a string")))?;
         let value = if self.integrity {
             let algorithm = match arguments.get("algorithm").and_then(Value::as_str) {
-                None => DigestAlgorithm::Sha384,
-                Some(algorithm) => DigestAlgorithm::from_integrity_name(algorithm).ok_or_else(|| {
+                None => IntegrityAlgorithm::default(),
+                Some(algorithm) => IntegrityAlgorithm::from_name(algorithm).ok_or_else(|| {
                     tera::Error::msg(format!(
                         "integrity(): unknown algorithm {algorithm:?}: expected \"sha256\", \"sha384\" or \"sha512\""
                     ))

@@ -98,9 +98,9 @@ fn write_deploys(root: &std::path::Path) -> (String, String) {
     }
     let tag_of = |deploy: &str| {
         let bytes = std::fs::read(root.join(deploy).join("css/site.css")).unwrap();
-        let digest = cachekiller_core::build::hash::digest_of_bytes(
+        let digest = cachekiller_core::__private::hash::digest_of_bytes(
             &bytes,
-            cachekiller_core::DigestAlgorithm::Sha1,
+            cachekiller_core::__private::hash::DigestAlgorithm::Sha1,
         );
         digest[..3].iter().fold(String::new(), |mut hex, byte| {
             let _ = write!(hex, "{byte:02x}");

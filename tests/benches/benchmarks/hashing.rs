@@ -15,10 +15,10 @@ pub(crate) fn hashing(report: &mut Report, rounds: usize) {
         String::from_utf8(output.stdout).unwrap()[..40].to_owned()
     };
     let expected = sha1sum(&file);
-    let ours_hex = cachekiller_core::build::hash::content_tag(
-        &cachekiller_core::build::hash::digest_of_file(
+    let ours_hex = cachekiller_core::__private::hash::content_tag(
+        &cachekiller_core::__private::hash::digest_of_file(
             &file,
-            cachekiller_core::build::hash::DigestAlgorithm::Sha1,
+            cachekiller_core::__private::hash::DigestAlgorithm::Sha1,
         )
         .unwrap(),
         40,
@@ -29,9 +29,9 @@ pub(crate) fn hashing(report: &mut Report, rounds: usize) {
     for _ in 0..rounds.max(3) {
         let started = Instant::now();
         std::hint::black_box(
-            cachekiller_core::build::hash::digest_of_file(
+            cachekiller_core::__private::hash::digest_of_file(
                 &file,
-                cachekiller_core::build::hash::DigestAlgorithm::Sha1,
+                cachekiller_core::__private::hash::DigestAlgorithm::Sha1,
             )
             .unwrap(),
         );

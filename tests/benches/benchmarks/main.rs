@@ -81,9 +81,9 @@ fn main() {
     // Child modes of the hashing section.
     if arguments.first().map(String::as_str) == Some("--peak-memory-of-hashing") {
         let file = PathBuf::from(&arguments[1]);
-        let digest = cachekiller_core::build::hash::digest_of_file(
+        let digest = cachekiller_core::__private::hash::digest_of_file(
             &file,
-            cachekiller_core::build::hash::DigestAlgorithm::Sha1,
+            cachekiller_core::__private::hash::DigestAlgorithm::Sha1,
         )
         .unwrap();
         std::hint::black_box(digest);

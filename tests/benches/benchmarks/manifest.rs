@@ -185,7 +185,7 @@ fn verdicts(report: &mut Report, rounds: usize) {
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "site"]);
     let revision = git(&dir, &["rev-parse", "HEAD"])[..14].to_owned();
-    let settings = cachekiller_core::build::expand::expand_site_settings(&dir)
+    let settings = cachekiller_core::__private::expand::expand_site_settings(&dir)
         .unwrap()
         .settings
         .release_build(true);

@@ -61,13 +61,13 @@ pub(crate) fn resolution(report: &mut Report, rounds: usize) {
     let root = work_dir("resolution");
     repository_with_history(&root, 5_000);
     let expected = git(&root, &["rev-parse", "HEAD"]);
-    let read = |root: &Path| match cachekiller_core::build::git::read_git_revision(
+    let read = |root: &Path| match cachekiller_core::__private::git::read_git_revision(
         root,
-        &cachekiller_core::build::environment::GitEnvironment::default(),
+        &cachekiller_core::__private::environment::GitEnvironment::default(),
     )
     .unwrap()
     {
-        cachekiller_core::build::vcs::VcsLookup::Revision(revision) => revision.id_hex,
+        cachekiller_core::__private::vcs::VcsLookup::Revision(revision) => revision.id_hex,
         other => panic!("{other:?}"),
     };
     let ours = || read(&root);

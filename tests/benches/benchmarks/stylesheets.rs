@@ -41,12 +41,12 @@ pub(crate) fn generate_big_stylesheet(root: &Path) -> PathBuf {
 }
 
 pub(crate) fn stylesheets(report: &mut Report, rounds: usize) {
-    use cachekiller_core::build::file_stamp::file_stamp;
-    use cachekiller_core::build::hash::{digest_of_bytes, DigestAlgorithm};
-    use cachekiller_core::build::static_files::StaticDirs;
-    use cachekiller_core::build::stylesheet::rewrite_stylesheet;
-    use cachekiller_core::build::stylesheet_cache::StylesheetCache;
-    use cachekiller_core::build::tagging::Tagger;
+    use cachekiller_core::__private::file_stamp::file_stamp;
+    use cachekiller_core::__private::hash::{digest_of_bytes, DigestAlgorithm};
+    use cachekiller_core::__private::static_files::StaticDirs;
+    use cachekiller_core::__private::stylesheet::rewrite_stylesheet;
+    use cachekiller_core::__private::stylesheet_cache::StylesheetCache;
+    use cachekiller_core::__private::tagging::Tagger;
     use cachekiller_core::{SiteSettings, TagIn, TagMode};
 
     let root = work_dir("stylesheets");

@@ -244,7 +244,7 @@ fn links_spelling_one_file_many_ways_share_one_entry() {
 #[cfg(feature = "resolve")]
 #[tokio::test]
 async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
-    use crate::build::static_files::{static_file_relative_path, FilePurpose, StaticDirs};
+    use crate::resolve::static_files::{static_file_relative_path, FilePurpose, StaticDirs};
 
     let root = tempfile::tempdir().unwrap();
     let (first, second) = (root.path().join("static"), root.path().join("vendor"));

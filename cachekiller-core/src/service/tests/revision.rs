@@ -17,7 +17,7 @@ use tower::ServiceExt as _;
 
 use super::requests::{fetch_partial, get, runtime, Partial};
 use super::*;
-use crate::build::expand::expand_site_settings;
+use crate::resolve::expand::expand_site_settings;
 use crate::test_support::{git, gunzip, run, sha1sum_of_bytes, unbrotli};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

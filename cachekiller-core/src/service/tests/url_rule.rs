@@ -11,10 +11,10 @@ use std::path::Path;
 
 use super::requests::{get, runtime};
 use super::*;
-use crate::build::context::{load_crate_context, CrateContext};
-use crate::build::environment::BuildEnvironment;
-use crate::build::expand::expand_static_url_in;
-use crate::build::import_map::expand_import_map_in;
+use crate::resolve::context::{load_crate_context, CrateContext};
+use crate::resolve::environment::BuildEnvironment;
+use crate::resolve::expand::expand_static_url_in;
+use crate::resolve::import_map::expand_import_map_in;
 use crate::test_support::{run, with_revision_manifest};
 
 /// Files whose names hold what a URL must escape, and the module and stylesheet that name

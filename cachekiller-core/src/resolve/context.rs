@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::build::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
-use crate::build::manifest::{load_config, LoadedConfig};
-use crate::build::named_files::NamedStaticFiles;
-use crate::build::per_crate::PerCrate;
-use crate::build::static_files::StaticDirs;
-use crate::build::stylesheet_cache::StylesheetCache;
-use crate::build::tag::{resolve_tag, ResolvedTag};
-use crate::build::tracking::Tracking;
+use crate::resolve::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
+use crate::resolve::manifest::{load_config, LoadedConfig};
+use crate::resolve::named_files::NamedStaticFiles;
+use crate::resolve::per_crate::PerCrate;
+use crate::resolve::static_files::StaticDirs;
+use crate::resolve::stylesheet_cache::StylesheetCache;
+use crate::resolve::tag::{resolve_tag, ResolvedTag};
+use crate::resolve::tracking::Tracking;
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::{file_stamp, FileStamp};
 use crate::rules::tagging::RevisionNames;
@@ -85,7 +85,7 @@ impl CrateContext {
         }
     }
 
-    /// Which static files the revision names (see `build::named_files`); `None` for
+    /// Which static files the revision names (see `resolve::named_files`); `None` for
     /// a tag that names no files (a date), or when there is no tag.
     ///
     /// # Errors

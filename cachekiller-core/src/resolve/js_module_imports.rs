@@ -231,13 +231,13 @@ impl std::error::Error for ModuleSyntaxError {}
 /// export declaration without its specifier: [`ModuleSyntaxError`] says which and where.
 ///
 /// ```
-/// use cachekiller_core::build::js_module_imports::{module_imports, ImportKind};
+/// use cachekiller_core::__private::js_module_imports::{module_imports, ImportKind};
 ///
 /// let found = module_imports("import { html } from 'lit';\nconst page = import(`./${name}.js`);")?;
 /// assert_eq!(found.imports[0].specifier, "lit");
 /// assert_eq!(found.imports[0].kind, ImportKind::Static);
 /// assert_eq!(found.computed_dynamic_imports, [2]);
-/// # Ok::<(), cachekiller_core::build::js_module_imports::ModuleSyntaxError>(())
+/// # Ok::<(), cachekiller_core::__private::js_module_imports::ModuleSyntaxError>(())
 /// ```
 pub fn module_imports(source: &str) -> Result<ModuleImports, ModuleSyntaxError> {
     let mut lexer = Lexer::new(source);

@@ -1,7 +1,7 @@
 //! Each layout against `git rev-parse HEAD`, through both readers where libgit2 can read it.
 
 use super::*;
-use crate::build::vcs::VcsRevision;
+use crate::resolve::vcs::VcsRevision;
 use crate::test_support::{assert_git_at_least, assert_outside_any_repository, git, git_with_env};
 
 fn read(start: &Path) -> VcsRevision {

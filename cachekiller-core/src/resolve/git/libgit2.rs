@@ -8,7 +8,7 @@ use git2::{
 };
 
 use super::{GitCheckout, GitHead, ReadFailure, TreeAndChanges};
-use crate::build::environment::GitEnvironment;
+use crate::resolve::environment::GitEnvironment;
 use crate::rules::hash::to_hex;
 
 /// Reads the checkout enclosing `start`, or the one `GIT_DIR` names.

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::build::vcs::{RevisionWatch, VcsLookup, VcsRevision};
+use crate::resolve::vcs::{RevisionWatch, VcsLookup, VcsRevision};
 use crate::rules::error::{Error, Result};
 use crate::rules::hash::to_hex;
 

@@ -3,15 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::build::date::build_date_tag;
-use crate::build::environment::{
+use crate::resolve::date::build_date_tag;
+use crate::resolve::environment::{
     BuildEnvironment, GitEnvironment, GIT_VARIABLES, SOURCE_DATE_EPOCH_VARIABLE, TAG_VARIABLE,
 };
-use crate::build::git::read_git_revision;
-use crate::build::mercurial::read_mercurial_revision;
-use crate::build::rebuild_marker::write_rebuild_marker;
-use crate::build::static_digest::static_files_digest;
-use crate::build::vcs::{RevisionWatch, VcsLookup};
+use crate::resolve::git::read_git_revision;
+use crate::resolve::mercurial::read_mercurial_revision;
+use crate::resolve::rebuild_marker::write_rebuild_marker;
+use crate::resolve::static_digest::static_files_digest;
+use crate::resolve::vcs::{RevisionWatch, VcsLookup};
 use crate::rules::error::{Error, Result};
 use crate::rules::url::is_url_unreserved;
 
@@ -27,7 +27,7 @@ pub enum TagSource {
     /// The date of `SOURCE_DATE_EPOCH`, without a repository.
     BuildDate,
     /// The digest of the static files, without a repository or `SOURCE_DATE_EPOCH` (see
-    /// [`crate::build::static_digest`]).
+    /// [`crate::resolve::static_digest`]).
     StaticFiles,
 }
 
@@ -45,7 +45,7 @@ pub struct ResolvedTag {
     /// Environment variables whose change can change the tag.
     pub tracked_environment: Vec<&'static str>,
     /// True while a repository has no revision that its files can announce the change of, so
-    /// that the crate is rebuilt on every build (see [`crate::build::rebuild_marker`]); a long-lived
+    /// that the crate is rebuilt on every build (see [`crate::resolve::rebuild_marker`]); a long-lived
     /// process resolves such a tag anew rather than trust its files.
     pub rebuild_always: bool,
     /// Which static files the tag names (see `rules::revision_manifest`).
@@ -385,7 +385,7 @@ mod tests {
             tag.tracked_files,
             [
                 directory.path().join(".git/HEAD"),
-                crate::build::rebuild_marker::write_rebuild_marker().unwrap()
+                crate::resolve::rebuild_marker::write_rebuild_marker().unwrap()
             ],
             "rebuilt on every build until the first commit"
         );

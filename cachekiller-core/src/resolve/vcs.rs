@@ -31,7 +31,7 @@ pub struct VcsRevision {
 }
 
 /// How cargo is made to see a new revision: files that change with it, or, where no existing
-/// file does, a rebuild on every build (see [`crate::build::rebuild_marker`]).
+/// file does, a rebuild on every build (see [`crate::resolve::rebuild_marker`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevisionWatch {
     /// Files whose content changes whenever the revision does. Only files that exist are

@@ -1,9 +1,9 @@
 //! The settings of a macro call, and the one table of the keys that set them: each key's name,
 //! where it may be written, and how its value is checked. Where the values come from (the
-//! manifests, `CACHEKILLER_STATIC_URL`, the call) is [`crate::build::manifest`] and [`crate::build::expand`].
+//! manifests, `CACHEKILLER_STATIC_URL`, the call) is [`crate::resolve::manifest`] and [`crate::resolve::expand`].
 
 use crate::rules::error::{ConfigOrigin, Error, Result};
-use crate::rules::hash::DigestAlgorithm;
+use crate::rules::hash::IntegrityAlgorithm;
 pub use crate::rules::settings::{TagIn, TagMode};
 use crate::rules::url::is_url_unreserved;
 
@@ -47,7 +47,7 @@ pub struct Config {
     /// Hex characters of the content hash kept in the tag (at most 40).
     pub hash_length: usize,
     /// The digest of `cdnintegrity!`.
-    pub algorithm: DigestAlgorithm,
+    pub algorithm: IntegrityAlgorithm,
     /// The bare specifiers of JavaScript modules (`lit`) and the static files they name
     /// (`vendor/lit.js`), or absolute URLs, for `cdnimportmap!`.
     pub imports: std::collections::BTreeMap<String, String>,
@@ -64,7 +64,7 @@ impl Default for Config {
             mode: TagMode::Vcs,
             tag_in: TagIn::Query,
             hash_length: DEFAULT_HASH_LENGTH,
-            algorithm: DigestAlgorithm::Sha384,
+            algorithm: IntegrityAlgorithm::default(),
             imports: std::collections::BTreeMap::new(),
         }
     }
@@ -261,7 +261,7 @@ const KEYS: &[Key] = &[
         places: &[IntegrityMacro],
         set: |config, value| {
             config.algorithm = match value {
-                ConfigValue::String(name) => DigestAlgorithm::from_integrity_name(name),
+                ConfigValue::String(name) => IntegrityAlgorithm::from_name(name),
                 _ => None,
             }
             .ok_or_else(|| "\"sha256\", \"sha384\" or \"sha512\"".to_owned())?;

@@ -24,7 +24,7 @@ use super::expand::{
 use super::js_module_imports::{module_imports, ImportKind, ModuleImport};
 use super::static_files::{static_file_relative_path, FilePurpose};
 use crate::rules::error::{Error, Result};
-use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm};
+use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm, IntegrityAlgorithm};
 use crate::rules::static_url::{encoded_static_path, is_external, Reference, StaticUrl};
 use crate::rules::stylesheet::is_stylesheet;
 use crate::rules::suggest::closest;
@@ -33,9 +33,6 @@ use crate::rules::url::join_static_file_url;
 /// The most modules one call walks: an import map of thousands of entries is a page of its
 /// own, and a graph that large wants a bundler.
 pub const MAX_MODULES: usize = 2_000;
-
-/// The digest of the integrity map: the one browsers and `cdnintegrity!` default to.
-const INTEGRITY_ALGORITHM: DigestAlgorithm = DigestAlgorithm::Sha384;
 
 /// A module of the graph: a static file.
 #[derive(Debug, Clone)]
@@ -424,14 +421,15 @@ fn map_modules(
                 tracked.extend(file_paths(&rewritten));
                 (
                     rewritten.sha1.clone(),
-                    rewritten.digest(INTEGRITY_ALGORITHM),
+                    rewritten.digest(IntegrityAlgorithm::default().digest()),
                     rewritten.depends_on_uncommitted,
                 )
             } else {
                 tracked.push(file.clone());
                 (
                     cached_digest(&file, stamp, DigestAlgorithm::Sha1).map_err(at_entry)?,
-                    cached_digest(&file, stamp, INTEGRITY_ALGORITHM).map_err(at_entry)?,
+                    cached_digest(&file, stamp, IntegrityAlgorithm::default().digest())
+                        .map_err(at_entry)?,
                     false,
                 )
             };
@@ -446,7 +444,7 @@ fn map_modules(
                     None,
                 ),
                 tagged_url: tagger.file_url(&module.path, "", &tag).map_err(at_entry)?,
-                integrity: integrity_metadata(&integrity_digest, INTEGRITY_ALGORITHM),
+                integrity: integrity_metadata(&integrity_digest, IntegrityAlgorithm::default()),
                 tag,
             })
         })
@@ -643,9 +641,9 @@ fn write_json_string(text: &str, output: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::config::TagIn;
-    use crate::build::manifest::LoadedConfig;
-    use crate::build::tag::{NamedFiles, ResolvedTag, TagSource};
+    use crate::resolve::config::TagIn;
+    use crate::resolve::manifest::LoadedConfig;
+    use crate::resolve::tag::{NamedFiles, ResolvedTag, TagSource};
     use crate::test_support::{openssl_integrity, sha1sum};
     use std::path::Path;
 

@@ -23,7 +23,7 @@
 //! - A branch that lives only in `packed-refs` while reflogs are off is the one state where no
 //!   existing file changes on the next commit: git then creates the loose ref, and writes
 //!   nothing else that every `git commit` and `git reset` would. The crate is rebuilt on every
-//!   build until that commit (see [`crate::build::rebuild_marker`]); from then on the loose ref is
+//!   build until that commit (see [`crate::resolve::rebuild_marker`]); from then on the loose ref is
 //!   tracked.
 //!
 //! With the `reftable` ref format, `.git/HEAD` never changes (it holds
@@ -46,8 +46,8 @@ mod libgit2;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::build::environment::GitEnvironment;
-use crate::build::vcs::{RevisionWatch, VcsLookup, VcsRevision};
+use crate::resolve::environment::GitEnvironment;
+use crate::resolve::vcs::{RevisionWatch, VcsLookup, VcsRevision};
 use crate::rules::error::{Error, Result};
 use crate::rules::revision_manifest::ObjectFormat;
 

@@ -4,8 +4,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::build::config::{Config, ConfigValue, OptionPlace};
-use crate::build::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
+use crate::resolve::config::{Config, ConfigValue, OptionPlace};
+use crate::resolve::environment::{BuildEnvironment, STATIC_URL_VARIABLE};
 use crate::rules::error::{ConfigOrigin, Error, Result};
 
 /// A crate's configuration and the manifests it was read from (which must be tracked so that
@@ -201,8 +201,8 @@ pub fn load_config(manifest_dir: &Path, environment: &BuildEnvironment) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::config::{TagIn, TagMode};
-    use crate::rules::hash::DigestAlgorithm;
+    use crate::resolve::config::{TagIn, TagMode};
+    use crate::rules::hash::IntegrityAlgorithm;
     use std::fs;
 
     fn write(path: &Path, text: &str) {
@@ -228,7 +228,7 @@ mod tests {
                 mode: TagMode::Vcs,
                 tag_in: TagIn::Query,
                 hash_length: 6,
-                algorithm: DigestAlgorithm::Sha384,
+                algorithm: IntegrityAlgorithm::default(),
                 imports: std::collections::BTreeMap::new(),
             }
         );

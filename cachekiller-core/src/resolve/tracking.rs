@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::build::per_crate::PerCrate;
+use crate::resolve::per_crate::PerCrate;
 use crate::rules::error::{Error, Result};
 
 /// What an expansion must make cargo watch.

@@ -1,13 +1,13 @@
 //! The date tag of `SOURCE_DATE_EPOCH`, `YYYYMMDDHHMMSS` in UTC: django-cachekiller's fallback
 //! when no VCS is found was the clock's date; ours is the date reproducible builds name, and
-//! without one, the static files' digest (see [`crate::build::tag::resolve_tag`] for why not the clock).
+//! without one, the static files' digest (see [`crate::resolve::tag::resolve_tag`] for why not the clock).
 
 use crate::rules::error::{Error, Result};
 
 /// Formats `seconds` since 1970-01-01 00:00:00 UTC as `YYYYMMDDHHMMSS` (UTC).
 ///
 /// ```
-/// assert_eq!(cachekiller_core::build::date::format_utc_timestamp(0), "19700101000000");
+/// assert_eq!(cachekiller_core::__private::date::format_utc_timestamp(0), "19700101000000");
 /// ```
 #[must_use]
 pub fn format_utc_timestamp(seconds: u64) -> String {

@@ -19,9 +19,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use crate::build::git::{read_committed_tree, CommittedTree};
-use crate::build::mercurial::clean_files;
-use crate::build::tag::{NamedFiles, ResolvedTag};
+use crate::resolve::git::{read_committed_tree, CommittedTree};
+use crate::resolve::mercurial::clean_files;
+use crate::resolve::tag::{NamedFiles, ResolvedTag};
 use crate::rules::error::Result;
 use crate::rules::file_stamp::FileStamp;
 use crate::rules::hash::{cached_digest, git_blob_id, DigestAlgorithm};
@@ -322,9 +322,9 @@ fn directories_below(top: &Path, dirs: &[PathBuf]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::context::{load_crate_context, CrateContext};
-    use crate::build::environment::BuildEnvironment;
-    use crate::build::expand::{expand_static_url_in, revision_manifest};
+    use crate::resolve::context::{load_crate_context, CrateContext};
+    use crate::resolve::environment::BuildEnvironment;
+    use crate::resolve::expand::{expand_static_url_in, revision_manifest};
     use crate::test_support::{assert_outside_any_repository, git, run, sha1sum, sha1sum_of_bytes};
 
     const STYLESHEET: &str = "body { background: url(../img/logo.svg) }\n";

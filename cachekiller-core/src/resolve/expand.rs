@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::build::config::{Config, ConfigValue, OptionPlace, TagMode};
-use crate::build::context::{cached_crate_context, CrateContext};
-use crate::build::static_files::{static_file_relative_path, FilePurpose};
-use crate::build::tracking::{not_yet_tracked, not_yet_warned, Tracking};
+use crate::resolve::config::{Config, ConfigValue, OptionPlace, TagMode};
+use crate::resolve::context::{cached_crate_context, CrateContext};
+use crate::resolve::static_files::{static_file_relative_path, FilePurpose};
+use crate::resolve::tracking::{not_yet_tracked, not_yet_warned, Tracking};
 use crate::rules::error::{ConfigOrigin, Error, Result};
 use crate::rules::file_stamp::FileStamp;
 use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm};
@@ -50,7 +50,7 @@ impl Expansion {
 }
 
 /// What a macro call emits: the value, and the tracking no earlier call for the crate emitted
-/// in this process (see [`crate::build::tracking`]).
+/// in this process (see [`crate::resolve::tracking`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MacroOutput {
     /// The string the macro expands to.
@@ -343,13 +343,13 @@ pub fn expand_integrity_in(
     let (digest, shared_tracking, own_files) = if is_stylesheet(path) {
         let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
         (
-            rewritten.digest(config.algorithm),
+            rewritten.digest(config.algorithm.digest()),
             hashed_stylesheet_tracking(context),
             file_paths(&rewritten),
         )
     } else {
         (
-            cached_digest(&file, stamp, config.algorithm)?,
+            cached_digest(&file, stamp, config.algorithm.digest())?,
             &context.file_tracking,
             vec![file],
         )
@@ -569,9 +569,9 @@ pub fn expand_integrity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::config::Config;
-    use crate::build::manifest::LoadedConfig;
-    use crate::build::tag::{NamedFiles, ResolvedTag, TagSource};
+    use crate::resolve::config::Config;
+    use crate::resolve::manifest::LoadedConfig;
+    use crate::resolve::tag::{NamedFiles, ResolvedTag, TagSource};
     use crate::test_support::{openssl_integrity, sha1sum};
 
     /// A context as the git lookup would make it for a crate at `manifest_dir`; the revision

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use super::{GitCheckout, GitHead, ReadFailure, TreeAndChanges};
-use crate::build::environment::GitEnvironment;
+use crate::resolve::environment::GitEnvironment;
 use crate::rules::hash::from_hex;
 
 /// Runs `git args…` in `start` with the repository variables of `environment` (absolute) and
@@ -15,7 +15,7 @@ use crate::rules::hash::from_hex;
 fn git(start: &Path, environment: &GitEnvironment, args: &[&str]) -> Result<Output, ReadFailure> {
     let mut command = Command::new("git");
     command.args(args).current_dir(start).env("LC_ALL", "C");
-    for name in crate::build::environment::GIT_VARIABLES {
+    for name in crate::resolve::environment::GIT_VARIABLES {
         command.env_remove(name);
     }
     command.envs(environment.variables());
