@@ -497,7 +497,7 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
         Ok(output) => output,
         // The first call shows the error; the crate does not compile either way.
         Err(Error::ReportedAtAnotherCall) => {
-            return quote!(::cachekiller_core::SiteSettings::new("", "", 0, false)).into();
+            return quote!(::cachekiller_core::SiteSettings::new("", "", 0)).into();
         }
         Err(error) => return compile_error(&error, Span::call_site(), &[]).into(),
     };

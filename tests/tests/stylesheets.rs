@@ -103,7 +103,8 @@ fn served_stylesheets_match_the_oracle_and_the_macros() {
         let static_dir = site.join("static");
         let revision: &'static str = git_head(&site)[..14].to_owned().leak();
         let param: &'static str = param.to_owned().leak();
-        let settings = SiteSettings::new(param, revision, 6, true)
+        let settings = SiteSettings::new(param, revision, 6)
+            .release_build(true)
             .tag_in(tag_in)
             .mode(mode);
         let service = StaticFiles::new(&static_dir, settings).unwrap();

@@ -19,12 +19,7 @@ pub const MIN_TAG_LENGTH: usize = 4;
 /// default, Mercurial) has 40, and a longer `tag_length` keeps all 40.
 pub const MAX_TAG_LENGTH: usize = 64;
 
-/// `hash_length` when none is configured, as `HashPathStaticFilesStorage`'s `STATICFILES_HASH_ACCURACY`.
-pub const DEFAULT_HASH_LENGTH: usize = crate::rules::tagging::DEFAULT_CONTENT_TAG_LENGTH;
-/// The shortest `hash_length`: `HashPathStaticFilesStorage`'s author warns that 1 or 2 characters collide.
-pub const MIN_HASH_LENGTH: usize = crate::rules::hash::MIN_CONTENT_TAG_LENGTH;
-/// `hash_length` above this acts as this: a SHA-1 has 40 hex characters.
-pub const MAX_HASH_LENGTH: usize = crate::rules::hash::MAX_CONTENT_TAG_LENGTH;
+pub use crate::rules::hash::{DEFAULT_HASH_LENGTH, MAX_HASH_LENGTH, MIN_HASH_LENGTH};
 
 /// The effective settings for one macro call.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -388,7 +388,8 @@ impl SettingsExpansion {
             .collect();
         // `{:?}` of a `str` is a Rust string literal, escapes included.
         format!(
-            "::cachekiller_core::SiteSettings::new({:?}, {:?}, {}, !::core::cfg!(debug_assertions))\
+            "::cachekiller_core::SiteSettings::new({:?}, {:?}, {})\
+             .release_build(!::core::cfg!(debug_assertions))\
              .tag_in(::cachekiller_core::TagIn::{:?})\
              .mode(::cachekiller_core::TagMode::{:?})\
              .static_dirs(&[{}])\

@@ -91,11 +91,15 @@ impl DigestAlgorithm {
     }
 }
 
-/// The shortest content tag: `HashPathStaticFilesStorage`'s author warns that 1 or 2 hex characters collide, and a server
-/// must not call a guess of a few characters the tag of a file's bytes.
-pub const MIN_CONTENT_TAG_LENGTH: usize = 3;
-/// The longest content tag: a SHA-1 has 40 hex characters.
-pub const MAX_CONTENT_TAG_LENGTH: usize = 40;
+/// `hash_length`, the hex digits of a content tag, when none is configured: 6, as
+/// `HashPathStaticFilesStorage`'s `STATICFILES_HASH_ACCURACY`.
+pub const DEFAULT_HASH_LENGTH: usize = 6;
+/// The shortest `hash_length`: `HashPathStaticFilesStorage`'s author warns that 1 or 2 hex
+/// characters collide, and a server must not call a guess of a few characters the tag of a
+/// file's bytes.
+pub const MIN_HASH_LENGTH: usize = 3;
+/// The longest `hash_length` (a longer one acts as this): a SHA-1 has 40 hex characters.
+pub const MAX_HASH_LENGTH: usize = 40;
 
 /// The size of the read buffer: large enough that the system call cost vanishes next to the
 /// hashing, small enough to stay in cache.

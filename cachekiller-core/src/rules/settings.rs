@@ -58,7 +58,7 @@ impl TagIn {
 /// use cachekiller_core::{SiteSettings, TagIn, TagMode};
 ///
 /// // What `cdnsettings!()` emits for a content-mode crate with tags in file names.
-/// let settings = SiteSettings::new("tag", "1f3a9c0d2b7e11", 8, true)
+/// let settings = SiteSettings::new("tag", "1f3a9c0d2b7e11", 8).release_build(true)
 ///     .mode(TagMode::Content)
 ///     .tag_in(TagIn::Name)
 ///     .static_dirs(&["static", "vendor"]);
@@ -102,22 +102,17 @@ pub(crate) enum StaticDirNames {
 }
 
 impl SiteSettings {
-    /// Settings from their parts, for a site whose URLs carry revision tags in the query,
-    /// whose static files are in `static/` and served under `/static/` (the defaults), and
-    /// whose revision names no file until [`SiteSettings::revision_manifest`] says which; the
-    /// other methods set the rest, as `cdnsettings!()` does.
+    /// Settings from their parts, for a debug build of a site whose URLs carry revision tags
+    /// in the query, whose static files are in `static/` and served under `/static/` (the
+    /// defaults), and whose revision names no file until [`SiteSettings::revision_manifest`]
+    /// says which; the other methods set the rest, as `cdnsettings!()` does.
     #[must_use]
-    pub const fn new(
-        param: &'static str,
-        revision_tag: &'static str,
-        hash_length: usize,
-        release_build: bool,
-    ) -> Self {
+    pub const fn new(param: &'static str, revision_tag: &'static str, hash_length: usize) -> Self {
         SiteSettings {
             param: Cow::Borrowed(param),
             revision_tag: Cow::Borrowed(revision_tag),
             hash_length,
-            release_build,
+            release_build: false,
             revision_manifest: Cow::Borrowed(&[]),
             tag_in: TagIn::Query,
             mode: TagMode::Vcs,

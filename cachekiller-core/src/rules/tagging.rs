@@ -13,7 +13,9 @@
 use crate::rules::error::{Error, Result};
 use crate::rules::hash::content_tag;
 #[cfg(feature = "service")]
-use crate::rules::hash::{hex_prefix_matches, MAX_CONTENT_TAG_LENGTH, MIN_CONTENT_TAG_LENGTH};
+use crate::rules::hash::{
+    hex_prefix_matches, DEFAULT_HASH_LENGTH, MAX_HASH_LENGTH, MIN_HASH_LENGTH,
+};
 use crate::rules::settings::{SiteSettings, TagIn, TagMode};
 use crate::rules::static_path::static_file_relative_path;
 use crate::rules::static_url::encoded_static_path;
@@ -21,9 +23,6 @@ use crate::rules::url::{
     is_absolute_url, is_plain_relative_path, join_static_file_url, join_static_url, split_url,
     tag_in_file_name, tag_relative_url,
 };
-
-/// The `hash_length` of the macros when none is configured.
-pub const DEFAULT_CONTENT_TAG_LENGTH: usize = 6;
 
 /// Which static paths a site's revision tag names (their bytes are the revision's): at compile
 /// time the commit's tree and the work tree's status, at run time the manifest compiled into
@@ -219,25 +218,24 @@ impl<'a> Tagger<'a> {
     /// shorter: a call's `hash_length` may make longer tags) to 40 digits.
     #[cfg(feature = "service")]
     pub(crate) fn names_bytes(&self, tag: &str, sha1: &[u8]) -> bool {
-        self.content_tag_length(tag) && hex_prefix_matches(sha1, tag)
+        self.accepts_content_tag_length(tag) && hex_prefix_matches(sha1, tag)
     }
 
     /// True if `tag` could be a content tag of some bytes: lower-case hex of a length
     /// [`Tagger::names_bytes`] accepts.
     #[cfg(feature = "archive")]
     pub(crate) fn could_name_bytes(&self, tag: &str) -> bool {
-        self.content_tag_length(tag)
+        self.accepts_content_tag_length(tag)
             && tag
                 .bytes()
                 .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
     }
 
     #[cfg(feature = "service")]
-    fn content_tag_length(&self, tag: &str) -> bool {
-        let shortest = self
-            .hash_length
-            .clamp(MIN_CONTENT_TAG_LENGTH, DEFAULT_CONTENT_TAG_LENGTH);
-        (shortest..=MAX_CONTENT_TAG_LENGTH).contains(&tag.len())
+    /// True if `tag` is as long as a content tag this site accepts.
+    fn accepts_content_tag_length(&self, tag: &str) -> bool {
+        let shortest = self.hash_length.clamp(MIN_HASH_LENGTH, DEFAULT_HASH_LENGTH);
+        (shortest..=MAX_HASH_LENGTH).contains(&tag.len())
     }
 }
 
@@ -250,7 +248,7 @@ mod tests {
     fn the_tag_of_each_mode_and_its_place() {
         let bytes = b"body { color: red }\n";
         let sha1 = digest_of_bytes(bytes, DigestAlgorithm::Sha1);
-        let settings = SiteSettings::new("v", "0123456789abcd", 8, true);
+        let settings = SiteSettings::new("v", "0123456789abcd", 8).release_build(true);
         let cases = [
             (
                 TagMode::Vcs,
@@ -285,7 +283,9 @@ mod tests {
 
     #[test]
     fn the_name_form_refuses_what_it_cannot_read_back() {
-        let settings = SiteSettings::new("tag", "1.2", 6, true).tag_in(TagIn::Name);
+        let settings = SiteSettings::new("tag", "1.2", 6)
+            .release_build(true)
+            .tag_in(TagIn::Name);
         let tagger = Tagger::of_site(&settings);
         assert!(matches!(
             tagger.url("css/a.css", "1.2"),
@@ -311,14 +311,14 @@ mod tests {
             (3, 2, false),
             (12, 11, true),
         ] {
-            let settings = SiteSettings::new("tag", "r", hash_length, true);
+            let settings = SiteSettings::new("tag", "r", hash_length).release_build(true);
             assert_eq!(
                 Tagger::of_site(&settings).names_bytes(&hex[..tag_length], &sha1),
                 names,
                 "hash_length {hash_length}, tag of {tag_length}"
             );
         }
-        let settings = SiteSettings::new("tag", "r", 6, true);
+        let settings = SiteSettings::new("tag", "r", 6).release_build(true);
         let other = digest_of_bytes(b"y", DigestAlgorithm::Sha1);
         assert!(!Tagger::of_site(&settings).names_bytes(&hex[..8], &other));
         assert!(!Tagger::of_site(&settings).names_bytes(&hex[..8].to_uppercase(), &sha1));

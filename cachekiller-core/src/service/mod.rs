@@ -78,9 +78,6 @@ use tower_service::Service;
 use body::FileSource;
 pub use body::StaticBody;
 pub use error::{ServeError, ServeErrorKind, ServeResult};
-#[cfg(feature = "archive")]
-#[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
-pub use old_tags::STORE_RETRY_AFTER;
 
 /// The header every response of the service carries: the revision the server was built
 /// from ([`SiteSettings::revision_tag`], what `cdntag!()` gave its pages). A page compares
@@ -111,12 +108,14 @@ use versions::{
     check_version, read_all, CacheLimits, CheckedVersion, StylesheetContext, VersionCache,
 };
 
-/// What the service holds now for the versions it checked.
+/// What a cache holds now: the service's checked versions (all it holds in memory, against
+/// its one bound), or an archive's blobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheUsage {
-    /// Bytes of bodies, compressed variants and bookkeeping.
+    /// Bytes held: for the service, bodies (cached, or held by responses), compressed
+    /// variants and compressions in flight.
     pub bytes: usize,
-    /// Cached paths.
+    /// Cached entries: paths, or blobs.
     pub entries: usize,
 }
 
@@ -664,8 +663,8 @@ impl StaticFiles {
         None
     }
 
-    fn lookup(&self) -> Lookup<'_> {
-        Lookup {
+    fn lookup(&self) -> StaticDirsLookup<'_> {
+        StaticDirsLookup {
             dirs: &self.shared.dirs,
         }
     }
@@ -713,11 +712,11 @@ fn content_type_of(relative: &str) -> HeaderValue {
 /// in the same static dirs in the same order. Hidden files are found too, as the macros find
 /// them, so that both ends rewrite a stylesheet to the same bytes (the request for such a
 /// file is still refused unless hidden files are served).
-struct Lookup<'a> {
+struct StaticDirsLookup<'a> {
     dirs: &'a [PathBuf],
 }
 
-impl StaticLookup for Lookup<'_> {
+impl StaticLookup for StaticDirsLookup<'_> {
     fn static_file(&self, relative: &str) -> Result<(PathBuf, FileStamp)> {
         let canonical = canonical_static_path(relative, HiddenFiles::Allowed)
             .ok()

@@ -83,7 +83,9 @@ fn time_first_hits<F: Future<Output = StaticFiles>>(
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn settings(revision: &'static str) -> SiteSettings {
-    SiteSettings::new("tag", revision, 6, true).mode(TagMode::Content)
+    SiteSettings::new("tag", revision, 6)
+        .release_build(true)
+        .mode(TagMode::Content)
 }
 
 /// Deploys `a` and `b` below `root`, each a 20 KiB stylesheet of its own; the URIs of A's

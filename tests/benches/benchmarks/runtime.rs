@@ -20,7 +20,8 @@ pub(crate) fn runtime(report: &mut Report, rounds: usize) {
             "body { margin: 0 }\n",
         );
     }
-    let settings = SiteSettings::new("tag", "0123456789abcd", 6, true)
+    let settings = SiteSettings::new("tag", "0123456789abcd", 6)
+        .release_build(true)
         .mode(cachekiller_core::TagMode::Content);
     let static_files = StaticFiles::new(root.join("static"), settings).unwrap();
     let url = static_files.url("css/page0.css").unwrap();

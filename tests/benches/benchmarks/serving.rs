@@ -25,7 +25,7 @@ async fn main() {
     let (service, port, dir) = (&arguments[1], &arguments[2], &arguments[3]);
     let app = match service.as_str() {
         "ours" => {
-            let settings = SiteSettings::new("tag", "0123456789abcd", 6, true);
+            let settings = SiteSettings::new("tag", "0123456789abcd", 6).release_build(true);
             let static_files = StaticFiles::new(dir, settings).unwrap();
             let usage = static_files.clone();
             axum::Router::new()

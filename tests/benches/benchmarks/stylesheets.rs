@@ -52,7 +52,8 @@ pub(crate) fn stylesheets(report: &mut Report, rounds: usize) {
     let root = work_dir("stylesheets");
     let file = generate_big_stylesheet(&root);
     let lookup = StaticDirs::new(&root, &["static".to_owned()]);
-    let content = SiteSettings::new("tag", "4b400e3aeb0426", 6, true)
+    let content = SiteSettings::new("tag", "4b400e3aeb0426", 6)
+        .release_build(true)
         .tag_in(TagIn::Name)
         .mode(TagMode::Content);
     let vcs = content.clone().mode(TagMode::Vcs);

@@ -356,10 +356,11 @@ impl Archive {
         self
     }
 
-    /// Bytes and blobs the lookups' memory holds now.
+    /// What the lookups' memory holds now: bytes of blobs, and blobs.
     #[must_use]
-    pub fn cache_usage(&self) -> (usize, usize) {
-        self.memory.blobs.usage()
+    pub fn cache_usage(&self) -> crate::service::CacheUsage {
+        let (bytes, entries) = self.memory.blobs.usage();
+        crate::service::CacheUsage { bytes, entries }
     }
 }
 

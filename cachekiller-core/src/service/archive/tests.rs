@@ -392,7 +392,8 @@ async fn lookups_are_remembered_and_misses_briefly() {
         "v1"
     );
     std::fs::rename(&moved, dir.path()).unwrap();
-    assert_eq!(reader.cache_usage(), (2, 1));
+    let usage = reader.cache_usage();
+    assert_eq!((usage.bytes, usage.entries), (2, 1));
 }
 
 /// One retention scenario: 8 revisions published an hour apart (`app.css` changes each

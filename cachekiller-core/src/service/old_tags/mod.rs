@@ -8,7 +8,8 @@
 //! Anything else gets today's answer, the current bytes with `no-cache`: a tag that begins
 //! several archived versions, one the archive does not know, and any failure of the store.
 //! A lookup is bounded by the archive's lookup timeout, and after a failure the store is left
-//! alone for [`STORE_RETRY_AFTER`], so a store that is down costs one timeout, then nothing.
+//! alone for `STORE_RETRY_AFTER` (10 s), so a store that is down costs one timeout, then
+//! nothing.
 //! A request for the current bytes (its tag names them, or it has no tag) never asks the
 //! archive.
 //!
@@ -41,7 +42,7 @@ use crate::service::{content_type_of, is_compressible, response, StaticFiles};
 /// How long old tags are answered without asking the archive after a lookup failed (an
 /// error or a timeout): a store that is down or slow costs the requests of that moment one
 /// lookup timeout, not one each.
-pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(10);
+pub(crate) const STORE_RETRY_AFTER: Duration = Duration::from_secs(10);
 
 /// How long an answer from the archive is reused for the same path and tag without asking
 /// the archive again (whose own memory keeps a path's versions for minutes).
@@ -99,7 +100,7 @@ pub(super) struct OldVersions {
 
 /// Which lookup answers a tag.
 #[derive(Debug, Clone, Copy)]
-enum Lookup {
+enum ArchiveLookup {
     /// A content tag: the archived version of the path whose SHA-1 it begins.
     Content,
     /// A revision tag: the version of the path its manifest records.
@@ -174,19 +175,19 @@ impl OldVersions {
         let revision = tag != settings.revision_tag();
         let order = if settings.mode == TagMode::Content {
             [
-                content.then_some(Lookup::Content),
-                revision.then_some(Lookup::Revision),
+                content.then_some(ArchiveLookup::Content),
+                revision.then_some(ArchiveLookup::Revision),
             ]
         } else {
             [
-                revision.then_some(Lookup::Revision),
-                content.then_some(Lookup::Content),
+                revision.then_some(ArchiveLookup::Revision),
+                content.then_some(ArchiveLookup::Content),
             ]
         };
         for lookup in order.into_iter().flatten() {
             let found = match lookup {
-                Lookup::Content => self.archive.find_version(path, tag).await,
-                Lookup::Revision => self.archive.revision_version(tag, path).await,
+                ArchiveLookup::Content => self.archive.find_version(path, tag).await,
+                ArchiveLookup::Revision => self.archive.revision_version(tag, path).await,
             };
             match found {
                 Ok(ArchivedVersion::Found { bytes, sha1 }) => return Some((bytes, sha1)),

@@ -59,7 +59,9 @@ fn deploy(root: &Path, name: &str) -> std::path::PathBuf {
 }
 
 fn settings(revision: &'static str, mode: TagMode) -> SiteSettings {
-    SiteSettings::new("tag", revision, 6, true).mode(mode)
+    SiteSettings::new("tag", revision, 6)
+        .release_build(true)
+        .mode(mode)
 }
 
 /// Deploys A and B in `root`, both published to the archive in `root/archive`, in `mode`.

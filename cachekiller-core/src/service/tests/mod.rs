@@ -52,7 +52,10 @@ pub(super) fn write(path: &Path, bytes: &[u8]) {
 pub(super) fn service(root: &Path, release_build: bool) -> StaticFiles {
     StaticFiles::new(
         root.join("static"),
-        with_revision_manifest(SiteSettings::new("tag", REVISION, 6, release_build), root),
+        with_revision_manifest(
+            SiteSettings::new("tag", REVISION, 6).release_build(release_build),
+            root,
+        ),
     )
     .unwrap()
 }

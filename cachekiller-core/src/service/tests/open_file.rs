@@ -142,7 +142,7 @@ fn a_deploy_that_swaps_a_symbolic_link_is_followed_at_once() {
     std::os::unix::fs::symlink("releases/1", &current).unwrap();
     let served = StaticFiles::new(
         current.join("static"),
-        SiteSettings::new("tag", REVISION, 6, true),
+        SiteSettings::new("tag", REVISION, 6).release_build(true),
     )
     .unwrap();
     runtime().block_on(async {
@@ -158,7 +158,7 @@ fn a_deploy_that_swaps_a_symbolic_link_is_followed_at_once() {
 fn a_missing_static_dir_is_an_error_naming_where_it_looked() {
     let error = StaticFiles::new(
         "no-such-static-dir",
-        SiteSettings::new("tag", REVISION, 6, true),
+        SiteSettings::new("tag", REVISION, 6).release_build(true),
     )
     .unwrap_err();
     let message = error.to_string();
@@ -175,10 +175,15 @@ fn a_missing_static_dir_is_an_error_naming_where_it_looked() {
     assert!(message.contains("does not exist"), "{message}");
     assert!(message.contains("working directory"), "{message}");
     let file = tempfile::NamedTempFile::new().unwrap();
-    let error =
-        StaticFiles::new(file.path(), SiteSettings::new("tag", REVISION, 6, true)).unwrap_err();
+    let error = StaticFiles::new(
+        file.path(),
+        SiteSettings::new("tag", REVISION, 6).release_build(true),
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("is not a directory"), "{error}");
-    let several = SiteSettings::new("tag", REVISION, 6, true).static_dirs(&["assets", "vendor"]);
+    let several = SiteSettings::new("tag", REVISION, 6)
+        .release_build(true)
+        .static_dirs(&["assets", "vendor"]);
     let error = StaticFiles::new(file.path().parent().unwrap(), several).unwrap_err();
     assert!(
         error.to_string().contains("StaticFiles::in_root"),
@@ -199,7 +204,8 @@ fn several_static_dirs_are_searched_in_order_for_requests_and_references() {
     write(&root.path().join("vendor/shared.txt"), b"vendor\n");
     write(&root.path().join("vendor/img/logo.svg"), b"<svg/>");
     let logo = sha1sum(&root.path().join("vendor/img/logo.svg"), 40)[..6].to_owned();
-    let settings = SiteSettings::new("tag", REVISION, 6, true)
+    let settings = SiteSettings::new("tag", REVISION, 6)
+        .release_build(true)
         .mode(TagMode::Content)
         .static_dirs(&["assets", "vendor"]);
     let served = StaticFiles::in_root(root.path(), settings.clone()).unwrap();
@@ -276,7 +282,8 @@ async fn the_macros_the_run_time_api_and_the_service_agree_on_every_path() {
         .success());
     write(&second.join("pipe.css"), b"a {}\n");
 
-    let settings = SiteSettings::new("tag", REVISION, 6, true)
+    let settings = SiteSettings::new("tag", REVISION, 6)
+        .release_build(true)
         .mode(TagMode::Content)
         .static_dirs(&["static", "vendor"]);
     let served = StaticFiles::in_root(root.path(), settings.clone()).unwrap();

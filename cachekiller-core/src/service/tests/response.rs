@@ -79,7 +79,7 @@ fn a_validator_from_another_deploy_with_equal_size_and_mtime_is_not_a_304() {
             .unwrap();
         file.set_modified(mtime).unwrap();
     }
-    let settings = SiteSettings::new("tag", REVISION, 6, true);
+    let settings = SiteSettings::new("tag", REVISION, 6).release_build(true);
     let old = StaticFiles::new(&old_dir, settings.clone()).unwrap();
     let new = StaticFiles::new(&new_dir, settings).unwrap();
     let new_tag = sha1sum(&new_dir.join("js/app.js"), 40)[..6].to_owned();

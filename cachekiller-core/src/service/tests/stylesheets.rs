@@ -15,7 +15,9 @@ fn every_spelling_of_a_stylesheet_gets_the_same_rewritten_bytes() {
         b"@font-face { src: url(../fonts/a.woff2) }\n",
     );
     write(&static_dir.join("fonts/a.woff2"), b"wOF2 a");
-    let settings = SiteSettings::new("tag", REVISION, 6, true).mode(TagMode::Content);
+    let settings = SiteSettings::new("tag", REVISION, 6)
+        .release_build(true)
+        .mode(TagMode::Content);
     let served = StaticFiles::new(&static_dir, settings).unwrap();
     let font = sha1sum(&static_dir.join("fonts/a.woff2"), 40)[..6].to_owned();
     let expected = format!("@font-face {{ src: url(../fonts/a.woff2?tag={font}) }}\n");
@@ -54,7 +56,8 @@ fn stylesheets_are_served_with_tagged_references_and_checked_against_those_bytes
     let font = sha1sum(&static_dir.join("fonts/inter.woff2"), 40)[..6].to_owned();
     let served = StaticFiles::new(
         &static_dir,
-        SiteSettings::new("tag", REVISION, 6, true)
+        SiteSettings::new("tag", REVISION, 6)
+            .release_build(true)
             .tag_in(TagIn::Name)
             .mode(TagMode::Content),
     )
@@ -101,7 +104,10 @@ fn a_deep_import_chain_is_answered_and_the_server_keeps_serving() {
     write(&static_dir.join(format!("s{depth}.css")), b"a {}\n");
     let served = StaticFiles::new(
         &static_dir,
-        with_revision_manifest(SiteSettings::new("tag", REVISION, 6, true), root.path()),
+        with_revision_manifest(
+            SiteSettings::new("tag", REVISION, 6).release_build(true),
+            root.path(),
+        ),
     )
     .unwrap();
     let raw_tag = sha1sum(&static_dir.join("s0.css"), 40)[..6].to_owned();
@@ -125,8 +131,11 @@ fn a_missing_reference_is_looked_for_again_after_a_second() {
         &static_dir.join("css/app.css"),
         b"a { b: url(../img/late.png) }\n",
     );
-    let served =
-        StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true)).unwrap();
+    let served = StaticFiles::new(
+        &static_dir,
+        SiteSettings::new("tag", REVISION, 6).release_build(true),
+    )
+    .unwrap();
     runtime().block_on(async {
         assert_eq!(
             get(&served, "/css/app.css").await.body,
@@ -157,9 +166,12 @@ fn a_stylesheet_too_large_to_hold_is_sent_as_it_is_and_revalidated() {
     let css = format!("a {{ b: url(x.png) }}\n{}", "/* padding */\n".repeat(2_000));
     write(&static_dir.join("big.css"), css.as_bytes());
     write(&static_dir.join("x.png"), b"png");
-    let served = StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true))
-        .unwrap()
-        .in_memory_file_limit(1024);
+    let served = StaticFiles::new(
+        &static_dir,
+        SiteSettings::new("tag", REVISION, 6).release_build(true),
+    )
+    .unwrap()
+    .in_memory_file_limit(1024);
     let raw_tag = sha1sum(&static_dir.join("big.css"), 40)[..6].to_owned();
     runtime().block_on(async {
         for uri in [

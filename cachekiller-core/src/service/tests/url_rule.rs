@@ -111,7 +111,9 @@ fn every_caller_resolves_a_reference_as_a_browser_does_and_the_service_answers_i
     let dir = dir.path();
     let context = context(dir);
     let settings = with_revision_manifest(
-        SiteSettings::new("tag", "4b400e3aeb0426", 6, true).mode(crate::TagMode::Content),
+        SiteSettings::new("tag", "4b400e3aeb0426", 6)
+            .release_build(true)
+            .mode(crate::TagMode::Content),
         dir,
     );
     let service = StaticFiles::new(dir.join("static"), settings).unwrap();

@@ -110,7 +110,7 @@ fn a_revision_is_trusted_only_in_a_release_build_and_only_when_it_names_files() 
     let dated = StaticFiles::new(
         root.path().join("static"),
         // No manifest: the revision names no files.
-        SiteSettings::new("tag", "20261128101500", 6, true),
+        SiteSettings::new("tag", "20261128101500", 6).release_build(true),
     )
     .unwrap();
     runtime().block_on(async {

@@ -129,9 +129,12 @@ fn the_cache_stays_within_its_bounds() {
         );
     }
     let limit = 100 * 1024;
-    let served = StaticFiles::new(&static_dir, SiteSettings::new("tag", REVISION, 6, true))
-        .unwrap()
-        .cache_limits(limit, 50);
+    let served = StaticFiles::new(
+        &static_dir,
+        SiteSettings::new("tag", REVISION, 6).release_build(true),
+    )
+    .unwrap()
+    .cache_limits(limit, 50);
     runtime().block_on(async {
         for round in 0..2 {
             for index in 0..200 {
