@@ -782,7 +782,13 @@ mod tests {
             }
         );
         let unchecked = [option("check_files", ConfigValue::Boolean(false))];
-        assert!(expand_static_url_in(&context, "css/ap.css", &unchecked).is_ok());
+        // Unchecked, the URL is made all the same: the revision tag needs no file.
+        assert_eq!(
+            expand_static_url_in(&context, "css/ap.css", &unchecked)
+                .unwrap()
+                .value,
+            "/static/css/ap.css?tag=89abcdef012345"
+        );
         assert_eq!(
             expand_static_url_in(&context, "../Cargo.toml", &unchecked),
             Err(Error::StaticPathEscapes {
@@ -1055,10 +1061,25 @@ mod tests {
             expand_integrity_in(&context, "css/site.css", &[]),
             Err(expected)
         );
-        // `check_files = false` leaves the reference as written.
+        // `check_files = false` leaves the missing reference as written: the revision tag, and
+        // the content tag of the stylesheet as served (the crate is in VCS mode: its
+        // references carry the revision; `sha1sum` of those bytes).
         let unchecked = option("check_files", ConfigValue::Boolean(false));
-        for options in [vec![unchecked.clone()], vec![unchecked, content_mode]] {
-            assert!(expand_static_url_in(&context, "css/site.css", &options).is_ok());
+        let content = crate::test_support::sha1sum_of_bytes(
+            b"@import 'base.css?tag=89abcdef012345';\n\
+              @font-face { src: url(../fonts/inter.woff2?tag=89abcdef012345) }\n",
+        )[..6]
+            .to_owned();
+        for (options, tag) in [
+            (vec![unchecked.clone()], "89abcdef012345".to_owned()),
+            (vec![unchecked, content_mode], content),
+        ] {
+            assert_eq!(
+                expand_static_url_in(&context, "css/site.css", &options)
+                    .unwrap()
+                    .value,
+                format!("/static/css/site.css?tag={tag}")
+            );
         }
     }
 
@@ -1105,7 +1126,18 @@ mod tests {
         );
         assert_eq!(expand_tag_in(&context, &[]), Err(broken));
         let mode = [option("mode", ConfigValue::String("content".into()))];
-        assert!(expand_static_url_in(&context, "css/app.css", &mode).is_ok());
-        assert!(expand_integrity_in(&context, "css/app.css", &[]).is_ok());
+        let stylesheet = dir.path().join("static/css/app.css");
+        assert_eq!(
+            expand_static_url_in(&context, "css/app.css", &mode)
+                .unwrap()
+                .value,
+            format!("/static/css/app.css?tag={}", sha1sum(&stylesheet, 6))
+        );
+        assert_eq!(
+            expand_integrity_in(&context, "css/app.css", &[])
+                .unwrap()
+                .value,
+            openssl_integrity(&stylesheet, "sha384")
+        );
     }
 }
