@@ -102,6 +102,7 @@ fn with_revision_manifest_of_dirs(
     let loaded = LoadedConfig {
         config,
         manifest_files: Vec::new(),
+        static_url_from_environment: false,
     };
     let context = CrateContext::new(root, loaded, Ok(tag));
     let (manifest, _) = crate::resolve::expand::revision_manifest(&context)

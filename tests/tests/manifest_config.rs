@@ -65,7 +65,7 @@ fn a_bad_value_names_the_key_and_the_manifest() {
     assert!(
         message.contains(&format!(
             "invalid cachekiller `tag_length` in [package.metadata.cachekiller] of {}: \
-             expected an integer from 4 to 64, found the integer 2",
+             expected an integer from 8 to 64, found the integer 2",
             manifest.display()
         )),
         "{message}"

@@ -13,8 +13,10 @@ pub const DEFAULT_STATIC_URL: &str = "/static/";
 pub const DEFAULT_PARAM: &str = "tag";
 /// `tag_length` when none is configured: django-cachekiller keeps 14 characters.
 pub const DEFAULT_TAG_LENGTH: usize = 14;
-/// The shortest `tag_length`: fewer hex digits collide too easily between revisions.
-pub const MIN_TAG_LENGTH: usize = 4;
+/// The shortest `tag_length`: with 32 bits, two of a thousand deploys share a tag with a
+/// chance of about one in ten thousand; with 16 bits, one in two after 300 deploys, and a
+/// cache holding the first would answer the second's URLs with the wrong bytes.
+pub const MIN_TAG_LENGTH: usize = 8;
 /// The longest `tag_length`: a SHA-256 git revision id has 64 hex digits. A SHA-1 id (git's
 /// default, Mercurial) has 40, and a longer `tag_length` keeps all 40.
 pub const MAX_TAG_LENGTH: usize = 64;
@@ -429,27 +431,27 @@ mod tests {
     fn values_are_checked_against_their_key() {
         // (key, value, what the message says was expected, or None if accepted)
         let cases: &[(&str, ConfigValue, Option<&str>)] = &[
-            ("tag_length", ConfigValue::Integer(4), None),
+            ("tag_length", ConfigValue::Integer(8), None),
             ("tag_length", ConfigValue::Integer(64), None),
             (
                 "tag_length",
-                ConfigValue::Integer(3),
-                Some("an integer from 4 to 64"),
+                ConfigValue::Integer(7),
+                Some("an integer from 8 to 64"),
             ),
             (
                 "tag_length",
                 ConfigValue::Integer(65),
-                Some("an integer from 4 to 64"),
+                Some("an integer from 8 to 64"),
             ),
             (
                 "tag_length",
                 ConfigValue::Integer(-1),
-                Some("an integer from 4 to 64"),
+                Some("an integer from 8 to 64"),
             ),
             (
                 "tag_length",
                 ConfigValue::String("8".into()),
-                Some("an integer from 4 to 64"),
+                Some("an integer from 8 to 64"),
             ),
             ("hash_length", ConfigValue::Integer(3), None),
             (

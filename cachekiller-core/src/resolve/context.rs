@@ -92,7 +92,12 @@ impl CrateContext {
     /// A repository whose tree or status cannot be read.
     pub fn named_files(&self) -> Result<Option<&NamedStaticFiles>> {
         let named = self.named.get_or_init(|| match &self.tag {
-            Ok(tag) => NamedStaticFiles::of_tag(tag, self.static_dirs.absolute()),
+            Ok(tag) => NamedStaticFiles::of_tag(
+                tag,
+                self.static_dirs.absolute(),
+                &self.config.manifest_files,
+                self.config.static_url_from_environment,
+            ),
             Err(_) => Ok(None),
         });
         named.as_ref().map(Option::as_ref).map_err(Clone::clone)
@@ -130,6 +135,14 @@ impl RevisionNames for CrateContext {
     fn names(&self, path: &str) -> bool {
         match self.named_files() {
             Ok(Some(named)) => named.names(path),
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
+    fn names_configuration(&self) -> bool {
+        match self.named_files() {
+            Ok(Some(named)) => named.names_configuration(),
             Ok(None) => true,
             Err(_) => false,
         }

@@ -90,12 +90,8 @@ fn read_log(path: &Path) -> Log {
         ) else {
             continue;
         };
-        let algorithm = match algorithm {
-            "sha1" => DigestAlgorithm::Sha1,
-            "sha256" => DigestAlgorithm::Sha256,
-            "sha384" => DigestAlgorithm::Sha384,
-            "sha512" => DigestAlgorithm::Sha512,
-            _ => continue,
+        let Some(algorithm) = DigestAlgorithm::from_name(algorithm) else {
+            continue;
         };
         let (Some(version), Ok(read_at), Some(digest)) = (
             FileVersion::from_text(version),

@@ -584,6 +584,7 @@ mod tests {
                 ..Config::default()
             },
             manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+            static_url_from_environment: false,
         };
         CrateContext::new(manifest_dir, config, tag)
     }
@@ -687,7 +688,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "invalid cachekiller `tag_length` in the macro arguments: expected an integer from 4 to 64, found the integer 2"
+            "invalid cachekiller `tag_length` in the macro arguments: expected an integer from 8 to 64, found the integer 2"
         );
     }
 
@@ -922,6 +923,7 @@ mod tests {
                 ..Config::default()
             },
             manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+            static_url_from_environment: false,
         };
         let context = CrateContext::new(dir.path(), config, Ok(git_tag()));
         (dir, context)
@@ -1065,14 +1067,14 @@ mod tests {
         // the content tag of the stylesheet as served (the crate is in VCS mode: its
         // references carry the revision; `sha1sum` of those bytes).
         let unchecked = option("check_files", ConfigValue::Boolean(false));
-        let content = crate::test_support::sha1sum_of_bytes(
+        let content_tag = crate::test_support::sha1sum_of_bytes(
             b"@import 'base.css?tag=89abcdef012345';\n\
               @font-face { src: url(../fonts/inter.woff2?tag=89abcdef012345) }\n",
         )[..6]
             .to_owned();
         for (options, tag) in [
             (vec![unchecked.clone()], "89abcdef012345".to_owned()),
-            (vec![unchecked, content_mode], content),
+            (vec![unchecked, content_mode], content_tag),
         ] {
             assert_eq!(
                 expand_static_url_in(&context, "css/site.css", &options)

@@ -43,7 +43,7 @@ mod cli;
 #[cfg(feature = "git2")]
 mod libgit2;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::resolve::environment::GitEnvironment;
@@ -147,29 +147,29 @@ fn read_checkout(start: &Path, environment: &GitEnvironment) -> Result<Option<Gi
     }
 }
 
-/// The files of a commit below some directories of its work tree, and which of them the
-/// index or the work tree holds otherwise: what the revision names (see
+/// The regular files of a commit at or below some paths of its work tree, with their blob
+/// ids: what the revision names, for files whose bytes are these (see
 /// `rules::revision_manifest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommittedTree {
     /// The hash function of the repository's object ids.
     pub object_format: ObjectFormat,
-    /// Each regular file of the commit (mode `100644` or `100755`) below the directories, by
+    /// Each regular file of the commit (mode `100644` or `100755`) at or below the paths, by
     /// its path from the top of the work tree (`/`-separated), with its blob id.
-    pub blobs: HashMap<String, Vec<u8>>,
-    /// Those whose content in the index or the work tree is not the commit's (what `git
-    /// status` lists), or `None` for a repository without a work tree to compare.
-    pub changed: Option<HashSet<String>>,
+    pub blobs: CommittedBlobs,
 }
 
-/// The blob ids of a commit's regular files by path, and the paths the index or the work tree
-/// changed (`None` without a work tree), as each reader gives them.
-type TreeAndChanges = (HashMap<String, Vec<u8>>, Option<HashSet<String>>);
+/// The blob ids of a commit's regular files by path, as each reader gives them.
+type CommittedBlobs = HashMap<String, Vec<u8>>;
 
-/// Reads the files of `commit_hex` (a full object id) below `directories` (paths from the top
-/// of the work tree, `/`-separated, `""` for all of it) in the repository enclosing `start` (or
-/// the one the variables name), and which of them the index or the work tree changed: through
-/// libgit2 where it can read the repository, else through the `git` executable.
+/// Reads the regular files of `commit_hex` (a full object id) at or below `paths` (from the
+/// top of the work tree, `/`-separated, `""` for all of it: directories or files) in the
+/// repository enclosing `start` (or the one the variables name), through libgit2 where it can
+/// read the repository, else through the `git` executable.
+///
+/// Nothing is asked about the index or the work tree (`git status`): the caller compares the
+/// bytes it finds with the blob ids, which no index flag (`--skip-worktree`,
+/// `--assume-unchanged`), sparse checkout, checkout filter or racing commit can mislead.
 ///
 /// # Errors
 /// [`Error::GitRepositoryUnreadable`] if neither can read them.
@@ -178,29 +178,27 @@ pub fn read_committed_tree(
     environment: &GitEnvironment,
     work_tree: Option<&Path>,
     commit_hex: &str,
-    directories: &[String],
+    paths: &[String],
 ) -> Result<CommittedTree> {
     let object_format = match commit_hex.len() {
         64 => ObjectFormat::Sha256,
         _ => ObjectFormat::Sha1,
     };
-    // No static dir in the work tree: nothing to ask (a listing without paths would be the
-    // whole repository's).
-    if directories.is_empty() {
+    // Nothing of the work tree to ask about (a listing without paths would be the whole
+    // repository's).
+    if paths.is_empty() {
         return Ok(CommittedTree {
             object_format,
             blobs: HashMap::new(),
-            changed: Some(HashSet::new()),
         });
     }
     #[cfg(feature = "git2")]
     let libgit2_said = if environment.common_dir.is_none() {
-        match libgit2::committed_tree(start, environment, commit_hex, directories) {
-            Ok((blobs, changed)) => {
+        match libgit2::committed_tree(start, environment, commit_hex, paths) {
+            Ok(blobs) => {
                 return Ok(CommittedTree {
                     object_format,
                     blobs,
-                    changed: work_tree.and(changed),
                 })
             }
             Err(reason) => Some(reason),
@@ -210,11 +208,10 @@ pub fn read_committed_tree(
     };
     #[cfg(not(feature = "git2"))]
     let libgit2_said: Option<String> = None;
-    cli::committed_tree(start, environment, work_tree, commit_hex, directories)
-        .map(|(blobs, changed)| CommittedTree {
+    cli::committed_tree(start, environment, work_tree, commit_hex, paths)
+        .map(|blobs| CommittedTree {
             object_format,
             blobs,
-            changed,
         })
         .map_err(|git_said| Error::GitRepositoryUnreadable {
             start: start.to_owned(),

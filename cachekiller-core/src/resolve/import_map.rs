@@ -669,6 +669,7 @@ mod tests {
         let loaded = LoadedConfig {
             config,
             manifest_files: vec![PathBuf::from("/w/Cargo.toml")],
+            static_url_from_environment: false,
         };
         let context = CrateContext::new(dir.path(), loaded, Ok(tag));
         (dir, context)

@@ -16,6 +16,8 @@ pub struct LoadedConfig {
     pub config: Config,
     /// The manifests read: the crate's own, and its workspace root's if it has one.
     pub manifest_files: Vec<PathBuf>,
+    /// True if `CACHEKILLER_STATIC_URL` set `static_url`.
+    pub static_url_from_environment: bool,
 }
 
 fn read_manifest(path: &Path) -> Result<toml::Table> {
@@ -195,6 +197,7 @@ pub fn load_config(manifest_dir: &Path, environment: &BuildEnvironment) -> Resul
     Ok(LoadedConfig {
         config,
         manifest_files,
+        static_url_from_environment: environment.static_url.is_some(),
     })
 }
 
@@ -377,17 +380,17 @@ mod tests {
             (
                 "tag_length = 3",
                 "tag_length",
-                "expected an integer from 4 to 64, found the integer 3",
+                "expected an integer from 8 to 64, found the integer 3",
             ),
             (
                 "tag_length = 65",
                 "tag_length",
-                "expected an integer from 4 to 64, found the integer 65",
+                "expected an integer from 8 to 64, found the integer 65",
             ),
             (
                 "tag_length = \"8\"",
                 "tag_length",
-                "expected an integer from 4 to 64, found the string \"8\"",
+                "expected an integer from 8 to 64, found the string \"8\"",
             ),
             (
                 "param = 1",

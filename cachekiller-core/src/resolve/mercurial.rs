@@ -9,12 +9,12 @@
 //! - dirstate-v2: the file (the "docket") starts with the 12-byte marker `dirstate-v2\n`, then
 //!   the first parent in a 32-byte slot of which 20 bytes are used.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::resolve::vcs::{RevisionWatch, VcsLookup, VcsRevision};
 use crate::rules::error::{Error, Result};
-use crate::rules::hash::to_hex;
+use crate::rules::hash::{digest_of_file, to_hex, DigestAlgorithm};
 
 const DIRSTATE_V2_MARKER: &[u8] = b"dirstate-v2\n";
 const NODE_ID_LENGTH: usize = 20;
@@ -109,50 +109,110 @@ pub fn read_mercurial_revision(start: &Path) -> Result<VcsLookup> {
     }
 }
 
-/// The files below `directories` (paths from the repository's top, `/`-separated, `""` for
-/// all of it) that `hg status` reports clean in the repository at `root`: committed, and
-/// unchanged in the working directory. By their path from the top.
+/// The files of the revision `node_hex` at or below `paths` (from the repository's top,
+/// `/`-separated, `""` for all of it), by their path from the top, with the SHA-1 of their
+/// committed bytes (a link's: the name of its target).
+///
+/// The bytes come from `hg cat`, not from `hg status`, which calls a file clean when its size
+/// and modification time are what the dirstate recorded: a same-size edit with its time put
+/// back would pass. The caller compares the work tree's bytes with these digests.
 ///
 /// The one place cachekiller runs `hg` (a Python process, a few hundred milliseconds), once
 /// per crate that asks which files its revision names.
 ///
 /// # Errors
-/// [`Error::MercurialStatusFailed`] if `hg` cannot be run or fails.
-pub fn clean_files(root: &Path, directories: &[String]) -> Result<HashSet<String>> {
-    let failed = |reason: String| Error::MercurialStatusFailed {
+/// [`Error::MercurialFilesUnreadable`] if `hg` cannot be run or fails.
+pub fn committed_files(
+    root: &Path,
+    node_hex: &str,
+    paths: &[String],
+) -> Result<HashMap<String, [u8; 20]>> {
+    let failed = |reason: String| Error::MercurialFilesUnreadable {
         root: root.to_owned(),
         reason,
     };
-    let patterns: Vec<String> = directories
+    if paths.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let patterns: Vec<String> = paths
         .iter()
-        .map(|directory| {
-            if directory.is_empty() {
+        .map(|path| {
+            if path.is_empty() {
                 "path:.".to_owned()
             } else {
-                format!("path:{directory}")
+                format!("path:{path}")
             }
         })
         .collect();
-    // HGPLAIN: no user configuration changes the output (aliases, relative paths, colour).
+    let copy = CommittedCopy::new().map_err(|error| failed(error.to_string()))?;
+    // HGPLAIN: no user configuration changes what is written (aliases, encodings).
     let output = std::process::Command::new("hg")
-        .args(["status", "--clean", "--no-status", "--print0", "--"])
+        .args(["cat", "--rev", node_hex, "--output"])
+        .arg(copy.0.join("%p"))
+        .arg("--")
         .args(&patterns)
         .current_dir(root)
         .env("HGPLAIN", "1")
         .output()
         .map_err(|error| failed(format!("cannot run `hg`: {error}")))?;
-    if !output.status.success() {
-        return Err(failed(
-            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // 1 with "no such file in rev": a pattern that matches no committed file.
+    let nothing_committed = output.status.code() == Some(1)
+        && stderr
+            .lines()
+            .all(|line| line.contains("no such file in rev"));
+    if !output.status.success() && !nothing_committed {
+        return Err(failed(stderr.trim().to_owned()));
     }
-    Ok(output
-        .stdout
-        .split(|&byte| byte == 0)
-        .filter_map(|path| std::str::from_utf8(path).ok())
-        .filter(|path| !path.is_empty())
-        .map(str::to_owned)
-        .collect())
+    let mut committed = HashMap::new();
+    let mut pending = vec![copy.0.clone()];
+    while let Some(directory) = pending.pop() {
+        let entries = std::fs::read_dir(&directory).map_err(|error| failed(error.to_string()))?;
+        for entry in entries {
+            let path = entry.map_err(|error| failed(error.to_string()))?.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let Some(relative) = path
+                .strip_prefix(&copy.0)
+                .ok()
+                .and_then(|relative| relative.to_str())
+            else {
+                continue;
+            };
+            let digest = digest_of_file(&path, DigestAlgorithm::Sha1)?;
+            if let Ok(digest) = <[u8; 20]>::try_from(digest.as_slice()) {
+                committed.insert(relative.replace(std::path::MAIN_SEPARATOR, "/"), digest);
+            }
+        }
+    }
+    Ok(committed)
+}
+
+/// A temporary directory for `hg cat` to write the committed files to, removed when dropped.
+struct CommittedCopy(PathBuf);
+
+impl CommittedCopy {
+    fn new() -> std::io::Result<Self> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let unique = format!(
+            "cachekiller-hg-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(unique);
+        // Left over by a process of the same id that was killed.
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)?;
+        Ok(CommittedCopy(path))
+    }
+}
+
+impl Drop for CommittedCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[cfg(test)]

@@ -55,8 +55,8 @@ pub struct ResolvedTag {
 /// Which static files a tag names: those whose bytes it stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NamedFiles {
-    /// The files a git commit holds, unchanged in the work tree (`work_tree`, if the
-    /// repository has one; without one, those whose bytes are the commit's).
+    /// The files the git commit `commit_hex` holds, where the work tree (or the directory
+    /// looked up from, without one) holds the same bytes.
     Git {
         /// The directory the repository was looked up from.
         start: PathBuf,
@@ -64,14 +64,19 @@ pub enum NamedFiles {
         environment: GitEnvironment,
         /// The top of the work tree.
         work_tree: Option<PathBuf>,
+        /// The commit, its full id.
+        commit_hex: String,
     },
-    /// The files `hg status` reports clean in the repository at `root`.
+    /// The files the Mercurial revision `node_hex` holds, where the working directory holds
+    /// the same bytes.
     Mercurial {
         /// The repository's top directory.
         root: PathBuf,
+        /// The revision, its full node id.
+        node_hex: String,
     },
     /// Every static file, as the build holds it: the tag is their digest, or the
-    /// `CACHEKILLER_TAG` a build was given for them.
+    /// `CACHEKILLER_TAG` a build was given for them outside any repository.
     Every,
     /// None: a date names no files (two builds of one date may hold others).
     Nothing,
@@ -162,27 +167,26 @@ pub fn resolve_tag(
     environment: &BuildEnvironment,
 ) -> Result<ResolvedTag> {
     let mut tracked_environment = vec![TAG_VARIABLE];
-    if let Some(tag) = &environment.tag {
-        if !is_url_unreserved(tag) {
-            return Err(Error::InvalidEnvironmentTag { value: tag.clone() });
+    let given_tag = match &environment.tag {
+        Some(tag) if !is_url_unreserved(tag) => {
+            return Err(Error::InvalidEnvironmentTag { value: tag.clone() })
         }
-        return Ok(ResolvedTag {
-            value: tag.clone(),
-            source: TagSource::EnvironmentVariable,
-            tracked_files: Vec::new(),
-            tracked_environment,
-            rebuild_always: false,
-            names: NamedFiles::Every,
-        });
-    }
+        given => given.clone(),
+    };
 
-    // They choose the git repository, so a change of them can change the revision.
+    // They choose the repository, so a change of them can change the revision.
     tracked_environment.extend(GIT_VARIABLES);
     // A repository without a revision is watched too: its first commit must rebuild.
     let mut watch = RevisionWatch::default();
     let mut found = None;
     for &vcs in lookup_order(start, environment) {
-        match vcs.lookup(start, environment)? {
+        let lookup = match vcs.lookup(start, environment) {
+            Ok(lookup) => lookup,
+            // `CACHEKILLER_TAG` is how a build is made where the repository cannot be read.
+            Err(_) if given_tag.is_some() => break,
+            Err(error) => return Err(error),
+        };
+        match lookup {
             VcsLookup::NotFound => continue,
             VcsLookup::NoRevision { watch: waiting } => watch = waiting,
             VcsLookup::Revision(revision) => {
@@ -192,15 +196,40 @@ pub fn resolve_tag(
                         start: start.to_owned(),
                         environment: environment.git.clone(),
                         work_tree: revision.work_tree,
+                        commit_hex: revision.id_hex.clone(),
                     },
                     Vcs::Mercurial => NamedFiles::Mercurial {
                         root: revision.work_tree.unwrap_or_else(|| start.to_owned()),
+                        node_hex: revision.id_hex.clone(),
                     },
                 };
                 found = Some((revision.id_hex, vcs.source(), names));
             }
         }
         break;
+    }
+    // A given tag stands for the files a repository holds, if one encloses the crate (a
+    // generated file still gets a content tag, and a commit rebuilds to read the files
+    // again); outside any, for every file as it is.
+    if let Some(tag) = given_tag {
+        return Ok(match found {
+            Some((_, _, names)) => ResolvedTag {
+                value: tag,
+                source: TagSource::EnvironmentVariable,
+                tracked_files: watch.files,
+                tracked_environment,
+                rebuild_always: false,
+                names,
+            },
+            None => ResolvedTag {
+                value: tag,
+                source: TagSource::EnvironmentVariable,
+                tracked_files: Vec::new(),
+                tracked_environment: vec![TAG_VARIABLE],
+                rebuild_always: false,
+                names: NamedFiles::Every,
+            },
+        });
     }
     let mut tracked_files = watch.files;
     if watch.rebuild_always {
@@ -299,7 +328,22 @@ mod tests {
         let tag = resolve_tag(repo.path(), &[], &environment).unwrap();
         assert_eq!(tag.cut(4), "release-2026.11_rc~1");
         assert_eq!(tag.source, TagSource::EnvironmentVariable);
+        // In a repository it stands for the committed files: a commit must rebuild.
+        assert!(
+            tag.tracked_files.contains(&repo.path().join(".git/HEAD")),
+            "{:?}",
+            tag.tracked_files
+        );
+        assert!(matches!(tag.names, NamedFiles::Git { ref commit_hex, .. }
+            if *commit_hex == git(repo.path(), &["rev-parse", "HEAD"])));
+
+        // Outside any, for every file as it is, and nothing is read.
+        let outside = tempfile::tempdir().unwrap();
+        assert_outside_any_repository(outside.path());
+        let tag = resolve_tag(outside.path(), &[], &environment).unwrap();
+        assert_eq!(tag.value, "release-2026.11_rc~1");
         assert!(tag.tracked_files.is_empty());
+        assert_eq!(tag.names, NamedFiles::Every);
 
         let unsafe_tag = BuildEnvironment {
             tag: Some("a b&c".to_owned()),

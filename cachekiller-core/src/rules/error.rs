@@ -111,8 +111,8 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
-    /// `hg status` could not say which static files are clean.
-    MercurialStatusFailed {
+    /// `hg cat` could not give the committed bytes of the static files.
+    MercurialFilesUnreadable {
         /// The repository.
         root: PathBuf,
         /// What went wrong.
@@ -379,10 +379,10 @@ impl fmt::Display for Error {
                  set CACHEKILLER_TAG to the tag to use to build without reading it",
                 path.display()
             ),
-            Error::MercurialStatusFailed { root, reason } => write!(
+            Error::MercurialFilesUnreadable { root, reason } => write!(
                 formatter,
-                "cachekiller could not ask `hg status` which static files of the Mercurial \
-                 repository {} are committed unchanged: {reason}; install Mercurial, or set \
+                "cachekiller could not ask `hg cat` for the committed static files of the \
+                 Mercurial repository {}: {reason}; install Mercurial, or set \
                  CACHEKILLER_TAG to the tag to use to build without it",
                 root.display()
             ),

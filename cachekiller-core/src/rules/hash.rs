@@ -32,6 +32,9 @@ pub enum DigestAlgorithm {
     Sha384,
     /// SHA-512.
     Sha512,
+    /// git's object id of a file holding the bytes, in a repository of this object format
+    /// (see [`git_blob_id`]): what a build compares a work-tree file with its commit by.
+    GitBlob(ObjectFormat),
 }
 
 /// The digests browsers accept for subresource integrity (`integrity="sha384-…"`): SHA-1 is
@@ -87,7 +90,24 @@ impl DigestAlgorithm {
             DigestAlgorithm::Sha256 => "sha256",
             DigestAlgorithm::Sha384 => "sha384",
             DigestAlgorithm::Sha512 => "sha512",
+            DigestAlgorithm::GitBlob(ObjectFormat::Sha1) => "git-blob-sha1",
+            DigestAlgorithm::GitBlob(ObjectFormat::Sha256) => "git-blob-sha256",
         }
+    }
+
+    /// The algorithm whose [`DigestAlgorithm::name`] is `name`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            DigestAlgorithm::Sha1,
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+            DigestAlgorithm::GitBlob(ObjectFormat::Sha1),
+            DigestAlgorithm::GitBlob(ObjectFormat::Sha256),
+        ]
+        .into_iter()
+        .find(|algorithm| algorithm.name() == name)
     }
 }
 
@@ -128,6 +148,13 @@ pub fn digest_of_reader(reader: impl Read, algorithm: DigestAlgorithm) -> io::Re
         DigestAlgorithm::Sha256 => digest_reader::<sha2::Sha256>(reader),
         DigestAlgorithm::Sha384 => digest_reader::<sha2::Sha384>(reader),
         DigestAlgorithm::Sha512 => digest_reader::<sha2::Sha512>(reader),
+        // The blob header holds the length, which a reader does not tell before its end.
+        DigestAlgorithm::GitBlob(format) => {
+            let mut bytes = Vec::new();
+            let mut reader = reader;
+            reader.read_to_end(&mut bytes)?;
+            Ok(git_blob_id(&bytes, format))
+        }
     }
 }
 
@@ -139,6 +166,7 @@ pub fn digest_of_bytes(bytes: &[u8], algorithm: DigestAlgorithm) -> Vec<u8> {
         DigestAlgorithm::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
         DigestAlgorithm::Sha384 => sha2::Sha384::digest(bytes).to_vec(),
         DigestAlgorithm::Sha512 => sha2::Sha512::digest(bytes).to_vec(),
+        DigestAlgorithm::GitBlob(format) => git_blob_id(bytes, format),
     }
 }
 
@@ -148,7 +176,25 @@ pub fn digest_of_bytes(bytes: &[u8], algorithm: DigestAlgorithm) -> Vec<u8> {
 /// [`Error::FileUnreadable`] if the file cannot be opened or read.
 pub fn digest_of_file(path: &Path, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
     File::open(path)
-        .and_then(|file| digest_of_reader(file, algorithm))
+        .and_then(|file| match algorithm {
+            // Streamed with the length the file has when opened: bytes that change while it
+            // is read give an id no blob has, never a committed one.
+            DigestAlgorithm::GitBlob(format) => {
+                let length = file.metadata()?.len();
+                let mut hasher = GitBlobHasher::new(format, length);
+                let mut buffer = vec![0; READ_BUFFER_BYTES];
+                let mut file = file;
+                loop {
+                    match file.read(&mut buffer) {
+                        Ok(0) => return Ok(hasher.finalize()),
+                        Ok(read) => hasher.update(&buffer[..read]),
+                        Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+            }
+            _ => digest_of_reader(file, algorithm),
+        })
         .map_err(|error| Error::FileUnreadable {
             path: path.to_owned(),
             reason: error.to_string(),

@@ -292,7 +292,9 @@ impl Rewriter<'_> {
             };
             match tag {
                 Ok((tag, uncommitted)) => {
-                    rewritten.depends_on_uncommitted |= uncommitted;
+                    // The reference is written by the configuration as much as by the tag.
+                    rewritten.depends_on_uncommitted |=
+                        uncommitted || !self.tagger.names_configuration();
                     rewritten
                         .bytes
                         .extend_from_slice(&source[copied_to..reference.span.start]);

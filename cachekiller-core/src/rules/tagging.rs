@@ -31,6 +31,13 @@ use crate::rules::url::{
 pub trait RevisionNames: Sync {
     /// True if the revision names the file at the canonical static path `path`.
     fn names(&self, path: &str) -> bool;
+
+    /// True if the configuration that shapes tagged URLs (`static_url`, `tag_in`, `param`,
+    /// `hash_length`) is the revision's: a stylesheet's references are written by it, so its
+    /// rewrite is the revision's only then.
+    fn names_configuration(&self) -> bool {
+        true
+    }
 }
 
 impl RevisionNames for crate::rules::revision_manifest::RevisionManifest {
@@ -117,6 +124,13 @@ impl<'a> Tagger<'a> {
     /// mode, when the revision names it.
     pub(crate) fn takes_revision_tag(&self, path: &str) -> bool {
         self.mode == TagMode::Vcs && self.revision_names(path)
+    }
+
+    /// True if the revision names the configuration these tags are placed by (see
+    /// [`RevisionNames::names_configuration`]); true when what it names is not known.
+    pub(crate) fn names_configuration(&self) -> bool {
+        self.revision_names
+            .is_none_or(RevisionNames::names_configuration)
     }
 
     /// The tag of the file at the canonical static path `path`: the revision, or the content

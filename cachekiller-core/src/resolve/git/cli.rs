@@ -2,11 +2,11 @@
 //! (reftable, SHA-256) and honours every variable git honours. One `git rev-parse` per crate
 //! in the common case.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{GitCheckout, GitHead, ReadFailure, TreeAndChanges};
+use super::{CommittedBlobs, GitCheckout, GitHead, ReadFailure};
 use crate::resolve::environment::GitEnvironment;
 use crate::rules::hash::from_hex;
 
@@ -155,16 +155,15 @@ pub(super) fn log_all_ref_updates(
     }
 }
 
-/// The regular files of `commit_hex` below `directories` with their blob ids (`git ls-tree`),
-/// and those the index or the work tree changed (`git status`; `None` without a work tree);
+/// The regular files of `commit_hex` at or below `paths` with their blob ids (`git ls-tree`);
 /// what git said if it cannot.
 pub(super) fn committed_tree(
     start: &Path,
     environment: &GitEnvironment,
     work_tree: Option<&Path>,
     commit_hex: &str,
-    directories: &[String],
-) -> Result<TreeAndChanges, String> {
+    paths: &[String],
+) -> Result<CommittedBlobs, String> {
     let said = |failure: ReadFailure| match failure {
         ReadFailure::Unreadable(message) => message,
         other => format!("{other:?}"),
@@ -180,17 +179,11 @@ pub(super) fn committed_tree(
         commit_hex,
         "--",
     ];
-    let pathspecs: Vec<&str> = directories
-        .iter()
-        .map(|directory| {
-            if directory.is_empty() {
-                "."
-            } else {
-                directory.as_str()
-            }
-        })
-        .collect();
-    args.extend(&pathspecs);
+    args.extend(
+        paths
+            .iter()
+            .map(|path| if path.is_empty() { "." } else { path.as_str() }),
+    );
     let listing = git(directory, environment, &args).map_err(said)?;
     if !listing.status.success() {
         return Err(said(failure(&listing)));
@@ -212,47 +205,12 @@ pub(super) fn committed_tree(
         else {
             continue;
         };
+        // Regular files only: a link's blob is its target's name.
         if matches!(mode, "100644" | "100755") {
             if let Some(id) = from_hex(id) {
                 blobs.insert(path.to_owned(), id);
             }
         }
     }
-    let Some(work_tree) = work_tree else {
-        return Ok((blobs, None));
-    };
-    // `--no-optional-locks`: a status run by the build must not take `index.lock` from the
-    // user's own git commands.
-    let mut args = vec![
-        "--no-optional-locks",
-        "--literal-pathspecs",
-        "status",
-        "--porcelain=v1",
-        "-z",
-        "--untracked-files=no",
-        "--ignore-submodules=all",
-        "--",
-    ];
-    args.extend(&pathspecs);
-    let status = git(work_tree, environment, &args).map_err(said)?;
-    if !status.status.success() {
-        return Err(said(failure(&status)));
-    }
-    let mut changed = HashSet::new();
-    let mut records = status.stdout.split(|&byte| byte == 0);
-    while let Some(record) = records.next() {
-        // `XY <path>`, and for a rename or copy the path it came from as the next record.
-        if record.len() < 4 {
-            continue;
-        }
-        if let Ok(path) = std::str::from_utf8(&record[3..]) {
-            changed.insert(path.to_owned());
-        }
-        if matches!(record[0], b'R' | b'C') {
-            if let Some(Ok(origin)) = records.next().map(std::str::from_utf8) {
-                changed.insert(origin.to_owned());
-            }
-        }
-    }
-    Ok((blobs, Some(changed)))
+    Ok(blobs)
 }

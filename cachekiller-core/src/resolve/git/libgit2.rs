@@ -3,11 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{
-    ErrorCode, ObjectType, Oid, Repository, Status, StatusOptions, TreeWalkMode, TreeWalkResult,
-};
+use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
-use super::{GitCheckout, GitHead, ReadFailure, TreeAndChanges};
+use super::{CommittedBlobs, GitCheckout, GitHead, ReadFailure};
 use crate::resolve::environment::GitEnvironment;
 use crate::rules::hash::to_hex;
 
@@ -94,87 +92,62 @@ fn owner_refused_path(error: &git2::Error) -> Option<PathBuf> {
     Some(PathBuf::from(&message[start..end]))
 }
 
-/// The regular files of `commit_hex` below `directories` with their blob ids, and those the
-/// index or the work tree changed (`None` without a work tree); what libgit2 said if it cannot.
+/// The regular files of `commit_hex` at or below `paths` with their blob ids; what libgit2
+/// said if it cannot.
 pub(super) fn committed_tree(
     start: &Path,
     environment: &GitEnvironment,
     commit_hex: &str,
-    directories: &[String],
-) -> Result<TreeAndChanges, String> {
+    paths: &[String],
+) -> Result<CommittedBlobs, String> {
     let message = |error: git2::Error| error.message().to_owned();
     let repository = match &environment.git_dir {
         Some(git_dir) => Repository::open(git_dir),
         None => Repository::discover(start),
     }
     .map_err(message)?;
-    if let Some(work_tree) = &environment.work_tree {
-        repository.set_workdir(work_tree, false).map_err(message)?;
-    }
     let commit = Oid::from_str(commit_hex)
         .and_then(|id| repository.find_commit(id))
         .map_err(message)?;
     let tree = commit.tree().map_err(message)?;
+    // Regular files only (100644, 100755): a link's blob is its target's name.
+    let is_regular = |entry: &git2::TreeEntry<'_>| {
+        entry.kind() == Some(ObjectType::Blob) && matches!(entry.filemode(), 0o100_644 | 0o100_755)
+    };
     let mut blobs = HashMap::new();
-    for directory in directories {
-        let subtree = if directory.is_empty() {
+    for path in paths {
+        let subtree = if path.is_empty() {
             tree.clone()
         } else {
-            match tree.get_path(Path::new(directory)) {
+            match tree.get_path(Path::new(path)) {
                 Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
                     repository.find_tree(entry.id()).map_err(message)?
                 }
-                // Not in the commit, or a file: nothing below it is committed.
-                Ok(_) => continue,
+                Ok(entry) => {
+                    if is_regular(&entry) {
+                        blobs.insert(path.clone(), entry.id().as_bytes().to_vec());
+                    }
+                    continue;
+                }
+                // Not in the commit: nothing there is committed.
                 Err(error) if error.code() == ErrorCode::NotFound => continue,
                 Err(error) => return Err(message(error)),
             }
         };
         subtree
             .walk(TreeWalkMode::PreOrder, |parent, entry| {
-                // Regular files only (100644, 100755): a link's blob is its target's name.
-                let regular = entry.kind() == Some(ObjectType::Blob)
-                    && matches!(entry.filemode(), 0o100_644 | 0o100_755);
-                if let (true, Ok(name)) = (regular, std::str::from_utf8(entry.name_bytes())) {
-                    let path = match directory.as_str() {
+                if let (true, Ok(name)) =
+                    (is_regular(entry), std::str::from_utf8(entry.name_bytes()))
+                {
+                    let full_path = match path.as_str() {
                         "" => format!("{parent}{name}"),
                         directory => format!("{directory}/{parent}{name}"),
                     };
-                    blobs.insert(path, entry.id().as_bytes().to_vec());
+                    blobs.insert(full_path, entry.id().as_bytes().to_vec());
                 }
                 TreeWalkResult::Ok
             })
             .map_err(message)?;
     }
-    if repository.workdir().is_none() {
-        return Ok((blobs, None));
-    }
-    let mut options = StatusOptions::new();
-    options
-        .include_untracked(false)
-        .include_ignored(false)
-        .exclude_submodules(true);
-    for directory in directories.iter().filter(|directory| !directory.is_empty()) {
-        options.pathspec(literal_pathspec(directory));
-    }
-    let statuses = repository.statuses(Some(&mut options)).map_err(message)?;
-    let changed = statuses
-        .iter()
-        .filter(|entry| entry.status() != Status::CURRENT)
-        .filter_map(|entry| entry.path().ok().map(str::to_owned))
-        .collect();
-    Ok((blobs, Some(changed)))
-}
-
-/// `directory` as a pathspec that matches it and what is below it, whatever characters it
-/// holds (libgit2 reads `*`, `?` and `[` as wildcards).
-fn literal_pathspec(directory: &str) -> String {
-    let mut escaped = String::with_capacity(directory.len() + 2);
-    for character in directory.chars() {
-        if matches!(character, '*' | '?' | '[' | ']' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(character);
-    }
-    escaped
+    Ok(blobs)
 }
