@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::task::JoinHandle;
 
-use super::memory::{charged_bytes, MemoryBudget};
+use super::memory::{charged_bytes, Charge, MemoryBudget};
 use super::versions::{read_chunk_at, CheckedVersion, Slot, CHUNK_BYTES};
 
 /// The body of a `StaticFiles` response.
@@ -118,7 +118,17 @@ impl FileRange {
         let reading = self.reading.get_or_insert_with(|| {
             let source = self.source.clone();
             let (offset, remaining) = (self.offset, self.remaining);
-            tokio::task::spawn_blocking(move || verified_part(&source, offset, remaining))
+            // Room for the chunk is waited for without holding a thread (see
+            // `memory::MemoryBudget::charge_chunk`), then it is read on a blocking one.
+            tokio::spawn(async move {
+                let length = chunk_length(&source.checked, offset);
+                let charge = source.budget.charge_chunk(length).await;
+                tokio::task::spawn_blocking(move || {
+                    verified_part(&source, offset, remaining, charge)
+                })
+                .await
+                .map_err(io::Error::other)?
+            })
         });
         let result = match Pin::new(reading).poll(context) {
             Poll::Pending => return Poll::Pending,
@@ -144,9 +154,21 @@ impl FileRange {
 
 use std::future::Future as _;
 
-/// The part of the range from `offset` (with `remaining` bytes to go) that its chunk holds:
-/// the whole chunk is read and hashed, and sent only if it is the checked version's.
-fn verified_part(source: &FileSource, offset: u64, remaining: u64) -> io::Result<Bytes> {
+/// The length of the chunk of `checked` that holds `offset`.
+fn chunk_length(checked: &CheckedVersion, offset: u64) -> usize {
+    let chunk_start = offset - offset % CHUNK_BYTES;
+    usize::try_from(CHUNK_BYTES.min(checked.length - chunk_start)).unwrap_or(usize::MAX)
+}
+
+/// The part of the range from `offset` (with `remaining` bytes to go) that its chunk holds,
+/// read into a buffer `charge` pays for: the whole chunk is read and hashed, and sent only if
+/// it is the checked version's.
+fn verified_part(
+    source: &FileSource,
+    offset: u64,
+    remaining: u64,
+    charge: Charge,
+) -> io::Result<Bytes> {
     let checked = &source.checked;
     let digests = checked
         .chunk_sha1s
@@ -154,9 +176,8 @@ fn verified_part(source: &FileSource, offset: u64, remaining: u64) -> io::Result
         .ok_or_else(|| io::Error::other("a version sent from its file has chunk digests"))?;
     let index = usize::try_from(offset / CHUNK_BYTES).unwrap_or(usize::MAX);
     let chunk_start = offset - offset % CHUNK_BYTES;
-    let chunk_length = CHUNK_BYTES.min(checked.length - chunk_start);
-    let length = usize::try_from(chunk_length).unwrap_or(usize::MAX);
-    let charge = source.budget.charge(length);
+    let length = chunk_length(checked, offset);
+    let chunk_length = length as u64;
     let mut chunk = vec![0; length];
     let read = read_chunk_at(&source.file, &mut chunk, chunk_start)?;
     let expected = digests.get(index);

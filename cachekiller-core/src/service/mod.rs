@@ -50,6 +50,7 @@
 pub mod archive;
 mod body;
 mod compress;
+mod compression_threads;
 mod error;
 mod memory;
 #[cfg(feature = "archive")]
@@ -143,6 +144,8 @@ struct Shared {
     disputed: Disputed,
     /// Turns of [`COMPRESSIONS_AT_ONCE`].
     compressions: tokio::sync::Semaphore,
+    /// Where they run.
+    compression_threads: compression_threads::CompressionThreads,
     cache: VersionCache,
     urls: urls::UrlMemo,
     /// [`REVISION_HEADER`]'s value (none for a revision that is not a header value).
@@ -342,6 +345,9 @@ impl StaticFiles {
                 revision_manifest,
                 disputed: Disputed::default(),
                 compressions: tokio::sync::Semaphore::new(COMPRESSIONS_AT_ONCE),
+                compression_threads: compression_threads::CompressionThreads::new(
+                    COMPRESSIONS_AT_ONCE,
+                ),
                 settings,
             }),
             options: Options {
@@ -647,11 +653,14 @@ impl StaticFiles {
                     let options = self.options;
                     let checked = Arc::clone(checked);
                     let relative = relative.to_owned();
-                    let made = tokio::task::spawn_blocking(move || {
-                        shared.make_variant(dir, &relative, &checked, encoding, options)
-                    })
-                    .await
-                    .map_err(|_| ())?;
+                    let made = self
+                        .shared
+                        .compression_threads
+                        .run(move || {
+                            shared.make_variant(dir, &relative, &checked, encoding, options)
+                        })
+                        .await
+                        .ok_or(())?;
                     self.shared.cache.enforce(self.options.limits);
                     made
                 })

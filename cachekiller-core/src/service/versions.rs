@@ -206,18 +206,24 @@ pub(crate) fn check_version(
 ) -> io::Result<(CheckedVersion, bool)> {
     let read_at = SystemTime::now();
     let size = version.size();
-    let memory = (size <= limits.file_bytes)
-        .then(|| cache.charge(usize::try_from(size).unwrap_or(usize::MAX), limits))
-        .flatten();
-    // A stylesheet is sent rewritten, which needs its bytes in memory: one too large to hold
-    // (or read when there is no room) is sent as it is, never `immutable`.
     let is_stylesheet = stylesheet.is_some();
+    let length = usize::try_from(size).unwrap_or(usize::MAX);
+    // A stylesheet is sent rewritten, which needs its bytes in memory, and must be: a page's
+    // `integrity` is the rewrite's. One within the in-memory limit is read even when the
+    // budget has no room (stylesheets are few and small; the cache makes room after); one
+    // larger is sent as it is, never `immutable`.
+    let memory = (size <= limits.file_bytes)
+        .then(|| {
+            cache
+                .charge(length, limits)
+                .or_else(|| is_stylesheet.then(|| cache.budget.charge(length)))
+        })
+        .flatten();
     let stylesheet = stylesheet.filter(|_| {
         if memory.is_none() {
             tracing::warn!(
                 stylesheet = relative,
-                "sent as it is, revalidated: larger than the in-memory file limit, or no room \
-                 in the memory budget"
+                "sent as it is, revalidated: larger than the in-memory file limit"
             );
         }
         memory.is_some()
@@ -341,7 +347,7 @@ fn digests_of_open_file(
     let mut hasher = sha1::Sha1::new();
     let mut blob = git_blob_format.map(|format| GitBlobHasher::new(format, size));
     let chunk_length = usize::try_from(CHUNK_BYTES).unwrap_or(usize::MAX);
-    let _buffer = cache.budget.charge(chunk_length);
+    let _buffer = cache.budget.charge_chunk_blocking(chunk_length);
     let mut chunk = vec![0; chunk_length];
     let mut chunk_sha1s = Vec::new();
     let mut offset = 0;
