@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::__private::expand::{expand_integrity, expand_static_url};
-use cachekiller_core::{service::StaticFiles, SiteSettings};
+use cachekiller_core::__private::expand::{
+    expand_integrity, expand_site_settings, expand_static_url,
+};
+use cachekiller_core::service::StaticFiles;
 use cachekiller_core::{TagIn, TagMode};
 use cachekiller_tests::oracle::{git, git_head, openssl_integrity, run, sha1sum};
 use cachekiller_tests::scratch::{copy_fixture, workspace_root};
@@ -103,10 +105,12 @@ fn served_stylesheets_match_the_oracle_and_the_macros() {
         let static_dir = site.join("static");
         let revision: &'static str = git_head(&site)[..14].to_owned().leak();
         let param: &'static str = param.to_owned().leak();
-        let settings = SiteSettings::new(param, revision, 6)
-            .release_build(true)
-            .tag_in(tag_in)
-            .mode(mode);
+        // What `cdnsettings!()` gives the site's server, the revision's manifest with it.
+        let settings = expand_site_settings(&site)
+            .unwrap()
+            .settings
+            .release_build(true);
+        assert_eq!(settings.revision_tag(), revision);
         let service = StaticFiles::new(&static_dir, settings).unwrap();
 
         // What the service sends, written where the oracle reads it.
