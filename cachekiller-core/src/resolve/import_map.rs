@@ -12,7 +12,7 @@
 //! literal specifier must name a module (a compile error otherwise, with the module and the
 //! line); computed `import(x)` are left alone (they still load, untagged and revalidated).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,13 +47,16 @@ struct Module {
 }
 
 /// How one module names another.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Edge {
     from: usize,
     to: usize,
     /// A static import or re-export (fetched before the importer runs: worth preloading), or a
     /// dynamic `import("…")` (mapped, not preloaded).
     statically: bool,
+    /// The query and fragment the specifier writes after the path (`?v=2`): part of the URL
+    /// the browser fetches, so the one to preload.
+    suffix: String,
 }
 
 /// The modules reachable from the entries, and how the bare specifiers resolved.
@@ -96,15 +99,16 @@ impl From<Error> for EntryError {
 }
 
 impl ModuleGraph {
-    /// The module `import` of `module` names, added if it is new; `None` for a specifier
-    /// that is not ours to map (a URL), or a bare one the table maps to a URL.
+    /// The module `import` of `module` names, whether it is new (then added), and the query
+    /// and fragment written after its path; `None` for a specifier that is not ours to map (a
+    /// URL), or a bare one the table maps to a URL.
     fn import(
         &mut self,
         context: &CrateContext,
         config: &Config,
         module: &Module,
         import: ModuleImport,
-    ) -> Result<Option<(usize, bool)>> {
+    ) -> Result<Option<(usize, bool, String)>> {
         let (target, browser_url, suffix) =
             match resolve_specifier(config, &module.path, &import.specifier) {
                 Resolved::NotOurs => return Ok(None),
@@ -163,9 +167,9 @@ impl ModuleGraph {
             self.bare.insert(import.specifier, BareTarget::Module(to));
         }
         if let Some(browser_url) = browser_url {
-            self.spellings.insert(browser_url, (to, suffix));
+            self.spellings.insert(browser_url, (to, suffix.clone()));
         }
-        Ok(Some((to, new)))
+        Ok(Some((to, new, suffix)))
     }
 
     /// The module at `path`, added (found in the static dirs) if it is new.
@@ -271,7 +275,7 @@ fn module_graph(
         })?;
         for import in imports.imports {
             let statically = import.kind != ImportKind::Dynamic;
-            let Some((to, new)) = graph
+            let Some((to, new, suffix)) = graph
                 .import(context, config, &module, import)
                 .map_err(at_entry)?
             else {
@@ -281,6 +285,7 @@ fn module_graph(
                 from: index,
                 to,
                 statically,
+                suffix,
             });
             if new {
                 queue.push_back(to);
@@ -526,6 +531,13 @@ pub fn expand_import_map_in(
         };
         imports.insert(specifier.clone(), url);
     }
+    // The table's prefix keys (`"lib/" = "vendor/lib/"`), for the specifiers no module
+    // writes literally (`import("lib/" + name)`): the untagged directory, revalidated.
+    for (key, target) in config.imports.iter().filter(|(key, _)| key.ends_with('/')) {
+        if let Some(url) = prefix_target(&config.static_url, target) {
+            imports.entry(key.clone()).or_insert(url);
+        }
+    }
     // Other spellings of a module's URL (escapes the browser keeps, a query): their own keys,
     // sent to the tagged URL with the same query and fragment.
     let site_tagger = tagger(context, config)?;
@@ -557,10 +569,31 @@ pub fn expand_import_map_in(
     })
 }
 
+/// The URL a prefix key of the imports table maps to: an absolute URL as written, a static
+/// directory below `static_url`; with the `/` an import map requires of a prefix's target.
+/// `None` for a target that names no static directory (one that climbs out).
+fn prefix_target(static_url: &str, target: &str) -> Option<String> {
+    let mut url = if is_external(target) {
+        target.to_owned()
+    } else {
+        match static_file_relative_path(target.trim_end_matches('/')).ok()? {
+            Some(directory) => {
+                join_static_file_url(static_url, &encoded_static_path(&directory), "", None)
+            }
+            None => target.to_owned(),
+        }
+    };
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    Some(url)
+}
+
 /// Expands `cdnmodulepreload!(entries…)`: a `<link rel="modulepreload">` with the tagged URL
 /// and the integrity of each entry and of every module it imports statically, transitively
 /// (not those only imported by `import("…")`, which load when asked), one per line, entries
-/// first.
+/// first. A module imported with a query (`./a.js?v=2`) is preloaded at the URL the import
+/// fetches (`a.js?v=2&tag=…`), not at one nothing uses.
 ///
 /// # Errors
 /// As [`expand_import_map_in`].
@@ -568,38 +601,56 @@ pub fn expand_module_preloads_in(
     context: &CrateContext,
     entries: &[String],
 ) -> std::result::Result<Expansion, EntryError> {
+    let config = &context.config.config;
     let (graph, mapped, own_files) = mapped_graph(context, entries)?;
-    // Breadth first over static edges from the entries (indices 0.. in the graph, in order).
-    let mut preloaded = vec![false; graph.modules.len()];
+    // Breadth first over static edges from the entries (indices 0.. in the graph, in order),
+    // with the queries and fragments each module is fetched with ("" for none: the entries).
+    let mut fetched_as: Vec<BTreeSet<String>> = vec![BTreeSet::new(); graph.modules.len()];
     let mut order = Vec::new();
     let mut queue = VecDeque::new();
     for &index in &graph.entries {
-        if !preloaded[index] {
-            preloaded[index] = true;
+        if fetched_as[index].is_empty() {
             queue.push_back(index);
         }
+        fetched_as[index].insert(String::new());
     }
     while let Some(index) = queue.pop_front() {
         order.push(index);
         for edge in graph.edges.iter().filter(|edge| edge.from == index) {
-            if edge.statically && !preloaded[edge.to] {
-                preloaded[edge.to] = true;
-                queue.push_back(edge.to);
+            if edge.statically {
+                if fetched_as[edge.to].is_empty() {
+                    queue.push_back(edge.to);
+                }
+                fetched_as[edge.to].insert(edge.suffix.clone());
             }
         }
     }
     // A CSS or JSON module is not preloaded: `modulepreload` fetches scripts, and the browser
     // refuses the other types under it.
-    let lines: Vec<String> = order
+    let site_tagger = tagger(context, config)?;
+    let mut lines = Vec::new();
+    for index in order
         .into_iter()
         .filter(|&index| is_javascript(&graph.modules[index].path))
-        .map(|index| {
-            format!(
-                "<link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">",
-                mapped[index].tagged_url, mapped[index].integrity
-            )
-        })
-        .collect();
+    {
+        let module = &mapped[index];
+        for suffix in &fetched_as[index] {
+            let url = if suffix.is_empty() {
+                module.tagged_url.clone()
+            } else {
+                site_tagger
+                    .file_url(&graph.modules[index].path, suffix, &module.tag)
+                    .map_err(|error| EntryError {
+                        entry: graph.modules[index].entry,
+                        error,
+                    })?
+            };
+            lines.push(format!(
+                "<link rel=\"modulepreload\" href=\"{url}\" integrity=\"{}\">",
+                module.integrity
+            ));
+        }
+    }
     Ok(Expansion {
         value: lines.join("\n"),
         shared_tracking: shared_tracking(context),
@@ -773,6 +824,69 @@ mod tests {
             .collect();
         tracked.sort();
         assert_eq!(tracked, reachable);
+    }
+
+    #[test]
+    fn a_prefix_key_of_the_table_reaches_the_map_for_computed_imports() {
+        let mut config = content_config();
+        config.imports.insert("lib/".into(), "vendor/lib/".into());
+        config
+            .imports
+            .insert("cdn/".into(), "https://cdn.example.com/pkg".into());
+        let files = [
+            (
+                "js/app.js",
+                "import { a } from 'lib/a.js';\nconst b = await import('lib/' + name);\n",
+            ),
+            ("vendor/lib/a.js", "export const a = 1;\n"),
+            ("vendor/lib/sub/y.js", "export const y = 1;\n"),
+        ];
+        let (dir, context) = crate_with(&files, config);
+        let value = expand_import_map_in(&context, &["js/app.js".to_owned()])
+            .unwrap()
+            .value;
+        // The literal specifier gets its tagged URL; the prefixes, their untagged directory
+        // (with the `/` an import map requires of a prefix's target).
+        let literal = format!("\"lib/a.js\":\"{}\"", tagged(dir.path(), "vendor/lib/a.js"));
+        assert!(value.contains(&literal), "{value}");
+        assert!(value.contains("\"lib/\":\"/static/vendor/lib/\""), "{value}");
+        assert!(
+            value.contains("\"cdn/\":\"https://cdn.example.com/pkg/\""),
+            "{value}"
+        );
+    }
+
+    #[test]
+    fn a_module_imported_with_a_query_is_preloaded_at_the_url_the_import_fetches() {
+        let files = [
+            ("js/app.js", "import { a } from './a.js?v=2';\n"),
+            ("js/a.js", "export const a = 1;\n"),
+        ];
+        let (dir, context) = crate_with(&files, content_config());
+        let preloads = expand_module_preloads_in(&context, &["js/app.js".to_owned()])
+            .unwrap()
+            .value;
+        let integrity = openssl_integrity(&dir.path().join("static/js/a.js"), "sha384");
+        let lines: Vec<&str> = preloads.lines().collect();
+        assert_eq!(lines.len(), 2, "{preloads}");
+        assert_eq!(
+            lines[1],
+            format!(
+                "<link rel=\"modulepreload\" href=\"{}?v=2\" integrity=\"{integrity}\">",
+                tagged(dir.path(), "js/a.js")
+            )
+        );
+        // And the map sends that URL to the same one.
+        let map = expand_import_map_in(&context, &["js/app.js".to_owned()])
+            .unwrap()
+            .value;
+        assert!(
+            map.contains(&format!(
+                "\"/static/js/a.js?v=2\":\"{}?v=2\"",
+                tagged(dir.path(), "js/a.js")
+            )),
+            "{map}"
+        );
     }
 
     #[test]
