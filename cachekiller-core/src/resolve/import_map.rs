@@ -16,17 +16,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::config::{is_bare_specifier, Config, TagMode};
+use super::config::{is_bare_specifier, Config};
 use super::context::CrateContext;
-use super::expand::{
-    file_paths, hashed_stylesheet_tracking, rewritten_stylesheet, tagger, Expansion,
-};
+use super::expand::{rewrite_tracking, tagger, Expansion, SentBytes};
 use super::js_module_imports::{module_imports, ImportKind, ModuleImport};
 use super::static_files::{static_file_relative_path, FilePurpose};
 use crate::rules::error::{Error, Result};
-use crate::rules::hash::{cached_digest, integrity_metadata, DigestAlgorithm, IntegrityAlgorithm};
+use crate::rules::hash::{integrity_metadata, DigestAlgorithm, IntegrityAlgorithm};
 use crate::rules::static_url::{encoded_static_path, is_external, Reference, StaticUrl};
-use crate::rules::stylesheet::is_stylesheet;
 use crate::rules::suggest::closest;
 use crate::rules::url::join_static_file_url;
 
@@ -420,26 +417,16 @@ fn map_modules(
                 .static_dirs
                 .find_with_stamp(&module.path, FilePurpose::Hash)
                 .map_err(at_entry)?;
-            let (sha1, integrity_digest, depends_on_uncommitted) = if is_stylesheet(&module.path) {
-                let rewritten = rewritten_stylesheet(context, config, &module.path, &file, stamp)
-                    .map_err(at_entry)?;
-                tracked.extend(file_paths(&rewritten));
-                (
-                    rewritten.sha1.clone(),
-                    rewritten.digest(IntegrityAlgorithm::default().digest()),
-                    rewritten.depends_on_uncommitted,
-                )
-            } else {
-                tracked.push(file.clone());
-                (
-                    cached_digest(&file, stamp, DigestAlgorithm::Sha1).map_err(at_entry)?,
-                    cached_digest(&file, stamp, IntegrityAlgorithm::default().digest())
-                        .map_err(at_entry)?,
-                    false,
-                )
-            };
+            let sent =
+                SentBytes::of(context, config, &module.path, file, stamp).map_err(at_entry)?;
+            tracked.extend(sent.files());
+            let integrity_digest = sent
+                .digest(IntegrityAlgorithm::default().digest())
+                .map_err(at_entry)?;
             let tag = tagger
-                .tag(&module.path, depends_on_uncommitted, || Ok(sha1))
+                .tag(&module.path, sent.depends_on_uncommitted(), || {
+                    sent.digest(DigestAlgorithm::Sha1)
+                })
                 .map_err(at_entry)?;
             Ok(MappedModule {
                 untagged_url: join_static_file_url(
@@ -454,15 +441,6 @@ fn map_modules(
             })
         })
         .collect()
-}
-
-/// What the expansion of a module macro tracks besides the graph's files: the revision in a
-/// crate whose tags are revisions, the manifests otherwise.
-fn shared_tracking(context: &CrateContext) -> Arc<super::tracking::Tracking> {
-    match context.config.config.mode {
-        TagMode::Vcs => Arc::clone(&context.revision_tracking),
-        TagMode::Content => Arc::clone(hashed_stylesheet_tracking(context)),
-    }
 }
 
 /// Expands `cdnimportmap!` for the crate at `manifest_dir`, as a macro call does.
@@ -563,7 +541,7 @@ pub fn expand_import_map_in(
     json.push_str("}}");
     Ok(Expansion {
         value: format!("<script type=\"importmap\">{json}</script>"),
-        shared_tracking: shared_tracking(context),
+        shared_tracking: Arc::clone(rewrite_tracking(context)),
         own_files,
         warnings: Vec::new(),
     })
@@ -653,7 +631,7 @@ pub fn expand_module_preloads_in(
     }
     Ok(Expansion {
         value: lines.join("\n"),
-        shared_tracking: shared_tracking(context),
+        shared_tracking: Arc::clone(rewrite_tracking(context)),
         own_files,
         warnings: Vec::new(),
     })
@@ -692,7 +670,7 @@ fn write_json_string(text: &str, output: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::config::TagIn;
+    use crate::resolve::config::{TagIn, TagMode};
     use crate::resolve::manifest::LoadedConfig;
     use crate::resolve::tag::{NamedFiles, ResolvedTag, TagSource};
     use crate::test_support::{openssl_integrity, sha1sum};
@@ -849,7 +827,10 @@ mod tests {
         // (with the `/` an import map requires of a prefix's target).
         let literal = format!("\"lib/a.js\":\"{}\"", tagged(dir.path(), "vendor/lib/a.js"));
         assert!(value.contains(&literal), "{value}");
-        assert!(value.contains("\"lib/\":\"/static/vendor/lib/\""), "{value}");
+        assert!(
+            value.contains("\"lib/\":\"/static/vendor/lib/\""),
+            "{value}"
+        );
         assert!(
             value.contains("\"cdn/\":\"https://cdn.example.com/pkg/\""),
             "{value}"
