@@ -265,9 +265,11 @@ fn feed_and_wait(mut child: std::process::Child, bytes: &[u8]) -> std::process::
     let bytes = bytes.to_vec();
     let writer = std::thread::spawn(move || input.write_all(&bytes));
     let output = child.wait_with_output().expect("the child ends");
-    writer
-        .join()
-        .expect("the writer thread")
-        .expect("the child reads its input");
+    let written = writer.join().expect("the writer thread");
+    // A child that failed (a missing tool, a bad stream) may stop reading: its status and
+    // stderr, which the caller reports, say why. One that succeeded must have read it all.
+    if output.status.success() {
+        written.expect("the child reads all its input");
+    }
     output
 }
