@@ -13,7 +13,6 @@ use minijinja::value::Value;
 use minijinja::{Environment, Error, ErrorKind};
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Adds `static(path)` (the URL `cdnstatic!` would give, a safe string: not escaped) and
@@ -35,15 +34,8 @@ pub fn add_asset_functions(environment: &mut Environment<'_>, static_files: Stat
     environment.add_function(
         "integrity",
         move |path: &str, algorithm: Option<&str>| -> Result<Value, Error> {
-            let algorithm = match algorithm {
-                None => IntegrityAlgorithm::default(),
-                Some(name) => IntegrityAlgorithm::from_name(name).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("integrity(): unknown algorithm {name:?}: expected \"sha256\", \"sha384\" or \"sha512\""),
-                    )
-                })?,
-            };
+            let algorithm = super::integrity_algorithm(algorithm)
+                .map_err(|message| Error::new(ErrorKind::InvalidOperation, message))?;
             static_files
                 .integrity(path, algorithm)
                 .map(Value::from_safe_string)
