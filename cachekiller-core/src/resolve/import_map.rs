@@ -8,7 +8,7 @@
 //! its importers keep theirs. Bare specifiers (`lit`) are mapped from the crate's
 //! `[package.metadata.cachekiller.imports]` table, and the files they name join the graph.
 //!
-//! The imports of each module are read by our own lexer ([`super::js_module_imports`]); every
+//! The imports of each module are read by our own lexer ([`super::js`]); every
 //! literal specifier must name a module (a compile error otherwise, with the module and the
 //! line); computed `import(x)` are left alone (they still load, untagged and revalidated).
 
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::config::{is_bare_specifier, Config};
 use super::context::CrateContext;
 use super::expand::{rewrite_tracking, tagger, Expansion, SentBytes};
-use super::js_module_imports::{module_imports, ImportKind, ModuleImport};
+use super::js::{module_imports, ImportKind, ModuleImport};
 use super::static_files::{static_file_relative_path, FilePurpose};
 use crate::rules::error::{Error, Result};
 use crate::rules::hash::{integrity_metadata, DigestAlgorithm, IntegrityAlgorithm};
