@@ -5,7 +5,10 @@ use super::errors::ModuleSyntaxErrorKind;
 
 /// The string value of a string literal's or a template's text (between its delimiters), or
 /// the offset in `text` of an escape no specifier can hold.
-pub(super) fn string_value(text: &str, is_template: bool) -> Result<String, (usize, ModuleSyntaxErrorKind)> {
+pub(super) fn string_value(
+    text: &str,
+    is_template: bool,
+) -> Result<String, (usize, ModuleSyntaxErrorKind)> {
     let mut value = String::with_capacity(text.len());
     // A high surrogate written as an escape waits for its low half: `"\uD83D\uDE00"` is 😀.
     let mut high_surrogate: Option<(u32, usize, usize)> = None;
