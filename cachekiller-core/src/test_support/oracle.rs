@@ -252,3 +252,27 @@ fn feed_and_wait(mut child: std::process::Child, bytes: &[u8]) -> std::process::
     }
     output
 }
+
+/// The `<script type="importmap">` element a map of `imports` and `integrity` must be, written
+/// independently of the code under test: each object's members sorted by key, as
+/// `"key":"value"` (the tests' URLs need no JSON escape).
+#[must_use]
+pub fn expected_import_map(
+    mut imports: Vec<(String, String)>,
+    mut integrity: Vec<(String, String)>,
+) -> String {
+    imports.sort();
+    integrity.sort();
+    let object = |entries: &[(String, String)]| {
+        entries
+            .iter()
+            .map(|(key, value)| format!("\"{key}\":\"{value}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "<script type=\"importmap\">{{\"imports\":{{{}}},\"integrity\":{{{}}}}}</script>",
+        object(&imports),
+        object(&integrity)
+    )
+}

@@ -6,7 +6,7 @@ use super::*;
 use crate::resolve::config::{TagIn, TagMode};
 use crate::resolve::manifest::LoadedConfig;
 use crate::resolve::tag::{NamedFiles, ResolvedTag, TagSource};
-use crate::test_support::{openssl_integrity, sha1sum};
+use crate::test_support::{expected_import_map, openssl_integrity, sha1sum};
 use std::path::Path;
 
 const REVISION: &str = "89abcdef0123456789abcdef0123456789abcdef";
@@ -96,8 +96,7 @@ fn every_reachable_module_is_mapped_to_its_tagged_url_with_its_integrity() {
         .map(|path| (format!("/static/{path}"), tagged(dir.path(), path)))
         .collect();
     imports.push(("lit".into(), tagged(dir.path(), "vendor/lit.js")));
-    imports.sort();
-    let mut integrity: Vec<(String, String)> = reachable
+    let integrity: Vec<(String, String)> = reachable
         .iter()
         .map(|path| {
             (
@@ -106,22 +105,7 @@ fn every_reachable_module_is_mapped_to_its_tagged_url_with_its_integrity() {
             )
         })
         .collect();
-    integrity.sort();
-    let object = |entries: &[(String, String)]| {
-        entries
-            .iter()
-            .map(|(key, value)| format!("\"{key}\":\"{value}\""))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    assert_eq!(
-        expansion.value,
-        format!(
-            "<script type=\"importmap\">{{\"imports\":{{{}}},\"integrity\":{{{}}}}}</script>",
-            object(&imports),
-            object(&integrity)
-        )
-    );
+    assert_eq!(expansion.value, expected_import_map(imports, integrity));
     // The graph's files are tracked, whatever the mode; a module outside it is not.
     let mut tracked: Vec<String> = expansion
         .own_files
