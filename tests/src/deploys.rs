@@ -69,26 +69,10 @@ impl TwoDeploys {
         git(root, &["commit", "-q", "-m", "deploy B"]);
         let commit_b = git_head(root);
 
-        let mut a = scratch.checked_out_at(&root.join("a/site"));
-        a.name = format!("{name}_a");
-        let mut b = scratch;
-        b.name = format!("{name}_b");
-        for deploy in [&a, &b] {
-            // Renamed in the work tree only, so that both binaries live in the shared target
-            // dir; the tags come from the commits.
-            let manifest = deploy.dir.join("Cargo.toml");
-            let text = std::fs::read_to_string(&manifest).unwrap();
-            std::fs::write(
-                &manifest,
-                text.replacen(
-                    &format!("name = \"{name}\""),
-                    &format!("name = \"{}\"", deploy.name),
-                    1,
-                ),
-            )
-            .unwrap();
-            let _ = deploy.build();
-        }
+        let a = scratch
+            .checked_out_at(&root.join("a/site"))
+            .renamed_and_built(format!("{name}_a"));
+        let b = scratch.renamed_and_built(format!("{name}_b"));
         TwoDeploys {
             repository,
             a,

@@ -7,7 +7,12 @@
 
 pub mod deploys;
 pub mod oracle;
+// The oracles and the setup hints are core's test support, so that the published core's own
+// tests build from its package alone; compiled here too.
 pub mod s3;
 pub mod scratch;
 pub mod serving;
+#[path = "../../cachekiller-core/src/test_support/setup.rs"]
 pub mod setup;
+#[path = "../../cachekiller-core/src/test_support/oracle.rs"]
+mod shared_oracle;

@@ -210,6 +210,27 @@ impl ScratchCrate {
         }
     }
 
+    /// The same crate renamed `name` in its work tree only, then built: two checkouts of one
+    /// crate (two deploys) keep their binaries apart in the shared target dir, and their tags
+    /// still come from their commits.
+    #[must_use]
+    pub fn renamed_and_built(mut self, name: String) -> Self {
+        let manifest = self.dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("read Cargo.toml");
+        std::fs::write(
+            &manifest,
+            text.replacen(
+                &format!("name = \"{}\"", self.name),
+                &format!("name = \"{name}\""),
+                1,
+            ),
+        )
+        .expect("write Cargo.toml");
+        self.name = name;
+        let _ = self.build();
+        self
+    }
+
     /// Builds into a target directory of its own, named `purpose`. For tests that change
     /// `SOURCE_DATE_EPOCH`: the build scripts of libgit2-sys and libz-sys (through the `cc`
     /// crate) rerun when it changes, which would rebuild every other test's crates in the

@@ -138,26 +138,10 @@ fn rolling_deploy(name: &str, tag_in_name: bool) {
         &["worktree", "add", "-q", "--detach", "old", "HEAD"],
     );
     let new_tag = commit_new_stylesheet(repo.path());
-    let mut old = in_repo.checked_out_at(&old_checkout.join("site"));
-    old.name = format!("{name}_old");
-    let mut new = in_repo.clone();
-    new.name = format!("{name}_new");
-    for deploy in [&old, &new] {
-        // Renamed in the work tree only, so that both binaries live in the shared target dir;
-        // the tags come from the commits.
-        let manifest = deploy.dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(
-            &manifest,
-            text.replacen(
-                &format!("name = \"{name}\""),
-                &format!("name = \"{}\"", deploy.name),
-                1,
-            ),
-        )
-        .unwrap();
-        let _ = deploy.build();
-    }
+    let old = in_repo
+        .checked_out_at(&old_checkout.join("site"))
+        .renamed_and_built(format!("{name}_old"));
+    let new = in_repo.renamed_and_built(format!("{name}_new"));
     assert_ne!(
         std::fs::read(old.dir.join("static/css/site.css")).unwrap(),
         std::fs::read(new.dir.join("static/css/site.css")).unwrap()

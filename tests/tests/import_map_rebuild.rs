@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use cachekiller_tests::oracle::{git, git_head, openssl_integrity, sha1sum};
+use cachekiller_tests::oracle::{expected_import_map, git, git_head, openssl_integrity, sha1sum};
 use cachekiller_tests::scratch::{commit_crate_in_new_repository, ScratchCrate};
 
 const PRINT_MAP: &str = r#"use cachekiller_macros::cdnimportmap;
@@ -26,28 +26,15 @@ fn write(dir: &Path, path: &str, text: &str) {
 /// The map the crate must print for the modules `paths`: each module's untagged URL mapped to
 /// its URL tagged by `tag_of`, with `openssl`'s sha384.
 fn expected_map(dir: &Path, paths: &[&str], tag_of: &dyn Fn(&Path) -> String) -> String {
-    let mut imports: Vec<(String, String)> = Vec::new();
-    let mut integrity: Vec<(String, String)> = Vec::new();
+    let mut imports = Vec::new();
+    let mut integrity = Vec::new();
     for path in paths {
         let file = dir.join("static").join(path);
         let tagged = format!("/static/{path}?tag={}", tag_of(&file));
         imports.push((format!("/static/{path}"), tagged.clone()));
         integrity.push((tagged, openssl_integrity(&file, "sha384")));
     }
-    imports.sort();
-    integrity.sort();
-    let object = |entries: &[(String, String)]| {
-        entries
-            .iter()
-            .map(|(key, value)| format!("\"{key}\":\"{value}\""))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    format!(
-        "<script type=\"importmap\">{{\"imports\":{{{}}},\"integrity\":{{{}}}}}</script>",
-        object(&imports),
-        object(&integrity)
-    )
+    expected_import_map(imports, integrity)
 }
 
 /// True if `file` holds the bytes HEAD of the repository at `repo` holds at its path: `git

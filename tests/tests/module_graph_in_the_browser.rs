@@ -189,3 +189,52 @@ fn assert_other_bytes_are_refused(server: &Server, static_dir: &Path, page: &str
         server.lines()
     );
 }
+
+/// A computed `import("parts/" + name)` of a bare specifier whose prefix the crate's table
+/// maps (`"parts/" = "js/parts/"`): the import map carries the prefix, so Chromium resolves
+/// it and fetches the module untagged (revalidated). Before the prefix reached the map, it
+/// failed with "Failed to resolve module specifier".
+#[test]
+fn a_computed_import_through_a_prefix_key_loads() {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let site = repo.path().join("site");
+    let scratch =
+        ScratchCrate::fixture_copy("axum-site", &site, "browser_prefix_site").in_release();
+    scratch.append_to_manifest(
+        "[package.metadata.cachekiller]\nmode = \"content\"\n\
+         [package.metadata.cachekiller.imports]\n\"parts/\" = \"js/parts/\"\n",
+    );
+    let static_dir = site.join("static");
+    write_modules(&static_dir, "leaf1");
+    std::fs::create_dir_all(static_dir.join("js/parts")).unwrap();
+    std::fs::write(
+        static_dir.join("js/parts/pick.js"),
+        "export const picked = \"picked\";\n",
+    )
+    .unwrap();
+    std::fs::write(
+        static_dir.join("js/site.js"),
+        "const name = [\"pick\", \"js\"].join(\".\");\n\
+         const { picked } = await import(\"parts/\" + name);\n\
+         await fetch(`/ran?${picked}`);\n",
+    )
+    .unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "the site"]);
+    let _ = scratch.build();
+    let port = free_port();
+    let server = Server::start(&scratch.binary(), port);
+    let profile = tempfile::tempdir().unwrap();
+    let chromium = Chromium::start(profile.path());
+    chromium.open(&format!("http://127.0.0.1:{port}/"));
+    let ran = "GET /ran?picked";
+    wait_until(ran, Duration::from_secs(30), || server.count(ran) == 1);
+    assert!(
+        server
+            .lines()
+            .contains(&"GET /static/js/parts/pick.js 200 no-cache".to_owned()),
+        "{:#?}",
+        server.lines()
+    );
+}

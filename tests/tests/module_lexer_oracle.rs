@@ -1,4 +1,4 @@
-//! The lexer of ES module imports (`cachekiller_core::__private::js_module_imports`) against two
+//! The lexer of ES module imports (`cachekiller_core::__private::js`) against two
 //! independent readings, both made by `tests/oracle/module_imports_oracle.mjs` under node:
 //! es-module-lexer (the lexer of es-module-shims and Vite, pinned in `tests/package.json`), for
 //! every import with its line and column, and V8's own parser (`vm.SourceTextModule`), for the
@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use cachekiller_core::__private::js_module_imports::{module_imports, ImportKind};
+use cachekiller_core::__private::js::{module_imports, ImportKind};
 use cachekiller_tests::oracle::run;
 use cachekiller_tests::scratch::workspace_root;
 use cachekiller_tests::setup::{node_modules, SETUP_COMMAND};

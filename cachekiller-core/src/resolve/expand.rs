@@ -194,25 +194,89 @@ fn checked_stylesheets(
     Ok(rewritten.stylesheets.clone())
 }
 
-/// What a hashed stylesheet's expansion must track besides its files: in a crate whose tags
-/// are revisions, its references carry the revision, so its bytes (and their content tag and
-/// integrity) change with every commit; in a content-mode crate they carry content tags, whose
-/// files the rewrite lists. Revision tracking for every stylesheet of a vcs-mode crate, even
-/// one without references: such a crate's other calls already rebuild it after a commit.
-pub(crate) fn hashed_stylesheet_tracking(context: &CrateContext) -> &Arc<Tracking> {
+/// What an expansion whose value hashes a rewrite must track besides its files (a
+/// stylesheet's content tag or integrity, an import map): in a crate whose tags are
+/// revisions, a stylesheet's references carry the revision, so its bytes change with every
+/// commit; in a content-mode crate they carry content tags, whose files the rewrite lists.
+/// Revision tracking for every such value of a vcs-mode crate, even one without references:
+/// such a crate's other calls already rebuild it after a commit.
+pub(crate) fn rewrite_tracking(context: &CrateContext) -> &Arc<Tracking> {
     match context.config.config.mode {
         TagMode::Vcs => &context.revision_tracking,
         TagMode::Content => &context.file_tracking,
     }
 }
 
-/// The paths of every file a rewritten stylesheet was made from.
-pub(crate) fn file_paths(rewritten: &RewrittenStylesheet) -> Vec<PathBuf> {
-    rewritten
-        .files
-        .iter()
-        .map(|(path, _)| path.clone())
-        .collect()
+/// The bytes the service sends for a static file, as an expansion digests them: a
+/// stylesheet's rewrite, any other file's own bytes. The one place that knows the difference,
+/// for content tags, `cdnintegrity!` and import maps alike.
+pub(crate) struct SentBytes {
+    file: PathBuf,
+    stamp: FileStamp,
+    /// The rewrite, for a stylesheet.
+    rewritten: Option<Arc<RewrittenStylesheet>>,
+}
+
+impl SentBytes {
+    /// What the service sends for the static file `path`, found at `file` at `stamp`.
+    ///
+    /// # Errors
+    /// A stylesheet that cannot be rewritten (a missing reference, with checks on).
+    pub(crate) fn of(
+        context: &CrateContext,
+        config: &Config,
+        path: &str,
+        file: PathBuf,
+        stamp: FileStamp,
+    ) -> Result<Self> {
+        let rewritten = is_stylesheet(path)
+            .then(|| rewritten_stylesheet(context, config, path, &file, stamp))
+            .transpose()?;
+        Ok(SentBytes {
+            file,
+            stamp,
+            rewritten,
+        })
+    }
+
+    /// Their digest with `algorithm`.
+    ///
+    /// # Errors
+    /// A file that cannot be read.
+    pub(crate) fn digest(&self, algorithm: DigestAlgorithm) -> Result<Vec<u8>> {
+        match &self.rewritten {
+            Some(rewritten) => Ok(rewritten.digest(algorithm)),
+            None => cached_digest(&self.file, self.stamp, algorithm),
+        }
+    }
+
+    /// True if they hold the tag of a file the revision does not name (a stylesheet's
+    /// reference): then no commit holds them.
+    pub(crate) fn depends_on_uncommitted(&self) -> bool {
+        self.rewritten
+            .as_ref()
+            .is_some_and(|rewritten| rewritten.depends_on_uncommitted)
+    }
+
+    /// Every file they were made from: what the expansion tracks.
+    pub(crate) fn files(&self) -> Vec<PathBuf> {
+        match &self.rewritten {
+            Some(rewritten) => rewritten
+                .files
+                .iter()
+                .map(|(path, _)| path.clone())
+                .collect(),
+            None => vec![self.file.clone()],
+        }
+    }
+
+    /// What the expansion tracks besides [`SentBytes::files`].
+    pub(crate) fn tracking<'a>(&self, context: &'a CrateContext) -> &'a Arc<Tracking> {
+        match self.rewritten {
+            Some(_) => rewrite_tracking(context),
+            None => &context.file_tracking,
+        }
+    }
 }
 
 /// Expands `cdnstatic!(path, options…)` in the given context.
@@ -232,15 +296,9 @@ pub fn expand_static_url_in(
     let (tag, shared_tracking, own_files) = if tagged_by_content(context, &config, path)? {
         warnings.extend(changed_file_warning(context, &config, path)?);
         let (file, stamp) = required_static_file(context, path)?;
-        if is_stylesheet(path) {
-            let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
-            let tag = tagger.content_tag(&rewritten.sha1);
-            let tracking = hashed_stylesheet_tracking(context);
-            (tag, tracking, file_paths(&rewritten))
-        } else {
-            let tag = tagger.content_tag(&cached_digest(&file, stamp, DigestAlgorithm::Sha1)?);
-            (tag, &context.file_tracking, vec![file])
-        }
+        let sent = SentBytes::of(context, &config, path, file, stamp)?;
+        let tag = tagger.content_tag(&sent.digest(DigestAlgorithm::Sha1)?);
+        (tag, sent.tracking(context), sent.files())
     } else {
         let tag = tagger.revision_tag()?.to_owned();
         // A file is not tracked: its content cannot change a revision tag. A stylesheet
@@ -340,24 +398,11 @@ pub fn expand_integrity_in(
     let config = path_call_config(context, path, options, OptionPlace::IntegrityMacro)?;
     let (file, stamp) = required_static_file(context, path)?;
     // A stylesheet's integrity is that of the bytes the service sends: the rewritten ones.
-    let (digest, shared_tracking, own_files) = if is_stylesheet(path) {
-        let rewritten = rewritten_stylesheet(context, &config, path, &file, stamp)?;
-        (
-            rewritten.digest(config.algorithm.digest()),
-            hashed_stylesheet_tracking(context),
-            file_paths(&rewritten),
-        )
-    } else {
-        (
-            cached_digest(&file, stamp, config.algorithm.digest())?,
-            &context.file_tracking,
-            vec![file],
-        )
-    };
+    let sent = SentBytes::of(context, &config, path, file, stamp)?;
     Ok(Expansion {
-        value: integrity_metadata(&digest, config.algorithm),
-        shared_tracking: Arc::clone(shared_tracking),
-        own_files,
+        value: integrity_metadata(&sent.digest(config.algorithm.digest())?, config.algorithm),
+        shared_tracking: Arc::clone(sent.tracking(context)),
+        own_files: sent.files(),
         warnings: Vec::new(),
     })
 }

@@ -14,7 +14,7 @@ pub mod environment;
 pub mod expand;
 pub mod git;
 pub mod import_map;
-pub mod js_module_imports;
+pub mod js;
 pub mod manifest;
 pub mod mercurial;
 pub mod named_files;

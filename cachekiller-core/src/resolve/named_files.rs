@@ -515,46 +515,26 @@ mod tests {
 
     #[test]
     fn git_names_the_committed_unchanged_files_by_their_blob_ids() {
-        let repository = tempfile::tempdir().unwrap();
+        let repository = committed_git_crate(&[]);
         let dir = repository.path();
-        git(dir, &["init", "-q"]);
-        crate_with_a_work_tree_in_every_state(dir);
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", "one"]);
         edit_after_the_commit(dir);
-        assert_git_manifest(dir, &git(dir, &["rev-parse", "HEAD"]));
+        assert_git_manifest(dir, &git_head_of(dir));
     }
 
     #[test]
     fn sha256_and_reftable_repositories_are_read_through_git() {
-        let repository = tempfile::tempdir().unwrap();
+        let repository = committed_git_crate(&["--object-format=sha256", "--ref-format=reftable"]);
         let dir = repository.path();
-        git(
-            dir,
-            &[
-                "init",
-                "-q",
-                "--object-format=sha256",
-                "--ref-format=reftable",
-            ],
-        );
-        crate_with_a_work_tree_in_every_state(dir);
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", "one"]);
         edit_after_the_commit(dir);
-        let revision = git(dir, &["rev-parse", "HEAD"]);
+        let revision = git_head_of(dir);
         assert_eq!(revision.len(), 64);
         assert_git_manifest(dir, &revision);
     }
 
     #[test]
     fn a_staged_edit_is_no_commit_either() {
-        let repository = tempfile::tempdir().unwrap();
+        let repository = committed_git_crate(&[]);
         let dir = repository.path();
-        git(dir, &["init", "-q"]);
-        crate_with_a_work_tree_in_every_state(dir);
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", "one"]);
         std::fs::write(dir.join("static/img/logo.svg"), "<svg id='staged'/>").unwrap();
         git(dir, &["add", "static/img/logo.svg"]);
         let (manifest, changed) = manifest_of(&context(dir));

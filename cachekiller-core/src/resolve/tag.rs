@@ -435,19 +435,25 @@ mod tests {
         );
     }
 
+    /// `parent/vendored`, a Mercurial repository with one commit.
+    fn mercurial_repository_with_a_commit_in(parent: &Path) -> PathBuf {
+        let repository = parent.join("vendored");
+        std::fs::create_dir(&repository).unwrap();
+        run("hg", &repository, &["init"]);
+        std::fs::write(repository.join("a"), "a").unwrap();
+        run(
+            "hg",
+            &repository,
+            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
+        );
+        repository
+    }
+
     #[test]
     fn the_nearest_repository_decides_whatever_its_kind() {
         // Mercurial inside git: hg's working parent, and nothing of git watched.
         let outer_git = git_repository_with_a_commit();
-        let inner_hg = outer_git.path().join("vendored");
-        std::fs::create_dir(&inner_hg).unwrap();
-        run("hg", &inner_hg, &["init"]);
-        std::fs::write(inner_hg.join("a"), "a").unwrap();
-        run(
-            "hg",
-            &inner_hg,
-            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
-        );
+        let inner_hg = mercurial_repository_with_a_commit_in(outer_git.path());
         assert_mercurial_tag(&inner_hg);
         let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
         assert_eq!(tag.tracked_files, [inner_hg.join(".hg/dirstate")]);
@@ -456,15 +462,7 @@ mod tests {
         // The same under a git repository without commits: not rebuilt on every build.
         let new_git = no_vcs_directory();
         git(new_git.path(), &["init", "-q"]);
-        let inner_hg = new_git.path().join("vendored");
-        std::fs::create_dir(&inner_hg).unwrap();
-        run("hg", &inner_hg, &["init"]);
-        std::fs::write(inner_hg.join("a"), "a").unwrap();
-        run(
-            "hg",
-            &inner_hg,
-            &["commit", "-q", "-A", "-u", "T", "-m", "one"],
-        );
+        let inner_hg = mercurial_repository_with_a_commit_in(new_git.path());
         let tag = resolve_tag(&inner_hg, &[], &BuildEnvironment::default()).unwrap();
         assert_eq!(tag.source, TagSource::Mercurial);
         assert!(!tag.rebuild_always, "{tag:?}");

@@ -265,21 +265,14 @@ pub fn with_cached_digest<T>(
     #[cfg(not(feature = "resolve"))]
     let stored: Option<(crate::rules::file_stamp::FileVersion, Vec<u8>)> = None;
     if let Some((version, digest)) = stored {
-        let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
-        let digests = guard
-            .get_or_insert_with(HashMap::new)
-            .entry(path.as_os_str().to_owned())
-            .or_default();
-        digests.retain(|cached| cached.algorithm != algorithm);
-        let result = use_digest(&digest);
-        digests.push(CachedDigest {
+        // It settled before the stored read: as good as a read of now.
+        let remembered = CachedDigest {
             algorithm,
             stamp: Some(version),
-            // It settled before the stored read: as good as a read of now.
             read_at: SystemTime::now(),
             digest,
-        });
-        return Ok(result);
+        };
+        return Ok(remember(path, remembered, use_digest));
     }
     // Hash without holding the lock: other crates' expansions need not wait for a big file.
     let read_at = SystemTime::now();
@@ -288,20 +281,27 @@ pub fn with_cached_digest<T>(
     if let Some(version) = stamp {
         crate::resolve::digest_store::store_digest(path, version, read_at, algorithm, &digest);
     }
+    let remembered = CachedDigest {
+        algorithm,
+        stamp,
+        read_at,
+        digest,
+    };
+    Ok(remember(path, remembered, use_digest))
+}
+
+/// Keeps `remembered` as the digest of `path` with its algorithm (replacing an older one),
+/// and gives it to `use_digest`.
+fn remember<T>(path: &Path, remembered: CachedDigest, use_digest: impl FnOnce(&[u8]) -> T) -> T {
     let mut guard = DIGESTS.lock().unwrap_or_else(PoisonError::into_inner);
     let digests = guard
         .get_or_insert_with(HashMap::new)
         .entry(path.as_os_str().to_owned())
         .or_default();
-    digests.retain(|cached| cached.algorithm != algorithm);
-    let result = use_digest(&digest);
-    digests.push(CachedDigest {
-        algorithm,
-        stamp,
-        read_at,
-        digest,
-    });
-    Ok(result)
+    digests.retain(|cached| cached.algorithm != remembered.algorithm);
+    let result = use_digest(&remembered.digest);
+    digests.push(remembered);
+    result
 }
 
 /// git's object id of a file holding `bytes`: the SHA-1 (or SHA-256) of `blob <length>\0`

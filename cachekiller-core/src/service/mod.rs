@@ -52,6 +52,7 @@ mod body;
 mod compress;
 mod compression_threads;
 mod error;
+mod memo;
 mod memory;
 #[cfg(feature = "archive")]
 mod old_tags;
@@ -60,7 +61,7 @@ mod request_path;
 mod response;
 mod urls;
 #[cfg(feature = "minijinja")]
-pub(crate) use urls::{MEMO_ENTRIES, URL_LIFETIME};
+pub(crate) use urls::url_memo;
 mod versions;
 
 use std::convert::Infallible;

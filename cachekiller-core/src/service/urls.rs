@@ -4,11 +4,10 @@
 //! bytes the service sends, through the service's cache: a URL asked for here is answered
 //! `immutable` by the service.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::ServeResult;
+use super::memo::ExpiringMemo;
 use super::versions::CheckedVersion;
 use super::StaticFiles;
 use crate::rules::error::{Error, Result};
@@ -23,22 +22,47 @@ use crate::rules::url::{is_absolute_url, split_url};
 /// How long a URL made here is reused before its file is looked at again: long enough that
 /// a page with many assets costs a map lookup per asset, short enough that an edit shows on
 /// the next page a second later.
-pub(crate) const URL_LIFETIME: Duration = Duration::from_secs(1);
+const URL_LIFETIME: Duration = Duration::from_secs(1);
 
 /// The most URLs remembered; beyond it the memo starts over.
-pub(crate) const MEMO_ENTRIES: usize = 10_000;
+const MEMO_ENTRIES: usize = 10_000;
 
-/// Made URLs and integrities by the path asked for, with when they were made.
-#[derive(Debug, Default)]
-pub(crate) struct UrlMemo {
-    entries: Mutex<HashMap<String, Made>>,
+/// A memo of values made from the run-time URLs, as long as the service keeps those.
+pub(crate) fn url_memo<V: Clone>() -> ExpiringMemo<String, V> {
+    ExpiringMemo::new(URL_LIFETIME, MEMO_ENTRIES)
 }
 
-/// What was made for one path: its URL, and its integrity per algorithm.
-#[derive(Debug, Default)]
-struct Made {
-    url: Option<(String, Instant)>,
-    integrities: Vec<(IntegrityAlgorithm, String, Instant)>,
+/// Made URLs by the path asked for, and integrities by algorithm and path.
+#[derive(Debug)]
+pub(crate) struct UrlMemo {
+    urls: ExpiringMemo<String, String>,
+    /// One memo per algorithm, in the order of [`INTEGRITY_ALGORITHMS`].
+    integrities: [ExpiringMemo<String, String>; 3],
+}
+
+const INTEGRITY_ALGORITHMS: [IntegrityAlgorithm; 3] = [
+    IntegrityAlgorithm::Sha256,
+    IntegrityAlgorithm::Sha384,
+    IntegrityAlgorithm::Sha512,
+];
+
+impl Default for UrlMemo {
+    fn default() -> Self {
+        UrlMemo {
+            urls: url_memo(),
+            integrities: [url_memo(), url_memo(), url_memo()],
+        }
+    }
+}
+
+impl UrlMemo {
+    fn integrities(&self, algorithm: IntegrityAlgorithm) -> &ExpiringMemo<String, String> {
+        let index = INTEGRITY_ALGORITHMS
+            .iter()
+            .position(|known| *known == algorithm)
+            .unwrap_or(1);
+        &self.integrities[index]
+    }
 }
 
 impl StaticFiles {
@@ -55,7 +79,11 @@ impl StaticFiles {
     /// [`InvalidUrl`](super::ServeErrorKind::InvalidUrl) for an absolute URL in the file-name
     /// form or in content mode, as `cdnstatic!` refuses them.
     pub fn url(&self, path: &str) -> ServeResult<String> {
-        Ok(self.memoized(path, None, || self.make_url(path))?)
+        Ok(self
+            .shared
+            .urls
+            .urls
+            .get_or_make(path, || self.make_url(path))?)
     }
 
     /// The integrity metadata `cdnintegrity!(path, algorithm = …)` gives (`"sha384-…"`): the
@@ -64,72 +92,17 @@ impl StaticFiles {
     /// # Errors
     /// As [`StaticFiles::url`].
     pub fn integrity(&self, path: &str, algorithm: IntegrityAlgorithm) -> ServeResult<String> {
-        Ok(self.memoized(path, Some(algorithm), || {
-            let bytes = self.checked_bytes(path, true)?;
-            Ok(integrity_metadata(
-                &digest_of_bytes(&bytes, algorithm.digest()),
-                algorithm,
-            ))
-        })?)
-    }
-
-    fn memoized(
-        &self,
-        path: &str,
-        algorithm: Option<IntegrityAlgorithm>,
-        make: impl FnOnce() -> Result<String>,
-    ) -> Result<String> {
-        let fresh = |made: &(String, Instant)| made.1.elapsed() < URL_LIFETIME;
-        {
-            let entries = self
-                .shared
-                .urls
-                .entries
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            // `get` with the `&str`: the common call is a hit, and builds no key.
-            if let Some(made) = entries.get(path) {
-                let hit = match algorithm {
-                    None => made
-                        .url
-                        .as_ref()
-                        .filter(|made| fresh(made))
-                        .map(|(url, _)| url),
-                    Some(algorithm) => made
-                        .integrities
-                        .iter()
-                        .find(|(cached, _, made_at)| {
-                            *cached == algorithm && made_at.elapsed() < URL_LIFETIME
-                        })
-                        .map(|(_, integrity, _)| integrity),
-                };
-                if let Some(value) = hit {
-                    return Ok(value.clone());
-                }
-            }
-        }
-        let value = make()?;
-        let mut entries = self
+        Ok(self
             .shared
             .urls
-            .entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MEMO_ENTRIES {
-            entries.clear();
-        }
-        let entry = entries.entry(path.to_owned()).or_default();
-        let now = Instant::now();
-        match algorithm {
-            None => entry.url = Some((value.clone(), now)),
-            Some(algorithm) => {
-                entry
-                    .integrities
-                    .retain(|(cached, ..)| *cached != algorithm);
-                entry.integrities.push((algorithm, value.clone(), now));
-            }
-        }
-        Ok(value)
+            .integrities(algorithm)
+            .get_or_make(path, || {
+                let bytes = self.checked_bytes(path, true)?;
+                Ok::<_, Error>(integrity_metadata(
+                    &digest_of_bytes(&bytes, algorithm.digest()),
+                    algorithm,
+                ))
+            })?)
     }
 
     /// The URL of `path` made now, past the memo (for a memo of the caller's own).

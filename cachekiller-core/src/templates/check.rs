@@ -15,7 +15,6 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// A literal asset call in a template whose file the static files do not have.
@@ -177,18 +176,9 @@ fn failure(call: &AssetCall, static_files: &StaticFiles) -> Option<String> {
     let result = match &call.kind {
         AssetKind::Url => static_files.url(&call.path).map(drop),
         AssetKind::Integrity { algorithm } => {
-            let algorithm = match algorithm {
-                None => IntegrityAlgorithm::default(),
-                Some(name) => match IntegrityAlgorithm::from_name(name) {
-                    Some(algorithm) => algorithm,
-                    // The helpers' own message.
-                    None => {
-                        return Some(format!(
-                            "integrity(): unknown algorithm {name:?}: expected \"sha256\", \
-                             \"sha384\" or \"sha512\""
-                        ))
-                    }
-                },
+            let algorithm = match super::integrity_algorithm(algorithm.as_deref()) {
+                Ok(algorithm) => algorithm,
+                Err(message) => return Some(message),
             };
             static_files.integrity(&call.path, algorithm).map(drop)
         }

@@ -14,7 +14,6 @@ use handlebars::{
 };
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Registers `{{static "…"}}` (the URL `cdnstatic!` would give, written as it is: helpers'
@@ -63,14 +62,12 @@ impl HelperDef for AssetHelper {
             .and_then(|parameter| parameter.value().as_str())
             .ok_or_else(|| failed(format!("{{{{{name} \"…\"}}}} takes a path, a string")))?;
         let value = if self.integrity {
-            let algorithm = match helper.param(1).and_then(|parameter| parameter.value().as_str()) {
-                None => IntegrityAlgorithm::default(),
-                Some(algorithm) => IntegrityAlgorithm::from_name(algorithm).ok_or_else(|| {
-                    failed(format!(
-                        "integrity: unknown algorithm {algorithm:?}: expected \"sha256\", \"sha384\" or \"sha512\""
-                    ))
-                })?,
-            };
+            let algorithm = super::integrity_algorithm(
+                helper
+                    .param(1)
+                    .and_then(|parameter| parameter.value().as_str()),
+            )
+            .map_err(failed)?;
             self.static_files.integrity(path, algorithm)
         } else {
             self.static_files.url(path)

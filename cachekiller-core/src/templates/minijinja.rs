@@ -7,17 +7,12 @@
 //! // <link rel="stylesheet" href="{{ static('css/app.css') }}">
 //! ```
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
-
 use minijinja::machinery::{self, ast};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Value;
 use minijinja::{Environment, Error, ErrorKind};
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Adds `static(path)` (the URL `cdnstatic!` would give, a safe string: not escaped) and
@@ -27,37 +22,20 @@ pub fn add_asset_functions(environment: &mut Environment<'_>, static_files: Stat
     let urls = static_files.clone();
     // The template's values, kept as long as the service keeps the URLs (a `Value` clone is a
     // reference count, where a new safe string from `url()` would be two allocations).
-    let values: Mutex<HashMap<String, (Value, Instant)>> = Mutex::default();
+    let values = crate::service::url_memo::<Value>();
     environment.add_function("static", move |path: &str| -> Result<Value, Error> {
-        let mut values = values.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((value, made_at)) = values.get(path) {
-            if made_at.elapsed() < crate::service::URL_LIFETIME {
-                return Ok(value.clone());
-            }
-        }
-        // Made now, past the service's memo: this one is the only one on the way.
-        let value = urls
-            .make_url(path)
-            .map(Value::from_safe_string)
-            .map_err(|error| Error::new(ErrorKind::InvalidOperation, error.to_string()))?;
-        if values.len() >= crate::service::MEMO_ENTRIES {
-            values.clear();
-        }
-        values.insert(path.to_owned(), (value.clone(), Instant::now()));
-        Ok(value)
+        // Made past the service's memo: this one is the only one on the way.
+        values.get_or_make(path, || {
+            urls.make_url(path)
+                .map(Value::from_safe_string)
+                .map_err(|error| Error::new(ErrorKind::InvalidOperation, error.to_string()))
+        })
     });
     environment.add_function(
         "integrity",
         move |path: &str, algorithm: Option<&str>| -> Result<Value, Error> {
-            let algorithm = match algorithm {
-                None => IntegrityAlgorithm::default(),
-                Some(name) => IntegrityAlgorithm::from_name(name).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("integrity(): unknown algorithm {name:?}: expected \"sha256\", \"sha384\" or \"sha512\""),
-                    )
-                })?,
-            };
+            let algorithm = super::integrity_algorithm(algorithm)
+                .map_err(|message| Error::new(ErrorKind::InvalidOperation, message))?;
             static_files
                 .integrity(path, algorithm)
                 .map(Value::from_safe_string)

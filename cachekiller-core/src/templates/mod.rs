@@ -16,3 +16,20 @@ pub mod tera;
 
 #[cfg(any(feature = "minijinja", feature = "tera", feature = "handlebars"))]
 pub use check::{check_templates, MissingAsset};
+
+/// The algorithm an `integrity` helper's second argument names (none: the default), or why
+/// it names none: one message for every engine's helper and for the check.
+#[cfg(any(feature = "minijinja", feature = "tera", feature = "handlebars"))]
+fn integrity_algorithm(
+    name: Option<&str>,
+) -> Result<crate::rules::hash::IntegrityAlgorithm, String> {
+    use crate::rules::hash::IntegrityAlgorithm;
+    match name {
+        None => Ok(IntegrityAlgorithm::default()),
+        Some(name) => IntegrityAlgorithm::from_name(name).ok_or_else(|| {
+            format!(
+                "integrity: unknown algorithm {name:?}: expected \"sha256\", \"sha384\" or \"sha512\""
+            )
+        }),
+    }
+}

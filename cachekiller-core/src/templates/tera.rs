@@ -13,7 +13,6 @@ use tera::ast::{Expr, ExprVal, FunctionCall, Node};
 use tera::{Function, Template, Tera, Value};
 
 use super::check::{AssetCall, AssetKind};
-use crate::rules::hash::IntegrityAlgorithm;
 use crate::service::StaticFiles;
 
 /// Registers `static(path=…)` (the URL `cdnstatic!` would give, marked safe: not escaped) and
@@ -53,14 +52,9 @@ impl Function for AssetFunction {
             .and_then(Value::as_str)
             .ok_or_else(|| tera::Error::msg(format!("{name}() takes path=\"…\", a string")))?;
         let value = if self.integrity {
-            let algorithm = match arguments.get("algorithm").and_then(Value::as_str) {
-                None => IntegrityAlgorithm::default(),
-                Some(algorithm) => IntegrityAlgorithm::from_name(algorithm).ok_or_else(|| {
-                    tera::Error::msg(format!(
-                        "integrity(): unknown algorithm {algorithm:?}: expected \"sha256\", \"sha384\" or \"sha512\""
-                    ))
-                })?,
-            };
+            let algorithm =
+                super::integrity_algorithm(arguments.get("algorithm").and_then(Value::as_str))
+                    .map_err(tera::Error::msg)?;
             self.static_files.integrity(path, algorithm)
         } else {
             self.static_files.url(path)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cachekiller_core::__private::hash::{digest_of_bytes, DigestAlgorithm};
-use cachekiller_core::__private::js_module_imports::module_imports;
+use cachekiller_core::__private::js::module_imports;
 use cachekiller_tests::oracle::git;
 use cachekiller_tests::scratch::workspace_root;
 use cachekiller_tests::setup::node_modules;

@@ -17,7 +17,7 @@
 //! the server takes requests, so that the instances of the next deploy can answer this one's
 //! pages.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -36,6 +36,7 @@ use crate::service::archive::{
     Archive, ArchiveError, ArchiveResult, ArchivedVersion, PublishReport, ServedFile,
 };
 use crate::service::body::StaticBody;
+use crate::service::memo::ExpiringMemo;
 use crate::service::versions::{archived_key, CheckedVersion};
 use crate::service::{content_type_of, is_compressible, response, StaticFiles};
 
@@ -93,7 +94,7 @@ pub(super) struct OldVersions {
     resting_until: Mutex<Option<Instant>>,
     /// The version last found for `<path>\0<tag>`, held by the version cache (a weak
     /// reference: what the cache evicts is looked up again, so its memory bound holds).
-    answers: Mutex<HashMap<String, (Weak<CheckedVersion>, Instant)>>,
+    answers: ExpiringMemo<String, Weak<CheckedVersion>>,
     /// Permits for [`CONCURRENT_LOOKUPS`].
     lookups: tokio::sync::Semaphore,
 }
@@ -123,7 +124,7 @@ impl OldVersions {
             known_paths: Mutex::new(None),
             refreshing: std::sync::atomic::AtomicBool::new(false),
             resting_until: Mutex::new(None),
-            answers: Mutex::new(HashMap::new()),
+            answers: ExpiringMemo::new(ANSWER_LIFETIME, ANSWERS),
             lookups: tokio::sync::Semaphore::new(CONCURRENT_LOOKUPS),
         }
     }
@@ -387,24 +388,16 @@ impl StaticFiles {
         let answer_key = format!("{relative}\0{tag}");
         let remembered = old_versions
             .answers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .get(&answer_key)
-            .filter(|(_, found_at)| found_at.elapsed() < ANSWER_LIFETIME)
-            .and_then(|(checked, _)| checked.upgrade());
+            .and_then(|checked| checked.upgrade());
         let checked = if let Some(checked) = remembered {
             checked
         } else {
             let (bytes, sha1) = old_versions.find(settings, relative, tag).await?;
             let checked = self.archived_version(bytes, sha1);
-            let mut answers = old_versions
+            old_versions
                 .answers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if answers.len() >= ANSWERS {
-                answers.clear();
-            }
-            answers.insert(answer_key, (Arc::downgrade(&checked), Instant::now()));
+                .insert(answer_key, Arc::downgrade(&checked));
             checked
         };
         let content_type = content_type_of(relative);

@@ -66,23 +66,19 @@ fn settings(revision: &'static str, mode: TagMode) -> SiteSettings {
 
 /// Deploys A and B in `root`, both published to the archive in `root/archive`, in `mode`.
 async fn two_deploys(root: &Path, mode: TagMode) -> (StaticFiles, StaticFiles) {
-    let archive = || Archive::local(root.join("archive")).unwrap();
-    let a_dir = deploy(root, "a");
-    let a = StaticFiles::new(
-        &a_dir,
-        with_revision_manifest_of_dir(settings(REVISION_A, mode), &a_dir),
-    )
-    .unwrap()
-    .archive(archive());
-    a.publish().await.unwrap();
-    let b_dir = deploy(root, "b");
-    let b = StaticFiles::new(
-        &b_dir,
-        with_revision_manifest_of_dir(settings(REVISION_B, mode), &b_dir),
-    )
-    .unwrap()
-    .archive(archive());
-    b.publish().await.unwrap();
+    let publish = |name: &'static str, revision: &'static str| async move {
+        let dir = deploy(root, name);
+        let deployed = StaticFiles::new(
+            &dir,
+            with_revision_manifest_of_dir(settings(revision, mode), &dir),
+        )
+        .unwrap()
+        .archive(Archive::local(root.join("archive")).unwrap());
+        deployed.publish().await.unwrap();
+        deployed
+    };
+    let a = publish("a", REVISION_A).await;
+    let b = publish("b", REVISION_B).await;
     (a, b)
 }
 

@@ -7,11 +7,14 @@ use tower::ServiceExt as _;
 
 use super::StaticFiles;
 
-/// A response, its body read whole.
+/// A response and its body, read frame by frame until it ended or failed.
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
+    /// Why the body ended before its end (a file sent from disk whose chunk no longer
+    /// matches): what a client received before it is `body`.
+    pub(crate) error: Option<String>,
 }
 
 impl Answer {
@@ -27,8 +30,20 @@ impl Answer {
     }
 }
 
-/// `method uri` with `headers`, the body read whole (a body that fails is a failed test).
+/// `method uri` with `headers`, the body read whole: a body that fails is a failed test.
 pub(crate) async fn request(
+    service: &StaticFiles,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let answer = request_allowing_a_cut(service, method, uri, headers).await;
+    assert_eq!(answer.error, None, "the body of {uri} failed");
+    answer
+}
+
+/// `method uri` with `headers`, the body read until it ends or fails.
+async fn request_allowing_a_cut(
     service: &StaticFiles,
     method: Method,
     uri: &str,
@@ -43,11 +58,23 @@ pub(crate) async fn request(
         .oneshot(request.body(String::new()).unwrap())
         .await
         .unwrap();
-    let (parts, body) = response.into_parts();
+    let (parts, mut body) = response.into_parts();
+    let mut received = Vec::new();
+    let mut error = None;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => received.extend_from_slice(frame.data_ref().map_or(&[][..], |d| d)),
+            Err(failure) => {
+                error = Some(failure.to_string());
+                break;
+            }
+        }
+    }
     Answer {
         status: parts.status,
         headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes().to_vec(),
+        body: received,
+        error,
     }
 }
 
@@ -70,54 +97,12 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A response whose body may end in an error (a file sent from disk whose chunk no longer
-/// matches): what a client received before it, and the error.
-pub(crate) struct Partial {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Vec<u8>,
-    pub(crate) error: Option<String>,
-}
-
-impl Partial {
-    pub(crate) fn header(&self, name: impl AsHeaderName) -> &str {
-        self.headers
-            .get(name)
-            .map_or("-", |value| value.to_str().unwrap())
-    }
-}
-
-/// `GET uri` with `headers`, reading the body frame by frame until it ends or fails.
+/// `GET uri` with `headers`, the body read until it ends or fails (a response cut short is
+/// what some tests expect).
 pub(crate) async fn fetch_partial(
     service: &StaticFiles,
     uri: &str,
     headers: &[(&str, &str)],
-) -> Partial {
-    let mut request = Request::builder().method(Method::GET).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = service
-        .clone()
-        .oneshot(request.body(String::new()).unwrap())
-        .await
-        .unwrap();
-    let (parts, mut body) = response.into_parts();
-    let mut received = Vec::new();
-    let mut error = None;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(frame) => received.extend_from_slice(frame.data_ref().map_or(&[][..], |d| d)),
-            Err(failure) => {
-                error = Some(failure.to_string());
-                break;
-            }
-        }
-    }
-    Partial {
-        status: parts.status,
-        headers: parts.headers,
-        body: received,
-        error,
-    }
+) -> Answer {
+    request_allowing_a_cut(service, Method::GET, uri, headers).await
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
-use super::requests::{fetch_partial, get, runtime, Partial};
+use super::requests::{fetch_partial, get, runtime, Answer};
 use super::*;
 use crate::resolve::expand::expand_site_settings;
 use crate::test_support::{git, gunzip, run, sha1sum_of_bytes, unbrotli};
@@ -77,7 +77,7 @@ fn both_forms(path: &str, tag: &str) -> [String; 2] {
 }
 
 /// The body as the client decodes it.
-fn decoded(answer: &Partial) -> Vec<u8> {
+fn decoded(answer: &Answer) -> Vec<u8> {
     match answer.header("content-encoding") {
         "gzip" => gunzip(&answer.body),
         "br" => unbrotli(&answer.body),
@@ -88,7 +88,7 @@ fn decoded(answer: &Partial) -> Vec<u8> {
 
 /// Asserts that `answer` (to `uri`), if it is a whole `immutable` response, carries the
 /// bytes whose SHA-1 is `committed`; true if it was `immutable`.
-fn immutable_only_with(committed: &str, uri: &str, answer: &Partial) -> bool {
+fn immutable_only_with(committed: &str, uri: &str, answer: &Answer) -> bool {
     let immutable = answer.header(http::header::CACHE_CONTROL) == IMMUTABLE;
     if immutable && answer.error.is_none() {
         let body = decoded(answer);

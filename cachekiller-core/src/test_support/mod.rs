@@ -1,12 +1,11 @@
 //! The real tools the unit tests compare against: the one oracle module of the whole test
-//! suite (`tests/src/oracle.rs`, with the `tests/run` hints of `tests/src/setup.rs`), compiled
-//! into core's unit tests too, as core cannot depend on the tests crate.
+//! suite (`oracle.rs`, with the `tests/run` hints of `setup.rs`). They live here, in the
+//! package, so that the published crate's own tests build from it alone; the workspace's
+//! tests crate compiles the same two files into its harness.
 
 #![allow(dead_code, unused_imports)]
 
-#[path = "../../tests/src/oracle.rs"]
 mod oracle;
-#[path = "../../tests/src/setup.rs"]
 mod setup;
 
 use std::path::Path;
