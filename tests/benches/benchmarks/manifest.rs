@@ -179,7 +179,7 @@ fn verdicts(report: &mut Report, rounds: usize) {
         &dir.join("Cargo.toml"),
         "[package]\nname = \"verdicts\"\nversion = \"0.1.0\"\n",
     );
-    let stylesheet = realistic_stylesheet(20 * 1024);
+    let stylesheet = realistic_stylesheet(20);
     write(&dir.join("static/css/site.css"), &stylesheet);
     git(&dir, &["init", "-q"]);
     git(&dir, &["add", "-A"]);
