@@ -2,7 +2,7 @@
 //! and libgit2 refuse to read it (`safe.directory`), and so do we, with a message that names
 //! the two ways out. Following the first makes the build work.
 
-use cachekiller_tests::oracle::{git_head, run};
+use cachekiller_tests::oracle::{git_head, give_to_another_user, run};
 use cachekiller_tests::scratch::{commit_crate_in_new_repository, PRINT_TAG_AND_URL};
 
 #[test]
@@ -16,15 +16,7 @@ fn refused_with_the_ways_out_and_built_once_trusted() {
         |_| {},
     );
     let head = git_head(repo.path())[..14].to_owned();
-    let chown = std::process::Command::new("chown")
-        .args(["-R", "65534:65534"])
-        .arg(repo.path())
-        .status()
-        .unwrap();
-    assert!(
-        chown.success(),
-        "this test gives the repository to another user: run it as root, as CI does"
-    );
+    give_to_another_user(repo.path());
     // A HOME of its own, so that the trust given below stays in this test.
     let home = tempfile::tempdir().unwrap();
     let home_text = home.path().display().to_string();

@@ -544,14 +544,22 @@ mod tests {
         assert!(!manifest.names("css/site.css"));
     }
 
-    #[test]
-    fn mercurial_names_the_clean_files_by_their_sha1() {
+    /// A committed crate as `crate_with_a_work_tree_in_every_state` makes it, in a new
+    /// Mercurial repository outside any other.
+    fn committed_mercurial_crate() -> tempfile::TempDir {
         let repository = tempfile::tempdir().unwrap();
         let dir = repository.path();
         assert_outside_any_repository(dir);
         run("hg", dir, &["init"]);
         crate_with_a_work_tree_in_every_state(dir);
         run("hg", dir, &["commit", "-q", "-A", "-u", "T", "-m", "one"]);
+        repository
+    }
+
+    #[test]
+    fn mercurial_names_the_clean_files_by_their_sha1() {
+        let repository = committed_mercurial_crate();
+        let dir = repository.path();
         edit_after_the_commit(dir);
         let context = context(dir);
         let (manifest, _) = manifest_of(&context);
@@ -793,12 +801,8 @@ mod tests {
 
     #[test]
     fn mercurial_compares_bytes_not_size_and_time() {
-        let repository = tempfile::tempdir().unwrap();
+        let repository = committed_mercurial_crate();
         let dir = repository.path();
-        assert_outside_any_repository(dir);
-        run("hg", dir, &["init"]);
-        crate_with_a_work_tree_in_every_state(dir);
-        run("hg", dir, &["commit", "-q", "-A", "-u", "T", "-m", "one"]);
         // Let `hg status` record the files as clean (their times a while before the dirstate's),
         // then edit one without changing its size or modification time.
         std::thread::sleep(std::time::Duration::from_secs(2));

@@ -276,3 +276,18 @@ pub fn expected_import_map(
         object(&integrity)
     )
 }
+
+/// Gives `path` and everything below it to another user (uid 65534, `nobody`), as a
+/// repository cloned by someone else is: the test must run as root, as CI does.
+pub fn give_to_another_user(path: &Path) {
+    let chown = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(path)
+        .status()
+        .expect("chown runs");
+    assert!(
+        chown.success(),
+        "this test gives {} to another user (uid 65534): run it as root, as CI does",
+        path.display()
+    );
+}

@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::resolve::vcs::VcsRevision;
-use crate::test_support::{assert_git_at_least, assert_outside_any_repository, git, git_with_env};
+use crate::test_support::{
+    assert_git_at_least, assert_outside_any_repository, git, git_with_env, give_to_another_user,
+};
 
 fn read(start: &Path) -> VcsRevision {
     read_git_revision(start, &GitEnvironment::default())
@@ -399,15 +401,7 @@ fn a_repository_of_another_user_is_refused_with_the_ways_out() {
     let repo = tempfile::tempdir().unwrap();
     init(repo.path(), &[]);
     commit(repo.path(), "one");
-    let chown = std::process::Command::new("chown")
-        .args(["-R", "65534:65534"])
-        .arg(repo.path())
-        .status()
-        .unwrap();
-    assert!(
-        chown.success(),
-        "this test gives the repository to another user (uid 65534): run it as root, as CI does"
-    );
+    give_to_another_user(repo.path());
     let error = read_git_revision(repo.path(), &GitEnvironment::default()).unwrap_err();
     assert!(
         matches!(&error, Error::GitRepositoryNotOwned { path } if repo.path().starts_with(path) || path.starts_with(repo.path())),
