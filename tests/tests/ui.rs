@@ -87,6 +87,12 @@ fn create_static_dir_for_trybuild() {
 #[test]
 fn compile_errors() {
     create_static_dir_for_trybuild();
+    // The cases' crate lives in the target dir, inside this repository or (with
+    // `CARGO_TARGET_DIR` elsewhere) outside any: pinned to one explicit tag, it tracks the same
+    // files wherever it is (without a repository the tag would be the static files' digest,
+    // which tracks every static file, and a call that must carry its file's tracking would
+    // expand to a bare literal). Set before trybuild runs cargo, which inherits it.
+    std::env::set_var("CACHEKILLER_TAG", "ui-tests");
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/*.rs");
 }
