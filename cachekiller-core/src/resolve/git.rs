@@ -43,7 +43,7 @@ mod cli;
 #[cfg(feature = "git2")]
 mod libgit2;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::resolve::environment::GitEnvironment;
@@ -157,10 +157,15 @@ pub struct CommittedTree {
     /// Each regular file of the commit (mode `100644` or `100755`) at or below the paths, by
     /// its path from the top of the work tree (`/`-separated), with its blob id.
     pub blobs: CommittedBlobs,
+    /// Every path the commit holds something at (a regular file, a link, a submodule) at or
+    /// below the paths: what shadows a later static dir in the commit.
+    pub held: HashSet<String>,
 }
 
-/// The blob ids of a commit's regular files by path, as each reader gives them.
+/// The blob ids of a commit's regular files by path, and every path it holds something at,
+/// as each reader gives them.
 type CommittedBlobs = HashMap<String, Vec<u8>>;
+type CommittedEntries = (CommittedBlobs, HashSet<String>);
 
 /// Reads the regular files of `commit_hex` (a full object id) at or below `paths` (from the
 /// top of the work tree, `/`-separated, `""` for all of it: directories or files) in the
@@ -190,15 +195,17 @@ pub fn read_committed_tree(
         return Ok(CommittedTree {
             object_format,
             blobs: HashMap::new(),
+            held: HashSet::new(),
         });
     }
     #[cfg(feature = "git2")]
     let libgit2_said = if environment.common_dir.is_none() {
         match libgit2::committed_tree(start, environment, commit_hex, paths) {
-            Ok(blobs) => {
+            Ok((blobs, held)) => {
                 return Ok(CommittedTree {
                     object_format,
                     blobs,
+                    held,
                 })
             }
             Err(reason) => Some(reason),
@@ -209,9 +216,10 @@ pub fn read_committed_tree(
     #[cfg(not(feature = "git2"))]
     let libgit2_said: Option<String> = None;
     cli::committed_tree(start, environment, work_tree, commit_hex, paths)
-        .map(|blobs| CommittedTree {
+        .map(|(blobs, held)| CommittedTree {
             object_format,
             blobs,
+            held,
         })
         .map_err(|git_said| Error::GitRepositoryUnreadable {
             start: start.to_owned(),

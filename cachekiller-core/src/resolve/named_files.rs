@@ -2,9 +2,10 @@
 //! compiles into the server (see `rules::revision_manifest` for the rule).
 //!
 //! A file found in the static dirs is named when the bytes it holds are the revision's: the
-//! commit holds a regular file at that very path (no link on the way from the static dir, so
-//! that what the URL names is what the commit says, not what a link points to today), and the
-//! bytes read now are that file's (git: the same blob id; Mercurial: the same SHA-1 as `hg
+//! commit holds a regular file at that very path (no link on the way from the top of the work
+//! tree, the static dir itself included, so that what the URL names is what the commit says,
+//! not what a link points to today; and no earlier static dir holding the path in the commit,
+//! whose file the commit serves there), and the bytes read now are that file's (git: the same blob id; Mercurial: the same SHA-1 as `hg
 //! cat` gives). With the static files' digest or `CACHEKILLER_TAG` as the tag and no
 //! repository, every file is.
 //!
@@ -170,7 +171,13 @@ impl NamedStaticFiles {
             dirs: dirs.to_vec(),
             dirs_from_top: dirs
                 .iter()
-                .map(|dir| path_from(&top, &real_path(dir)))
+                .map(|dir| {
+                    if dir_reached_through_a_link(&top, dir) {
+                        None
+                    } else {
+                        path_from(&top, &real_path(dir))
+                    }
+                })
                 .collect(),
             configuration_named: false,
             found: Mutex::new(HashMap::new()),
@@ -221,11 +228,29 @@ impl NamedStaticFiles {
         if reached_through_a_link(&self.dirs[dir], relative) {
             return Naming::NotCommitted;
         }
-        let path = match dir_from_top.as_str() {
-            "" => relative.to_owned(),
-            dir_from_top => format!("{dir_from_top}/{relative}"),
-        };
-        self.committed(&path, &self.dirs[dir].join(relative), stamp)
+        // The commit holds the path in an earlier static dir, where this work tree lacks it
+        // (a sparse checkout, a deletion): the commit serves that file there, not this one.
+        let shadowed_in_the_commit = self.dirs_from_top[..dir]
+            .iter()
+            .flatten()
+            .any(|earlier| self.commit_holds(&path_below(earlier, relative)));
+        if shadowed_in_the_commit {
+            return Naming::NotCommitted;
+        }
+        self.committed(
+            &path_below(dir_from_top, relative),
+            &self.dirs[dir].join(relative),
+            stamp,
+        )
+    }
+
+    /// True if the commit holds anything (a file, a link) at `path`, from the top.
+    fn commit_holds(&self, path: &str) -> bool {
+        match &self.source {
+            Source::Git(tree) => tree.held.contains(path),
+            Source::Mercurial(committed) => committed.contains_key(path),
+            Source::Every => false,
+        }
     }
 
     /// What the revision says of the work-tree file `file`, whose path from the top is
@@ -358,6 +383,36 @@ fn reached_through_a_link(dir: &Path, relative: &str) -> bool {
         path.push(segment);
         std::fs::symlink_metadata(&path).map_or(true, |metadata| metadata.file_type().is_symlink())
     })
+}
+
+/// `relative` below the directory `directory` (both from the top, `""` for the top).
+fn path_below(directory: &str, relative: &str) -> String {
+    match directory {
+        "" => relative.to_owned(),
+        directory => format!("{directory}/{relative}"),
+    }
+}
+
+/// True if a link stands between the work tree's top `top` (a real path) and the static dir
+/// `dir`: the dir itself or a directory above it, below `top`. Two checkouts could point it
+/// at two committed directories and name two files under one URL. (A link above the top, to
+/// the checkout itself, is fine.)
+fn dir_reached_through_a_link(top: &Path, dir: &Path) -> bool {
+    let mut current = dir.to_owned();
+    loop {
+        if real_path(&current) == top {
+            return false;
+        }
+        if std::fs::symlink_metadata(&current)
+            .is_ok_and(|metadata| metadata.file_type().is_symlink())
+        {
+            return true;
+        }
+        if !current.pop() {
+            // Outside the work tree: nothing in it is named anyway.
+            return false;
+        }
+    }
 }
 
 /// `path` as the real path it resolves to, or as it is if it cannot be resolved.
@@ -820,5 +875,74 @@ mod tests {
         let (manifest, changed) = manifest_of(&context(dir));
         assert!(!manifest.names("js/unchanged.js"));
         assert_eq!(changed, ["js/unchanged.js"], "and the build warns of it");
+    }
+
+    /// A git repository at `dir` with `files` committed (path, text), the crate's manifest
+    /// holding `metadata`.
+    fn committed_files(dir: &Path, metadata: &str, files: &[(&str, &str)]) {
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!("[package]\nname = \"site\"\nversion = \"0.1.0\"\n{metadata}"),
+        )
+        .unwrap();
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        git(dir, &["init", "-q"]);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "files"]);
+    }
+
+    #[test]
+    fn a_static_dir_reached_through_a_link_names_nothing() {
+        let themes = [
+            ("themes/v1/js/a.js", "export const theme = 1;\n"),
+            ("themes/v2/js/a.js", "export const theme = 2;\n"),
+        ];
+        // A committed link, and one the commit does not hold (ignored): either way another
+        // checkout may point it at the other theme.
+        for committed in [true, false] {
+            let repository = tempfile::tempdir().unwrap();
+            let dir = repository.path();
+            if !committed {
+                std::fs::write(dir.join(".gitignore"), "/static\n").unwrap();
+            }
+            std::os::unix::fs::symlink("themes/v2", dir.join("static")).unwrap();
+            committed_files(dir, "", &themes);
+            let context = context(dir);
+            let (manifest, _) = manifest_of(&context);
+            assert_eq!(manifest.paths().count(), 0, "committed link: {committed}");
+            let by_content = sha1sum(&dir.join("themes/v2/js/a.js"), 6);
+            assert_eq!(
+                expand_static_url_in(&context, "js/a.js", &[])
+                    .unwrap()
+                    .value,
+                format!("/static/js/a.js?tag={by_content}")
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_an_earlier_static_dir_holds_in_the_commit_is_not_named_from_a_later_one() {
+        let repository = tempfile::tempdir().unwrap();
+        let dir = repository.path();
+        committed_files(
+            dir,
+            "[package.metadata.cachekiller]\nstatic_dirs = [\"assets\", \"static\"]\n",
+            &[
+                ("assets/js/x.js", "export const from = 'assets';\n"),
+                ("static/js/x.js", "export const from = 'static';\n"),
+                ("static/js/y.js", "export const y = 1;\n"),
+            ],
+        );
+        assert!(manifest_of(&context(dir)).0.names("js/x.js"));
+        // This work tree lacks the earlier dir's file (a sparse checkout would too): the commit
+        // serves `assets/js/x.js` at that path, not the later dir's.
+        std::fs::remove_file(dir.join("assets/js/x.js")).unwrap();
+        let (manifest, _) = manifest_of(&context(dir));
+        assert!(!manifest.names("js/x.js"));
+        assert!(manifest.names("js/y.js"));
     }
 }

@@ -2,11 +2,11 @@
 //! (reftable, SHA-256) and honours every variable git honours. One `git rev-parse` per crate
 //! in the common case.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{CommittedBlobs, GitCheckout, GitHead, ReadFailure};
+use super::{CommittedEntries, GitCheckout, GitHead, ReadFailure};
 use crate::resolve::environment::GitEnvironment;
 use crate::rules::hash::from_hex;
 
@@ -155,15 +155,15 @@ pub(super) fn log_all_ref_updates(
     }
 }
 
-/// The regular files of `commit_hex` at or below `paths` with their blob ids (`git ls-tree`);
-/// what git said if it cannot.
+/// The regular files of `commit_hex` at or below `paths` with their blob ids, and every path
+/// it holds something at (`git ls-tree`); what git said if it cannot.
 pub(super) fn committed_tree(
     start: &Path,
     environment: &GitEnvironment,
     work_tree: Option<&Path>,
     commit_hex: &str,
     paths: &[String],
-) -> Result<CommittedBlobs, String> {
+) -> Result<CommittedEntries, String> {
     let said = |failure: ReadFailure| match failure {
         ReadFailure::Unreadable(message) => message,
         other => format!("{other:?}"),
@@ -189,6 +189,7 @@ pub(super) fn committed_tree(
         return Err(said(failure(&listing)));
     }
     let mut blobs = HashMap::new();
+    let mut held_paths = HashSet::new();
     for record in listing.stdout.split(|&byte| byte == 0) {
         // `<mode> SP <type> SP <object> TAB <path>`
         let Some(tab) = record.iter().position(|&byte| byte == b'\t') else {
@@ -200,6 +201,7 @@ pub(super) fn committed_tree(
         ) else {
             continue;
         };
+        held_paths.insert(path.to_owned());
         let mut fields = head.split(' ');
         let (Some(mode), Some("blob"), Some(id)) = (fields.next(), fields.next(), fields.next())
         else {
@@ -212,5 +214,5 @@ pub(super) fn committed_tree(
             }
         }
     }
-    Ok(blobs)
+    Ok((blobs, held_paths))
 }

@@ -1,11 +1,11 @@
 //! The in-process reader: libgit2, through the `git2` crate. No process is spawned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
-use super::{CommittedBlobs, GitCheckout, GitHead, ReadFailure};
+use super::{CommittedEntries, GitCheckout, GitHead, ReadFailure};
 use crate::resolve::environment::GitEnvironment;
 use crate::rules::hash::to_hex;
 
@@ -92,14 +92,14 @@ fn owner_refused_path(error: &git2::Error) -> Option<PathBuf> {
     Some(PathBuf::from(&message[start..end]))
 }
 
-/// The regular files of `commit_hex` at or below `paths` with their blob ids; what libgit2
-/// said if it cannot.
+/// The regular files of `commit_hex` at or below `paths` with their blob ids, and every path
+/// it holds something at; what libgit2 said if it cannot.
 pub(super) fn committed_tree(
     start: &Path,
     environment: &GitEnvironment,
     commit_hex: &str,
     paths: &[String],
-) -> Result<CommittedBlobs, String> {
+) -> Result<CommittedEntries, String> {
     let message = |error: git2::Error| error.message().to_owned();
     let repository = match &environment.git_dir {
         Some(git_dir) => Repository::open(git_dir),
@@ -115,6 +115,7 @@ pub(super) fn committed_tree(
         entry.kind() == Some(ObjectType::Blob) && matches!(entry.filemode(), 0o100_644 | 0o100_755)
     };
     let mut blobs = HashMap::new();
+    let mut held = HashSet::new();
     for path in paths {
         let subtree = if path.is_empty() {
             tree.clone()
@@ -124,6 +125,7 @@ pub(super) fn committed_tree(
                     repository.find_tree(entry.id()).map_err(message)?
                 }
                 Ok(entry) => {
+                    held.insert(path.clone());
                     if is_regular(&entry) {
                         blobs.insert(path.clone(), entry.id().as_bytes().to_vec());
                     }
@@ -136,18 +138,23 @@ pub(super) fn committed_tree(
         };
         subtree
             .walk(TreeWalkMode::PreOrder, |parent, entry| {
-                if let (true, Ok(name)) =
-                    (is_regular(entry), std::str::from_utf8(entry.name_bytes()))
-                {
-                    let full_path = match path.as_str() {
-                        "" => format!("{parent}{name}"),
-                        directory => format!("{directory}/{parent}{name}"),
-                    };
-                    blobs.insert(full_path, entry.id().as_bytes().to_vec());
+                let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                    return TreeWalkResult::Ok;
+                };
+                if entry.kind() == Some(ObjectType::Tree) {
+                    return TreeWalkResult::Ok;
                 }
+                let full_path = match path.as_str() {
+                    "" => format!("{parent}{name}"),
+                    directory => format!("{directory}/{parent}{name}"),
+                };
+                if is_regular(entry) {
+                    blobs.insert(full_path.clone(), entry.id().as_bytes().to_vec());
+                }
+                held.insert(full_path);
                 TreeWalkResult::Ok
             })
             .map_err(message)?;
     }
-    Ok(blobs)
+    Ok((blobs, held))
 }

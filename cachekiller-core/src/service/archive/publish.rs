@@ -114,7 +114,16 @@ impl Archive {
                 report.manifest_written = true;
             }
         }
-        report.conflicts = conflicts(&manifest, &published.valid, Some(&own_key));
+        // Listed again once this manifest is out: of two publications that overlap, each
+        // listing taken before the other's write, the later one sees the other here (the
+        // earlier one learns of it at its next check, `StaticFiles`' recheck).
+        let compared = if write_manifest {
+            report.listings += 1;
+            self.manifests_of(&encoded_revision, limit).await?.valid
+        } else {
+            published.valid
+        };
+        report.conflicts = conflicts(&manifest, &compared, Some(&own_key));
         for conflict in &report.conflicts {
             tracing::error!(
                 revision,

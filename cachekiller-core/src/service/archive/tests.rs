@@ -170,6 +170,35 @@ async fn concurrent_publishers_end_consistent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_overlapping_publications_of_one_revision_the_later_sees_the_conflict() {
+    // Two builds of r1 that disagree, publishing at once from two instances: each lists the
+    // revision's manifests before the other's is written. The one that writes last lists
+    // again after its write and reports the conflict (before, both missed it, and both
+    // served their bytes as the revision's until their next check).
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let (one, two) = (site(200, "one"), site(200, "two"));
+        let publish = |files: Vec<ServedFile>| {
+            let instance = Archive::local(dir.path()).unwrap();
+            tokio::spawn(async move { instance.publish("r1", files).await.unwrap() })
+        };
+        let (first, second) = (publish(one), publish(two));
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        assert!(first.manifest_written && second.manifest_written);
+        let reported: Vec<&str> = first
+            .conflicts
+            .iter()
+            .chain(&second.conflicts)
+            .map(|conflict| conflict.path.as_str())
+            .collect();
+        assert!(
+            reported.contains(&"assets/file-0.css"),
+            "round {round}: neither publication reported the conflict"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_version_by_tag_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let archive = archive(dir.path());
