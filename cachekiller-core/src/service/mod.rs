@@ -45,6 +45,9 @@
 //! let app = axum::Router::new().nest_service("/static", static_files);
 //! ```
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 #[cfg(feature = "archive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
 pub mod archive;
@@ -57,29 +60,30 @@ mod memory;
 #[cfg(feature = "archive")]
 mod old_tags;
 mod open_file;
+mod request;
 mod request_path;
 mod response;
+#[cfg(feature = "rocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rocket")))]
+pub mod rocket;
+mod tower;
 mod urls;
 #[cfg(feature = "minijinja")]
 pub(crate) use urls::url_memo;
 mod versions;
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::{ACCEPT_ENCODING, RANGE};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
-use tower_service::Service;
+use http::{HeaderValue, Method, Response, StatusCode};
 
 use body::FileSource;
 pub use body::StaticBody;
 pub use error::{ServeError, ServeErrorKind, ServeResult};
+pub use request::{read_headers, StaticRequest, READ_HEADERS};
 
 /// The header every response of the service carries: the revision the server was built
 /// from ([`SiteSettings::revision_tag`], what `cdntag!()` gave its pages). A page compares
@@ -128,6 +132,9 @@ pub struct CacheUsage {
 pub struct StaticFiles {
     shared: Arc<Shared>,
     options: Options,
+    /// The path the server mounted the service under, when the server hands it the whole
+    /// path (see [`StaticFiles::mounted_at`]).
+    mount_path: Option<Arc<str>>,
     /// The archive that answers older versions' tags, if any.
     #[cfg(feature = "archive")]
     old_versions: Option<Arc<old_tags::OldVersions>>,
@@ -357,9 +364,22 @@ impl StaticFiles {
                 hidden: HiddenFiles::Refused,
                 limits: CacheLimits::default(),
             },
+            mount_path: None,
             #[cfg(feature = "archive")]
             old_versions: None,
         })
+    }
+
+    /// For a server that hands the service the request's whole path rather than the path
+    /// below the mount (salvo's tower compatibility, a bare hyper server): requests are
+    /// answered only below `mount_path` (`"/static"`), and the rest of their path is the
+    /// static path. axum's `nest_service`, poem's `nest` and the actix-web and Rocket adapters
+    /// give the path below the mount already and need none.
+    #[must_use]
+    pub fn mounted_at(mut self, mount_path: &str) -> Self {
+        let mount_path = mount_path.trim_end_matches('/');
+        self.mount_path = (!mount_path.is_empty()).then(|| Arc::from(mount_path));
+        self
     }
 
     /// Uses `<file>.br` for clients that accept Brotli, where it exists and decodes to exactly
@@ -415,15 +435,34 @@ impl StaticFiles {
         CacheUsage { bytes, entries }
     }
 
-    /// The response to a request with these parts.
-    async fn respond(self, request: http::request::Parts) -> Response<StaticBody> {
-        let method = &request.method;
+    /// The response to `request`: the whole decision (path, file, version, verdict, headers
+    /// and body), for any server. The tower `Service`, the actix-web and the Rocket adapters
+    /// call this and only convert types around it.
+    pub async fn respond_to(&self, request: &StaticRequest<'_>) -> Response<StaticBody> {
+        let mut response = self.respond(request).await;
+        if let Some(revision) = &self.shared.revision_header {
+            response.headers_mut().insert(
+                http::HeaderName::from_static(REVISION_HEADER),
+                revision.clone(),
+            );
+        }
+        response
+    }
+
+    async fn respond(&self, request: &StaticRequest<'_>) -> Response<StaticBody> {
+        let method = request.method;
         if method != Method::GET && method != Method::HEAD {
             return response::method_not_allowed();
         }
-        let uri = &request.uri;
-        let tag = query_tag(uri.query().unwrap_or_default(), &self.shared.settings.param);
-        match open_requested(&self.shared.dirs, uri.path(), self.options.hidden) {
+        let tag = query_tag(request.query.unwrap_or_default(), &self.shared.settings.param);
+        let path = match &self.mount_path {
+            None => request.path,
+            Some(mount_path) => match request.path.strip_prefix(&**mount_path) {
+                Some(below) if below.is_empty() || below.starts_with('/') => below,
+                _ => return response::status(StatusCode::NOT_FOUND),
+            },
+        };
+        match open_requested(&self.shared.dirs, path, self.options.hidden) {
             Requested::File {
                 dir,
                 relative,
@@ -432,10 +471,9 @@ impl StaticFiles {
                 name_tag,
             } => {
                 let tag = name_tag.as_deref().or(tag);
-                self.serve(&request, dir, relative, file, version, tag)
-                    .await
+                self.serve(request, dir, relative, file, version, tag).await
             }
-            Requested::Directory(last) => response::to_directory(&last, uri.query()),
+            Requested::Directory(last) => response::to_directory(&last, request.query),
             Requested::RevisionEndpoint => {
                 response::revision(self.shared.settings.revision_tag(), method)
             }
@@ -447,7 +485,7 @@ impl StaticFiles {
                     let Some(tag) = name_tag.as_deref().or(tag) else {
                         continue;
                     };
-                    if let Some(answer) = self.serve_archived(&request, relative, tag, None).await {
+                    if let Some(answer) = self.serve_archived(request, relative, tag, None).await {
                         return answer;
                     }
                 }
@@ -463,7 +501,7 @@ impl StaticFiles {
     /// canonical path `relative` of the static dir `dir`), asked for with `tag`.
     async fn serve(
         &self,
-        request: &http::request::Parts,
+        request: &StaticRequest<'_>,
         dir: usize,
         relative: String,
         file: std::fs::File,
@@ -511,8 +549,8 @@ impl StaticFiles {
             None
         };
         response::Answer {
-            method: &request.method,
-            request_headers: &request.headers,
+            method: request.method,
+            request_headers: request.headers,
             checked: &checked,
             verdict,
             content_type,
@@ -747,32 +785,6 @@ impl StaticLookup for StaticDirsLookup<'_> {
                 .collect(),
             suggestion: None,
             hashed: false,
-        })
-    }
-}
-
-impl<ReqBody> Service<Request<ReqBody>> for StaticFiles {
-    type Response = Response<StaticBody>;
-    type Error = Infallible;
-    type Future =
-        Pin<Box<dyn Future<Output = std::result::Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::result::Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let (parts, _body) = request.into_parts();
-        let service = self.clone();
-        Box::pin(async move {
-            let revision_header = service.shared.revision_header.clone();
-            let mut response = service.respond(parts).await;
-            if let Some(revision) = revision_header {
-                response
-                    .headers_mut()
-                    .insert(http::HeaderName::from_static(REVISION_HEADER), revision);
-            }
-            Ok(response)
         })
     }
 }

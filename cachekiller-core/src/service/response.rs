@@ -185,6 +185,25 @@ fn requested_range(headers: &HeaderMap, checked: &CheckedVersion) -> RangeReques
     }
 }
 
+/// The length `headers` declare for the response, for a server that writes
+/// `Content-Length` from the body's size: its `Content-Length` (a `HEAD` response's body is
+/// empty), else the body's; none for a `304`, which has no body and declares none.
+#[cfg_attr(not(any(feature = "actix", feature = "rocket")), allow(dead_code))]
+pub(crate) fn declared_length(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &StaticBody,
+) -> Option<u64> {
+    use http_body::Body as _;
+    if status == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse().ok())
+        .or_else(|| body.size_hint().exact())
+}
+
 /// A status with no body.
 pub(crate) fn status(status: StatusCode) -> Response<StaticBody> {
     let mut response = Response::new(StaticBody::empty());

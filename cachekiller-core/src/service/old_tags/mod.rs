@@ -366,7 +366,7 @@ impl StaticFiles {
     /// the tag does not provably name.
     pub(super) async fn serve_archived(
         &self,
-        request: &http::request::Parts,
+        request: &super::StaticRequest<'_>,
         relative: &str,
         tag: &str,
         current_sha1: Option<&[u8]>,
@@ -415,8 +415,8 @@ impl StaticFiles {
         };
         Some(
             response::Answer {
-                method: &request.method,
-                request_headers: &request.headers,
+                method: request.method,
+                request_headers: request.headers,
                 checked: &checked,
                 verdict: TagVerdict::Current,
                 content_type,
