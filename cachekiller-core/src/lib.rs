@@ -51,7 +51,8 @@
 //! covered by semantic versioning (the macros pin this crate exactly). The *serve side* is
 //! `service` and `templates`.
 //!
-//! Features: `service` (default) brings the static file service; `archive` (and `aws` for
+//! Features: `service` (default) brings the static file service (a tower `Service`);
+//! `actix` and `rocket` its adapters for actix-web 4 and Rocket 0.5; `archive` (and `aws` for
 //! S3) the archive of served versions; `minijinja`, `tera`, `handlebars` the template
 //! functions. `resolve` brings the build side and `git2` reads git repositories with libgit2
 //! instead of running `git`: the macros turn them on. With `default-features = false` only

@@ -12,6 +12,8 @@
 //! URL; after an edit of the font alone and a commit, the stylesheet's URL changes (its
 //! rewritten bytes hold the font's new tag) and the browser fetches the new font.
 //!
+//! The font case runs against the actix-web example (`tests/fixtures/actix-site`) as well.
+//!
 //! Chromium must be installed (`tests/run` installs it, as it does in CI): without it
 //! this test fails, it does not skip.
 
@@ -124,10 +126,23 @@ fn served_stylesheet(port: u16, scratch_dir: &std::path::Path) -> (String, Strin
 
 #[test]
 fn a_font_edit_changes_the_stylesheet_url_and_the_font_is_fetched_anew() {
+    font_edit("axum-site", "browser_font_site");
+}
+
+/// The same with the actix-web example: its adapter loses nothing of the promise.
+#[test]
+fn with_actix_web_a_font_edit_changes_the_stylesheet_url_and_the_font_is_fetched_anew() {
+    font_edit("actix-site", "browser_font_actix_site");
+}
+
+/// The example `fixture` (whose pages and request log are the axum example's) as the crate
+/// `name`, content tags in file names: the font and the stylesheet naming it are each
+/// fetched once, and again only after the font changes.
+fn font_edit(fixture: &str, name: &str) {
     let repo = tempfile::tempdir().unwrap();
     git(repo.path(), &["init", "-q"]);
     let site = repo.path().join("site");
-    let scratch = ScratchCrate::fixture_copy("axum-site", &site, "browser_font_site").in_release();
+    let scratch = ScratchCrate::fixture_copy(fixture, &site, name).in_release();
     scratch.append_to_manifest(
         "[package.metadata.cachekiller]\ntag_in = \"name\"\nmode = \"content\"\n",
     );

@@ -11,6 +11,9 @@
 //!   and no response ever pairs the new tag with the old bytes and a cacheable header; once
 //!   the old instance is gone, the new URL gives the new bytes. In both URL forms.
 //!
+//! Each runs against the actix-web example (`tests/fixtures/actix-site`) too (the rolling
+//! deploy in the file-name form).
+//!
 //! nginx must be installed (`tests/run` installs it, as it does in CI): without it this test
 //! fails, it does not skip.
 
@@ -33,12 +36,12 @@ fn stylesheet_url(tag: &str, tag_in_name: bool) -> String {
     }
 }
 
-/// A repository at `root` whose first commit holds the example at `root/site`, named `name`,
-/// with `OLD_CSS` as its stylesheet and the tag in the file name if asked.
-fn site_repository(root: &Path, name: &str, tag_in_name: bool) -> ScratchCrate {
+/// A repository at `root` whose first commit holds the example `fixture` at `root/site`,
+/// named `name`, with `OLD_CSS` as its stylesheet and the tag in the file name if asked.
+fn site_repository(root: &Path, fixture: &str, name: &str, tag_in_name: bool) -> ScratchCrate {
     git(root, &["init", "-q"]);
     let site = root.join("site");
-    let scratch = ScratchCrate::fixture_copy("axum-site", &site, name).in_release();
+    let scratch = ScratchCrate::fixture_copy(fixture, &site, name).in_release();
     std::fs::write(site.join("static/css/site.css"), OLD_CSS).unwrap();
     if tag_in_name {
         scratch.append_to_manifest("[package.metadata.cachekiller]\ntag_in = \"name\"\n");
@@ -66,9 +69,13 @@ fn describe(response: &HttpResponse) -> String {
 }
 
 /// One deploy after another behind a CDN keyed on the path alone.
-fn behind_a_cdn_that_ignores_the_query(name: &str, tag_in_name: bool) -> (HttpResponse, usize) {
+fn behind_a_cdn_that_ignores_the_query(
+    fixture: &str,
+    name: &str,
+    tag_in_name: bool,
+) -> (HttpResponse, usize) {
     let repo = tempfile::tempdir().unwrap();
-    let scratch = site_repository(repo.path(), name, tag_in_name);
+    let scratch = site_repository(repo.path(), fixture, name, tag_in_name);
     let _ = scratch.build();
     let app_port = free_port();
     let cdn_dir = tempfile::tempdir().unwrap();
@@ -104,7 +111,18 @@ fn behind_a_cdn_that_ignores_the_query(name: &str, tag_in_name: bool) -> (HttpRe
 
 #[test]
 fn a_cdn_that_ignores_the_query_string_needs_the_tag_in_the_file_name() {
-    let (query, reached) = behind_a_cdn_that_ignores_the_query("cdn_query_site", false);
+    cdn_that_ignores_the_query("axum-site", "cdn");
+}
+
+/// The same with the actix-web example: its adapter loses nothing of the promise.
+#[test]
+fn with_actix_web_a_cdn_that_ignores_the_query_string_needs_the_tag_in_the_file_name() {
+    cdn_that_ignores_the_query("actix-site", "cdn_actix");
+}
+
+fn cdn_that_ignores_the_query(fixture: &str, name: &str) {
+    let (query, reached) =
+        behind_a_cdn_that_ignores_the_query(fixture, &format!("{name}_query_site"), false);
     assert_eq!(
         (
             query.body.as_slice(),
@@ -116,7 +134,8 @@ fn a_cdn_that_ignores_the_query_string_needs_the_tag_in_the_file_name() {
         describe(&query)
     );
 
-    let (name, reached) = behind_a_cdn_that_ignores_the_query("cdn_name_site", true);
+    let (name, reached) =
+        behind_a_cdn_that_ignores_the_query(fixture, &format!("{name}_name_site"), true);
     assert_eq!(
         (name.body.as_slice(), name.header("x-cache-status"), reached),
         (NEW_CSS.as_bytes(), Some("MISS"), 1),
@@ -127,9 +146,9 @@ fn a_cdn_that_ignores_the_query_string_needs_the_tag_in_the_file_name() {
 }
 
 /// Two builds at two commits live at once behind one caching nginx.
-fn rolling_deploy(name: &str, tag_in_name: bool) {
+fn rolling_deploy(fixture: &str, name: &str, tag_in_name: bool) {
     let repo = tempfile::tempdir().unwrap();
-    let in_repo = site_repository(repo.path(), name, tag_in_name);
+    let in_repo = site_repository(repo.path(), fixture, name, tag_in_name);
     let old_tag = git_head(repo.path())[..14].to_owned();
     // The old deploy: a checkout of the first commit, with files of its own.
     let old_checkout = repo.path().join("old");
@@ -203,6 +222,12 @@ fn rolling_deploy(name: &str, tag_in_name: bool) {
 
 #[test]
 fn a_rolling_deploy_never_caches_old_bytes_under_the_new_tag() {
-    rolling_deploy("rolling_name_site", true);
-    rolling_deploy("rolling_query_site", false);
+    rolling_deploy("axum-site", "rolling_name_site", true);
+    rolling_deploy("axum-site", "rolling_query_site", false);
+}
+
+/// The same with the actix-web example, the tag in the file name.
+#[test]
+fn with_actix_web_a_rolling_deploy_never_caches_old_bytes_under_the_new_tag() {
+    rolling_deploy("actix-site", "rolling_actix_site", true);
 }

@@ -163,9 +163,9 @@ impl MessageBody for ActixBody {
         match Pin::new(&mut self.body).poll_frame(context) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Ready(Some(frame)) => {
-                Poll::Ready(Some(frame.map(|frame| frame.into_data().unwrap_or_default())))
-            }
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(
+                frame.map(|frame| frame.into_data().unwrap_or_default()),
+            )),
         }
     }
 }

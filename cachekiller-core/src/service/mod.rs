@@ -35,6 +35,12 @@
 //! `app.css?<tag>` when `param` is empty) and the file-name form (`app.<tag>.css`). A file
 //! whose real name looks tagged (`app.abc123.css` on disk) is served as itself.
 //!
+//! The four steps are one framework-neutral core, [`StaticFiles::respond_to`]: a
+//! [`StaticRequest`] (method, path below the mount, query, the [`READ_HEADERS`]) in, an
+//! `http::Response` out. The servers' adapters convert types around it and decide nothing:
+//! the tower `Service` (axum; poem and salvo through their tower compatibility), `actix`
+//! (feature `actix`) and `rocket` (feature `rocket`).
+//!
 //! With axum:
 //!
 //! ```ignore
@@ -66,7 +72,7 @@ mod response;
 #[cfg(feature = "rocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rocket")))]
 pub mod rocket;
-mod tower;
+mod tower_adapter;
 mod urls;
 #[cfg(feature = "minijinja")]
 pub(crate) use urls::url_memo;
@@ -454,7 +460,10 @@ impl StaticFiles {
         if method != Method::GET && method != Method::HEAD {
             return response::method_not_allowed();
         }
-        let tag = query_tag(request.query.unwrap_or_default(), &self.shared.settings.param);
+        let tag = query_tag(
+            request.query.unwrap_or_default(),
+            &self.shared.settings.param,
+        );
         let path = match &self.mount_path {
             None => request.path,
             Some(mount_path) => match request.path.strip_prefix(&**mount_path) {

@@ -199,7 +199,10 @@ mod tests {
     #[test]
     fn the_path_below_the_mount_is_the_raw_rest() {
         assert_eq!(path_below_mount("/static/css/a.css", 1), "/css/a.css");
-        assert_eq!(path_below_mount("/static//css/a%2e.css", 1), "//css/a%2e.css");
+        assert_eq!(
+            path_below_mount("/static//css/a%2e.css", 1),
+            "//css/a%2e.css"
+        );
         assert_eq!(path_below_mount("//a/b/docs/", 2), "/docs/");
         assert_eq!(path_below_mount("/static", 1), "");
         assert_eq!(path_below_mount("/css/a.css", 0), "/css/a.css");

@@ -24,6 +24,11 @@
 //!   a conditional request answered 304), and for a 100 KB stylesheet sent compressed vs
 //!   `ServeDir` + `CompressionLayer` and vs `ServeDir` with fresh `.br`/`.gz` siblings; the
 //!   memory of the cached versions; release builds under axum, loaded with `wrk`;
+//! - `frameworks`: `StaticFiles` through the actix-web and Rocket adapters vs
+//!   `actix_files::Files` and Rocket's `FileServer` on the same files (a tagged 100 KB
+//!   stylesheet asked with `Accept-Encoding: br, gzip`, a tagged 1 MB image, an untagged file,
+//!   a `304` where the server issues a validator), each adapter vs the tower path in axum, and
+//!   the stylesheet's gzip body vs nginx with `gzip_static`; one worker thread each, `wrk`;
 //! - `stylesheets`: rewriting a 1 MiB stylesheet with 1,000 references (to 100 files) to
 //!   their tagged form, uncached and through the cache, vs reading and hashing the same file;
 //! - `runtime`: a cached `StaticFiles::url` call vs formatting the URL, and a `MiniJinja` page
@@ -48,6 +53,7 @@ mod common;
 mod compile_memory;
 mod deploy_skew;
 mod expansion;
+mod frameworks;
 mod hashing;
 mod manifest;
 mod modules;
@@ -66,6 +72,7 @@ use common::{peak_resident_kib, Report};
 use compile_memory::compile_memory;
 use deploy_skew::deploy_skew;
 use expansion::expansion;
+use frameworks::frameworks;
 use hashing::hashing;
 use manifest::manifest;
 use modules::modules;
@@ -122,6 +129,9 @@ fn main() {
     }
     if wanted("serving") {
         serving(&mut report, rounds);
+    }
+    if wanted("frameworks") {
+        frameworks(&mut report, rounds);
     }
     if wanted("stylesheets") {
         stylesheets(&mut report, rounds);

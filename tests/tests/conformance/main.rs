@@ -12,6 +12,7 @@
 
 mod servers;
 
+use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -167,7 +168,10 @@ impl Site {
     fn new() -> Self {
         let root = tempfile::tempdir().unwrap();
         let static_dir = root.path().join("static");
-        copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("static"), &static_dir);
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
+            &static_dir,
+        );
         for (path, bytes) in [
             ("js/big.js", compressible_script("conformance", 64 * 1024)),
             ("js/late.js", LATE_NEW.to_vec()),
@@ -224,7 +228,11 @@ impl Site {
 
 /// `js/race.js` as its writer writes it: versions of two sizes.
 fn race_version(version: usize) -> Vec<u8> {
-    format!("globalThis.race = {version};\n{}", "/* pad */\n".repeat(version % 2 * 50)).into_bytes()
+    format!(
+        "globalThis.race = {version};\n{}",
+        "/* pad */\n".repeat(version % 2 * 50)
+    )
+    .into_bytes()
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -291,7 +299,7 @@ impl Target {
             self.port
         );
         for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
+            let _ = write!(request, "{name}: {value}\r\n");
         }
         request.push_str("\r\n");
         stream.write_all(request.as_bytes()).unwrap();
@@ -339,7 +347,10 @@ impl Target {
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").expect("a chunk size");
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size");
         let size_text = String::from_utf8_lossy(&body[..line_end]);
         let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
             .expect("a hex chunk size");
@@ -368,7 +379,11 @@ fn exact_bytes_and_validators(target: &Target) {
         let answer = target.get(url);
         let what = target.context(url);
         assert_eq!(answer.status, 200, "{what}");
-        assert_eq!(answer.body, target.site.bytes(relative), "{what}: the file's bytes");
+        assert_eq!(
+            answer.body,
+            target.site.bytes(relative),
+            "{what}: the file's bytes"
+        );
         assert_eq!(
             answer.header("etag"),
             Some(format!("\"{}\"", target.content_tag(relative, 40)).as_str()),
@@ -376,7 +391,9 @@ fn exact_bytes_and_validators(target: &Target) {
         );
         assert_eq!(answer.cache_control(), NO_CACHE, "{what}: untagged");
         assert!(
-            answer.header("content-type").is_some_and(|t| t.starts_with(content_type)),
+            answer
+                .header("content-type")
+                .is_some_and(|t| t.starts_with(content_type)),
             "{what}: {:?}",
             answer.header("content-type")
         );
@@ -404,7 +421,11 @@ fn content_tags_in_both_forms(target: &Target) {
         let answer = target.get(url);
         let what = target.context(url);
         assert_eq!(answer.status, 200, "{what}: the current bytes");
-        assert_eq!(answer.cache_control(), NO_CACHE, "{what}: a tag that names other bytes");
+        assert_eq!(
+            answer.cache_control(),
+            NO_CACHE,
+            "{what}: a tag that names other bytes"
+        );
         assert_eq!(answer.body, bytes, "{what}");
     }
 }
@@ -419,11 +440,20 @@ fn revision_names_committed_bytes(target: &Target) {
         let answer = target.get(&url);
         let what = target.context(&url);
         assert_eq!(answer.status, 200, "{what}");
-        assert_eq!(answer.cache_control(), IMMUTABLE, "{what}: a committed file");
+        assert_eq!(
+            answer.cache_control(),
+            IMMUTABLE,
+            "{what}: a committed file"
+        );
     }
     // A stylesheet is sent rewritten: immutable under the revision, its ETag the rewrite's.
     let stylesheet = target.get(&format!("/css/app.css?tag={revision}"));
-    assert_eq!(stylesheet.cache_control(), IMMUTABLE, "{}", target.context("css"));
+    assert_eq!(
+        stylesheet.cache_control(),
+        IMMUTABLE,
+        "{}",
+        target.context("css")
+    );
     assert_eq!(
         stylesheet.header("etag"),
         Some(format!("\"{}\"", sha1_of(&stylesheet.body)).as_str()),
@@ -433,7 +463,12 @@ fn revision_names_committed_bytes(target: &Target) {
     // A file the build did not see is not what the revision names.
     let late = target.get(&format!("/js/late.js?tag={revision}"));
     assert_eq!(late.status, 200, "{}", target.context("late.js"));
-    assert_eq!(late.cache_control(), NO_CACHE, "{}", target.context("late.js"));
+    assert_eq!(
+        late.cache_control(),
+        NO_CACHE,
+        "{}",
+        target.context("late.js")
+    );
     assert_eq!(late.body, LATE_NEW, "{}", target.context("late.js"));
 }
 
@@ -441,7 +476,11 @@ fn not_modified_only_for_these_bytes(target: &Target) {
     let tag = target.content_tag("js/app.js", 10);
     let url = format!("/js/app.js?tag={tag}");
     let etag = format!("\"{}\"", target.content_tag("js/app.js", 40));
-    for validator in [etag.clone(), format!("W/{etag}"), format!("\"other\", {etag}")] {
+    for validator in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"other\", {etag}"),
+    ] {
         let answer = target.send("GET", &url, &[("If-None-Match", &validator)]);
         let what = target.context(&format!("If-None-Match: {validator}"));
         assert_eq!(answer.status, 304, "{what}");
@@ -477,13 +516,32 @@ fn range_and_head(target: &Target) {
     );
     let etag = format!("\"{}\"", sha1_of(&bytes));
     let same = target.send("GET", url, &[("Range", "bytes=-4"), ("If-Range", &etag)]);
-    assert_eq!(same.status, 206, "{}", target.context("If-Range: these bytes"));
+    assert_eq!(
+        same.status,
+        206,
+        "{}",
+        target.context("If-Range: these bytes")
+    );
     assert_eq!(same.body, bytes[length - 4..]);
-    let stale = target.send("GET", url, &[("Range", "bytes=-4"), ("If-Range", "\"old\"")]);
-    assert_eq!(stale.status, 200, "{}", target.context("If-Range: other bytes"));
+    let stale = target.send(
+        "GET",
+        url,
+        &[("Range", "bytes=-4"), ("If-Range", "\"old\"")],
+    );
+    assert_eq!(
+        stale.status,
+        200,
+        "{}",
+        target.context("If-Range: other bytes")
+    );
     assert_eq!(stale.body, bytes);
     let beyond = target.send("GET", url, &[("Range", &format!("bytes={}-", length + 10))]);
-    assert_eq!(beyond.status, 416, "{}", target.context("a range beyond the end"));
+    assert_eq!(
+        beyond.status,
+        416,
+        "{}",
+        target.context("a range beyond the end")
+    );
     assert_eq!(
         beyond.header("content-range"),
         Some(format!("bytes */{length}").as_str())
@@ -505,7 +563,11 @@ fn compression_variants(target: &Target) {
     let sha1 = sha1_of(&bytes);
     let tag = &sha1[..10];
     let url = format!("/js/big.js?tag={tag}");
-    for (accept, coding) in [("br, gzip", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+    for (accept, coding) in [
+        ("br, gzip", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
         let answer = target.send("GET", &url, &[("Accept-Encoding", accept)]);
         let what = target.context(&format!("Accept-Encoding: {accept}"));
         assert_eq!(answer.status, 200, "{what}");
@@ -576,7 +638,10 @@ fn directory_index_and_redirect(target: &Target) {
     let what = target.context("a directory without its slash");
     assert_eq!(redirect.status, 307, "{what}");
     let location = redirect.header("location").expect("a Location");
-    assert_eq!(location, "./docs/?x=1", "{what}: relative, so the mount survives");
+    assert_eq!(
+        location, "./docs/?x=1",
+        "{what}: relative, so the mount survives"
+    );
     // Resolved against the request's URL, as a browser does, it is the index.
     let index = target.get("/docs/");
     let what = target.context("the index");
@@ -605,7 +670,12 @@ fn old_tags_from_the_archive(target: &Target) {
         );
     }
     let current = target.get(&format!("/js/late.js?tag={}", &sha1_of(LATE_NEW)[..10]));
-    assert_eq!(current.body, LATE_NEW, "{}", target.context("the current tag"));
+    assert_eq!(
+        current.body,
+        LATE_NEW,
+        "{}",
+        target.context("the current tag")
+    );
     assert_eq!(current.cache_control(), IMMUTABLE);
 }
 
@@ -663,8 +733,18 @@ fn exact_bytes_under_writes(target: &Target) {
     writer.join().unwrap();
     write(&path, &tagged);
     let settled = target.get(&format!("/js/race.js?tag={tag}"));
-    assert_eq!(settled.body, tagged, "{}", target.context("after the writes"));
-    assert_eq!(settled.cache_control(), IMMUTABLE, "{}", target.context("after"));
+    assert_eq!(
+        settled.body,
+        tagged,
+        "{}",
+        target.context("after the writes")
+    );
+    assert_eq!(
+        settled.cache_control(),
+        IMMUTABLE,
+        "{}",
+        target.context("after")
+    );
     eprintln!(
         "{:?}: {immutable} immutable answers during the writes, each with the tagged bytes",
         target.row

@@ -42,7 +42,9 @@ impl Row {
         // Rocket 0.5 binds its port itself: between the moment the free port is let go and
         // Rocket's bind, no other row of this process may be handed it.
         static BINDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _binding = BINDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _binding = BINDING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
@@ -131,14 +133,10 @@ fn poem_server(listener: TcpListener, files: StaticFiles) {
 fn salvo_server(listener: TcpListener, files: StaticFiles) {
     use salvo::prelude::*;
     tokio_runtime().block_on(async move {
-        let router = Router::new().push(
-            Router::with_path("static/{**rest}").goal(TowerServiceCompat::<
-                salvo::http::ReqBody,
-                _,
-                _,
-                _,
-            >::compat(files.mounted_at("/static"))),
-        );
+        // salvo hands a tower service the whole path: the service takes off the mount.
+        let files = files.mounted_at("/static");
+        let handler = TowerServiceCompat::<salvo::http::ReqBody, _, _, _>::compat(files);
+        let router = Router::new().push(Router::with_path("static/{**rest}").goal(handler));
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         let acceptor = salvo::conn::tcp::TcpAcceptor::try_from(listener).unwrap();
         Server::new(acceptor).serve(router).await;
