@@ -107,6 +107,7 @@ fn main() {
         .collect();
     let wanted =
         |name: &str| sections.is_empty() || sections.iter().any(|section| *section == name);
+    require_tools(&wanted);
     let rounds = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|rounds| rounds.parse().ok())
@@ -168,4 +169,36 @@ fn main() {
         "\nMeasured on {machine}, {cores} cores, rounds = {rounds}:\n\n{}",
         report.markdown()
     );
+}
+
+/// The executables each section runs, besides cargo.
+const SECTION_TOOLS: &[(&str, &[&str])] = &[
+    ("hashing", &["openssl", "sha1sum"]),
+    ("serving", &["wrk", "brotli", "gzip", "curl", "sha1sum", "date"]),
+    ("frameworks", &["wrk", "gzip", "curl", "nginx", "sha1sum"]),
+    ("deploy_skew", &["sha1sum"]),
+];
+
+/// Stops before anything is built if a wanted section needs an executable this machine does
+/// not have, naming it and the command that installs it.
+fn require_tools(wanted: &dyn Fn(&str) -> bool) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = |tool: &str| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file());
+    let missing: Vec<String> = SECTION_TOOLS
+        .iter()
+        .filter(|(section, _)| wanted(section))
+        .flat_map(|(section, tools)| {
+            tools
+                .iter()
+                .filter(|tool| !found(tool))
+                .map(move |tool| format!("`{tool}` (section {section})"))
+        })
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "the benchmarks need {}: run `tests/run --setup` (it installs them), then again",
+            missing.join(", ")
+        );
+        std::process::exit(1);
+    }
 }

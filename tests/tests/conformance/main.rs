@@ -47,6 +47,11 @@ const CASES: &[Case] = &[
         not_for: &[],
     },
     Case {
+        name: "a file larger than the in-memory limit, sent from disk",
+        check: a_file_sent_from_disk,
+        not_for: &[],
+    },
+    Case {
         name: "content tags in both URL forms",
         check: content_tags_in_both_forms,
         not_for: &[],
@@ -176,6 +181,7 @@ impl Site {
             ("js/big.js", compressible_script("conformance", 64 * 1024)),
             ("js/late.js", LATE_NEW.to_vec()),
             ("js/race.js", race_version(0)),
+            ("img/large.bin", pseudo_random(LARGE_FILE_BYTES)),
             ("docs/index.html", b"<p>the docs</p>\n".to_vec()),
             (".env", b"SECRET=1\n".to_vec()),
         ] {
@@ -224,6 +230,22 @@ impl Site {
     fn revision(&self) -> &str {
         self.settings.revision_tag()
     }
+}
+
+/// Past the service's in-memory limit (4 MiB): sent from the open file in checked chunks.
+const LARGE_FILE_BYTES: usize = 5 * 1024 * 1024 + 123;
+
+/// `length` bytes that do not compress.
+fn pseudo_random(length: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
 }
 
 /// `js/race.js` as its writer writes it: versions of two sizes.
@@ -405,6 +427,34 @@ fn exact_bytes_and_validators(target: &Target) {
     }
     let missing = target.get("/js/no-such-file.js");
     assert_eq!(missing.status, 404, "{}", target.context("a missing file"));
+}
+
+fn a_file_sent_from_disk(target: &Target) {
+    let bytes = target.site.bytes("img/large.bin");
+    let sha1 = target.content_tag("img/large.bin", 40);
+    let answer = target.get(&format!("/img/large.bin?tag={}", &sha1[..10]));
+    let what = target.context("a 5 MiB file");
+    assert_eq!(answer.status, 200, "{what}");
+    assert!(
+        answer.body == bytes,
+        "{what}: other bytes ({} of {})",
+        answer.body.len(),
+        bytes.len()
+    );
+    assert_eq!(
+        answer.header("etag"),
+        Some(format!("\"{sha1}\"").as_str()),
+        "{what}"
+    );
+    // A range across the boundary of two of its 256 KiB chunks.
+    let (start, end) = (4 * 1024 * 1024 - 100, 4 * 1024 * 1024 + 100);
+    let part = target.send(
+        "GET",
+        "/img/large.bin",
+        &[("Range", &format!("bytes={start}-{end}"))],
+    );
+    assert_eq!(part.status, 206, "{what}: a range");
+    assert!(part.body == bytes[start..=end], "{what}: the range's bytes");
 }
 
 fn content_tags_in_both_forms(target: &Target) {
