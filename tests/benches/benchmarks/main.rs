@@ -174,7 +174,10 @@ fn main() {
 /// The executables each section runs, besides cargo.
 const SECTION_TOOLS: &[(&str, &[&str])] = &[
     ("hashing", &["openssl", "sha1sum"]),
-    ("serving", &["wrk", "brotli", "gzip", "curl", "sha1sum", "date"]),
+    (
+        "serving",
+        &["wrk", "brotli", "gzip", "curl", "sha1sum", "date"],
+    ),
     ("frameworks", &["wrk", "gzip", "curl", "nginx", "sha1sum"]),
     ("deploy_skew", &["sha1sum"]),
 ];

@@ -48,16 +48,17 @@ impl Row {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
-        std::thread::spawn(move || match self {
-            Row::Axum => axum_server(listener, files),
-            Row::ActixWeb => actix_server(listener, files, "/static"),
-            Row::ActixWebDefaultService => actix_server(listener, files, ""),
-            Row::Rocket => {
-                drop(listener);
-                rocket_server(port, files);
-            }
-            Row::Poem => poem_server(listener, files),
-            Row::Salvo => salvo_server(listener, files),
+        // Rocket binds the port itself: let it go here, before waiting for the port below,
+        // or the wait would reach this listener's backlog (reset when it is dropped).
+        let listener = (self != Row::Rocket).then_some(listener);
+        std::thread::spawn(move || match (self, listener) {
+            (Row::Rocket, _) => rocket_server(port, files),
+            (_, None) => unreachable!("every other row keeps its listener"),
+            (Row::Axum, Some(listener)) => axum_server(listener, files),
+            (Row::ActixWeb, Some(listener)) => actix_server(listener, files, "/static"),
+            (Row::ActixWebDefaultService, Some(listener)) => actix_server(listener, files, ""),
+            (Row::Poem, Some(listener)) => poem_server(listener, files),
+            (Row::Salvo, Some(listener)) => salvo_server(listener, files),
         });
         wait_until(
             &format!("{self:?} to accept connections"),
