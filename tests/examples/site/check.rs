@@ -1,0 +1,292 @@
+//! The demo's browser: asks the server for a page and every asset it links, as a browser
+//! does (`Accept-Encoding: br, gzip`), and checks each answer against the files themselves,
+//! never against what the service says of its own bytes.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::process::Command;
+
+use cachekiller_tests::serving::{http_get_with, HttpResponse};
+use sha1::{Digest, Sha1};
+
+/// What a browser sends with every request for an asset.
+const BROWSER_ACCEPTS: &[(&str, &str)] = &[("Accept-Encoding", "br, gzip")];
+
+/// How the tag of a URL relates to the bytes it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bytes {
+    /// A page (no tag).
+    Page,
+    /// No tag or a tag that names nothing here: the current bytes are expected.
+    Current,
+    /// The bytes the tag names (what the tag is checked against is said).
+    AsTagged(&'static str),
+    /// Other bytes than the tag names, or than the file holds.
+    Wrong(String),
+}
+
+/// One request and what came back.
+#[derive(Debug)]
+pub struct Answer {
+    /// The URL asked for.
+    pub url: String,
+    /// The status code.
+    pub status: u16,
+    /// `Cache-Control`, `-` when absent.
+    pub cache_control: String,
+    /// `Content-Encoding`, `-` when absent.
+    pub encoding: String,
+    /// Whether the bytes are the ones the URL names.
+    pub bytes: Bytes,
+}
+
+impl Answer {
+    /// Whether the response may be kept for a year.
+    pub fn immutable(&self) -> bool {
+        self.cache_control.contains("immutable")
+    }
+}
+
+/// How each URL is judged: the site's revision tag and where the files are.
+pub struct Site<'a> {
+    /// The server's port on 127.0.0.1.
+    pub port: u16,
+    /// The static dir the service serves from (the files are the oracle).
+    pub static_dir: &'a Path,
+    /// The static URL prefix (`/static/`).
+    pub static_url: &'a str,
+    /// The revision tag the pages were rendered with (`cdntag!()`).
+    pub revision: &'a str,
+}
+
+impl Site<'_> {
+    /// `GET url` as a browser would, checked.
+    pub fn ask(&self, url: &str) -> Answer {
+        // A browser keeps the fragment to itself.
+        let sent = url.split('#').next().unwrap_or(url);
+        let response = http_get_with(self.port, sent, BROWSER_ACCEPTS);
+        let bytes = match self.static_target(url) {
+            None => Bytes::Page,
+            Some((relative, tag)) => match decoded(&response) {
+                Err(error) => Bytes::Wrong(format!("undecodable body: {error}")),
+                Ok(body) => self.judge(&relative, tag.as_deref(), &body),
+            },
+        };
+        Answer {
+            url: url.to_owned(),
+            status: response.status,
+            cache_control: response.header("cache-control").unwrap_or("-").to_owned(),
+            encoding: response
+                .header("content-encoding")
+                .unwrap_or("-")
+                .to_owned(),
+            bytes,
+        }
+    }
+
+    /// The file below the static dir a URL names (percent-decoded) and its tag, if it is a
+    /// static URL.
+    fn static_target(&self, url: &str) -> Option<(String, Option<String>)> {
+        let rest = url.strip_prefix(self.static_url)?;
+        let rest = rest.split('#').next().unwrap_or(rest);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let tag = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("tag="))
+            .map(str::to_owned);
+        Some((percent_decoded(path), tag))
+    }
+
+    /// Whether `body` is what `relative` under `tag` names.
+    fn judge(&self, relative: &str, tag: Option<&str>, body: &[u8]) -> Bytes {
+        let path = self.static_dir.join(relative);
+        let Ok(file) = std::fs::read(&path) else {
+            return Bytes::Wrong(format!("{} cannot be read", path.display()));
+        };
+        // A stylesheet is sent with its references tagged; take the tags out again and the
+        // file's own bytes must remain.
+        let is_stylesheet = Path::new(relative)
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("css"));
+        let sent = if is_stylesheet {
+            without_reference_tags(body)
+        } else {
+            body.to_vec()
+        };
+        // What the tag names: for the revision, the file as committed in it (the file itself
+        // outside git); for a content tag, bytes whose SHA-1 begins with it.
+        let named = match tag {
+            Some(tag) if tag == self.revision => match committed(&path, tag) {
+                Some(committed) => (committed == sent).then_some("= `git show <tag>:<file>`"),
+                None => (sent == file).then_some("= the file"),
+            },
+            Some(tag) if is_content_tag_of(tag, body) && sent == file => {
+                Some("= the file, whose SHA-1 begins with the tag")
+            }
+            _ => None,
+        };
+        match named {
+            Some(how) => Bytes::AsTagged(how),
+            None if sent == file => Bytes::Current,
+            None => Bytes::Wrong(format!("neither what the tag names nor {relative}")),
+        }
+    }
+}
+
+/// Whether `tag` is hex that begins the SHA-1 of `body` (a content tag of these bytes).
+fn is_content_tag_of(tag: &str, body: &[u8]) -> bool {
+    let digest = Sha1::digest(body)
+        .iter()
+        .fold(String::new(), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    tag.len() >= 6 && digest.starts_with(tag)
+}
+
+/// The file at `path` as committed in `revision`, if git knows both (the oracle for a
+/// revision tag: `git show <revision>:./<file>`).
+fn committed(path: &Path, revision: &str) -> Option<Vec<u8>> {
+    let dir = path.parent()?;
+    let name = path.file_name()?.to_str()?;
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .arg("show")
+        .arg(format!("{revision}:./{name}"))
+        .output()
+        .ok()?;
+    output.status.success().then_some(output.stdout)
+}
+
+/// The body as sent before its `Content-Encoding`.
+fn decoded(response: &HttpResponse) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut decoded = Vec::new();
+    match response.header("content-encoding") {
+        Some("br") => {
+            brotli::Decompressor::new(response.body.as_slice(), 4096).read_to_end(&mut decoded)?
+        }
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(response.body.as_slice()).read_to_end(&mut decoded)?
+        }
+        _ => return Ok(response.body.clone()),
+    };
+    Ok(decoded)
+}
+
+/// `%XX` escapes decoded (the URLs' paths are what `cdnstatic!` percent-encoded).
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[index], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A stylesheet's bytes with every `?tag=<hex>` taken out of its references.
+fn without_reference_tags(css: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(css.len());
+    let mut index = 0;
+    while index < css.len() {
+        if css[index..].starts_with(b"?tag=") {
+            let hex = css[index + 5..]
+                .iter()
+                .take_while(|byte| byte.is_ascii_hexdigit())
+                .count();
+            if hex > 0 {
+                index += 5 + hex;
+                continue;
+            }
+        }
+        out.push(css[index]);
+        index += 1;
+    }
+    out
+}
+
+/// The URLs a page links in `href` and `src` attributes that start with `prefix`, in order,
+/// each once, with the HTML escapes undone (a browser asks for `a.js?v=2&tag=…`).
+pub fn linked_urls(page: &str, prefix: &str) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    for attribute in ["href=\"", "src=\""] {
+        for (start, _) in page.match_indices(attribute) {
+            let value = &page[start + attribute.len()..];
+            let value = &value[..value.find('"').unwrap_or(value.len())];
+            let url = html_unescaped(value);
+            if url.starts_with(prefix) && !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+    }
+    urls
+}
+
+/// An attribute value with its character references undone (`&amp;`, `&#38;`, `&#x26;`).
+fn html_unescaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let reference = rest.find(';').map(|end| (&rest[1..end], end));
+        let character = reference.and_then(|(name, _)| match name {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            _ => name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .map_or_else(
+                    || {
+                        name.strip_prefix('#')
+                            .and_then(|decimal| decimal.parse().ok())
+                    },
+                    |hex| u32::from_str_radix(hex, 16).ok(),
+                )
+                .and_then(char::from_u32),
+        });
+        if let (Some(character), Some((_, end))) = (character, reference) {
+            out.push(character);
+            rest = &rest[end + 1..];
+        } else {
+            out.push('&');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The tag of the commit before the revision, cut as the revision is: a tag an older page
+/// may still carry. `None` outside git or on the first commit.
+pub fn previous_commit_tag(crate_dir: &Path, revision: &str) -> Option<String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(crate_dir)
+        .args(["rev-parse", &format!("{revision}~1")])
+        .output()
+        .ok()?;
+    let full = String::from_utf8(output.stdout).ok()?;
+    output
+        .status
+        .success()
+        .then(|| full.trim().chars().take(revision.len()).collect())
+}

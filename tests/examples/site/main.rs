@@ -1,0 +1,334 @@
+//! The demo: both halves of cachekiller in one run that exits by itself.
+//!
+//! 1. Renders a page with Askama and the same page with Maud, both using `cdnstatic!`,
+//!    `cdntag!` and `cdnintegrity!`, into a folder (default `target/site`, or the first
+//!    argument), and prints what each call expanded to at compile time and where the tag
+//!    came from.
+//! 2. Serves the pages, and the static files through `StaticFiles`, on a free loopback port;
+//!    asks for each page and every asset it links as a browser does, then for content-tagged
+//!    URLs, an older tag and a wrong one; prints each answer's status, `Cache-Control`,
+//!    encoding, and whether the bytes are the ones the tag names (checked against the files
+//!    and `git show`, not against the service). Exits with 1 if any answer breaks the promise.
+//!
+//! `cargo run --example site` (`-- --serve` keeps the server up).
+
+mod check;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use askama::Template;
+use axum::response::Html;
+use axum::routing::get;
+use cachekiller_core::service::StaticFiles;
+use cachekiller_macros::{cdnintegrity, cdnsettings, cdnstatic, cdntag};
+use maud::{html, Markup, DOCTYPE};
+
+use check::{Answer, Bytes, Site};
+
+/// Each call the pages make, what it demonstrates, and what it expanded to at compile time.
+const CALLS: &[(&str, &str, &str)] = &[
+    (
+        "cdnstatic!(\"css/app.css\")",
+        "the revision tags the file",
+        cdnstatic!("css/app.css"),
+    ),
+    (
+        "cdnstatic!(\"js/app.js?v=2\")",
+        "an existing query is kept",
+        cdnstatic!("js/app.js?v=2"),
+    ),
+    (
+        "cdnstatic!(\"img/logo.svg#mark\")",
+        "the fragment stays last",
+        cdnstatic!("img/logo.svg#mark"),
+    ),
+    (
+        "cdnstatic!(\"img/team photo.png\")",
+        "unsafe characters are percent-encoded",
+        cdnstatic!("img/team photo.png"),
+    ),
+    (
+        "cdnstatic!(\"css/app.css\", mode = \"content\")",
+        "content mode: the SHA-1 of the file's bytes, so only changed files get new URLs",
+        cdnstatic!("css/app.css", mode = "content"),
+    ),
+    (
+        "cdnintegrity!(\"js/app.js\")",
+        "subresource integrity of the file, for integrity=\"…\"",
+        cdnintegrity!("js/app.js"),
+    ),
+    (
+        "cdntag!()",
+        "the tag alone, for links made by hand",
+        cdntag!(),
+    ),
+];
+
+/// Where the tag came from, in words: decided as the macros decide, and checked against the
+/// tool that made the revision.
+fn tag_source(crate_dir: &Path) -> String {
+    if let Some(tag) = option_env!("CACHEKILLER_TAG").filter(|tag| !tag.is_empty()) {
+        return format!("CACHEKILLER_TAG was {tag:?} at build time");
+    }
+    let ask = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .current_dir(crate_dir)
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    if let Some(head) = ask("git", &["rev-parse", "HEAD"]) {
+        let agrees = if head.starts_with(cdntag!()) {
+            "it starts"
+        } else {
+            "it no longer starts: commit since the build?"
+        };
+        return format!("the checked-out git commit, cut to 14 characters (`git rev-parse HEAD` says {head}: {agrees} with the tag)");
+    }
+    if let Some(parent) = ask("hg", &["id", "-i", "--debug"]) {
+        return format!("the Mercurial working parent ({parent}), cut to 14 characters");
+    }
+    "the build date (no repository was found)".to_owned()
+}
+
+/// The page, an Askama template (`tests/templates/demo.html`).
+#[derive(Template)]
+#[template(path = "demo.html")]
+struct AskamaPage<'a> {
+    title: &'a str,
+    tag_source: &'a str,
+    calls: &'a [(&'a str, &'a str, &'a str)],
+}
+
+/// The same page, Maud markup.
+fn maud_page(title: &str, tag_source: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                link rel="stylesheet" href=(cdnstatic!("css/app.css"));
+                script src=(cdnstatic!("js/app.js?v=2")) integrity=(cdnintegrity!("js/app.js")) crossorigin="anonymous" defer {}
+            }
+            body {
+                h1 { (title) ", rendered by Maud" }
+                p { "The tag is " code { (cdntag!()) } ": " (tag_source) "." }
+                img src=(cdnstatic!("img/logo.svg#mark")) alt="logo";
+                img src=(cdnstatic!("img/team photo.png")) alt="team";
+                table {
+                    tr { th { "call" } th { "what it shows" } th { "expands to" } }
+                    @for (call, what, value) in CALLS {
+                        tr { td { code { (call) } } td { (what) } td { code { (value) } } }
+                    }
+                }
+                a href={ "/index.html?tag=" (cdntag!()) } { "The same, rendered by Askama" }
+            }
+        }
+    }
+}
+
+/// The page's assets, content-tagged (`mode = "content"`): the SHA-1 of their bytes names
+/// them in every build, so these are `immutable` in a debug build too.
+const CONTENT_TAGGED: &[&str] = &[
+    cdnstatic!("css/app.css", mode = "content"),
+    cdnstatic!("js/app.js", mode = "content"),
+    cdnstatic!("img/logo.svg", mode = "content"),
+    cdnstatic!("img/team photo.png", mode = "content"),
+];
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// One line of the table: status, caching, encoding, the bytes' verdict, the URL.
+fn print_answer(answer: &Answer) {
+    let caching = if answer.immutable() {
+        "immutable"
+    } else {
+        answer.cache_control.as_str()
+    };
+    let bytes = match &answer.bytes {
+        Bytes::Page => "page".to_owned(),
+        Bytes::Current => "current bytes".to_owned(),
+        Bytes::AsTagged(how) => format!("bytes {how}"),
+        Bytes::Wrong(what) => format!("WRONG BYTES: {what}"),
+    };
+    println!(
+        "  {} {caching:<9} {:<4} {:<48} {bytes}",
+        answer.status, answer.encoding, answer.url
+    );
+}
+
+/// What breaks the promise in an answer: other bytes than its URL names, or (for a tag
+/// that names bytes here: a content tag, or the revision in a release build) no `immutable`.
+fn broken(answer: &Answer, should_be_immutable: bool) -> Option<String> {
+    if let Bytes::Wrong(what) = &answer.bytes {
+        return Some(format!("{}: {what}", answer.url));
+    }
+    if answer.status != 200 {
+        return Some(format!("{}: status {}", answer.url, answer.status));
+    }
+    let tagged_bytes = matches!(answer.bytes, Bytes::AsTagged(_));
+    (should_be_immutable && tagged_bytes && !answer.immutable())
+        .then(|| {
+            format!(
+                "{}: the tag names these bytes, yet not immutable",
+                answer.url
+            )
+        })
+        .or_else(|| {
+            (answer.immutable() && !tagged_bytes)
+                .then(|| format!("{}: immutable, yet the tag names other bytes", answer.url))
+        })
+}
+
+/// Serves the pages and the static files, asks for each URL as a browser does, prints the
+/// answers; returns the port and what broke the promise.
+fn visit(
+    runtime: &tokio::runtime::Runtime,
+    crate_dir: &Path,
+    askama: String,
+    maud: String,
+) -> Result<(u16, Vec<String>), Box<dyn std::error::Error>> {
+    let static_files = StaticFiles::in_root(crate_dir, cdnsettings!())?;
+    let app = axum::Router::new()
+        .route("/", get(move || async move { Html(askama) }))
+        .route("/maud.html", get(move || async move { Html(maud) }))
+        .nest_service("/static", static_files);
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))?;
+    let port = listener.local_addr()?.port();
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let static_dir = crate_dir.join("static");
+    let site = Site {
+        port,
+        static_dir: &static_dir,
+        static_url: "/static/",
+        revision: cdntag!(),
+    };
+    let release = !cfg!(debug_assertions);
+    let mut broken_promises = Vec::new();
+    let mut ask = |url: &str, should_be_immutable: bool| {
+        let answer = site.ask(url);
+        print_answer(&answer);
+        broken_promises.extend(broken(&answer, should_be_immutable));
+    };
+
+    println!(
+        "served on http://127.0.0.1:{port}/; asked as a browser asks (Accept-Encoding: br, gzip):"
+    );
+    if !release {
+        println!(
+            "  (a debug build: the revision tag is no-cache by design, the working tree may hold"
+        );
+        println!("  edits; `cargo run --release --example site` shows it immutable)");
+    }
+    let mut asked = Vec::new();
+    for page in ["/", "/maud.html"] {
+        ask(page, false);
+        let body = cachekiller_tests::serving::http_get(port, page).body;
+        let linked = check::linked_urls(&String::from_utf8_lossy(&body), site.static_url);
+        if !asked.is_empty() && linked == asked {
+            println!("  (it links the same {} URLs)", linked.len());
+            continue;
+        }
+        for url in linked {
+            ask(&url, release);
+            asked.push(url);
+        }
+    }
+    println!("the same assets, content-tagged (immutable in every build):");
+    for url in CONTENT_TAGGED {
+        ask(url, true);
+    }
+    println!("the previous commit's tag and a wrong one get the current bytes, never cached:");
+    let stylesheet = cdnstatic!("css/app.css");
+    let untagged = stylesheet.split('?').next().unwrap_or(stylesheet);
+    match check::previous_commit_tag(crate_dir, cdntag!()) {
+        Some(previous) => ask(&format!("{untagged}?tag={previous}"), false),
+        None => println!("  (no earlier commit here: a shallow clone, or the first commit)"),
+    }
+    ask(&format!("{untagged}?tag=0000000"), false);
+    Ok((port, broken_promises))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (flags, paths): (Vec<_>, Vec<_>) = std::env::args_os()
+        .skip(1)
+        .partition(|argument| argument.to_string_lossy().starts_with("--"));
+    let keep_serving = flags.iter().any(|flag| flag == "--serve");
+    let output = paths.into_iter().next().map_or_else(
+        || {
+            crate_dir
+                .parent()
+                .unwrap_or(crate_dir)
+                .join("target")
+                .join("site")
+        },
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&output)?;
+    let title = "cachekiller demo";
+    let source = tag_source(crate_dir);
+    let askama_page = AskamaPage {
+        title,
+        tag_source: &source,
+        calls: CALLS,
+    }
+    .render()?;
+    let maud_page = maud_page(title, &source).into_string();
+    std::fs::write(output.join("index.html"), &askama_page)?;
+    std::fs::write(output.join("maud.html"), &maud_page)?;
+    copy_dir(&crate_dir.join("static"), &output.join("static"))?;
+
+    println!("cachekiller demo: the tag is {}, {source}.", cdntag!());
+    println!();
+    for (call, what, value) in CALLS {
+        println!("{call}\n    {what}\n    = {value}");
+    }
+    println!();
+    println!(
+        "wrote index.html (Askama), maud.html (Maud) and static/ into {}",
+        output.display()
+    );
+    println!();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (port, broken_promises) = visit(&runtime, crate_dir, askama_page, maud_page)?;
+    println!();
+    if broken_promises.is_empty() {
+        println!(
+            "every answer carried the bytes its URL names; immutable only where the tag names them"
+        );
+    } else {
+        for broken in &broken_promises {
+            println!("BROKEN: {broken}");
+        }
+        std::process::exit(1);
+    }
+    if keep_serving {
+        println!("serving on http://127.0.0.1:{port}/ until interrupted (Ctrl-C)");
+        runtime.block_on(std::future::pending::<()>());
+    } else {
+        println!("`cargo run --example site -- --serve` keeps the server up for a browser");
+    }
+    Ok(())
+}
