@@ -14,7 +14,7 @@
 //! The files are written after the build, as generated files are: the manifest does not name
 //! them, and nothing of them is compiled in.
 //!
-//! The server runs with `MALLOC_ARENA_MAX=2`, as the README advises: glibc's default of eight
+//! The server runs with `MALLOC_ARENA_MAX=2`, as the guide advises (guide/serving.md): glibc's default of eight
 //! allocator arenas per core keeps what each thread of the runtime's blocking pool freed in
 //! that thread's arena, which the bound cannot see (measured on this load: 174 MiB with the
 //! default, 99 with 2 arenas, 85 with 1; compressions already run on threads of their own).

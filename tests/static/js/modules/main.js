@@ -1,4 +1,4 @@
-// The README's module example: an entry, a relative import, a bare one from the manifest's
+// The guide's module example (guide/modules.md): an entry, a relative import, a bare one from the manifest's
 // table, and a dynamic import.
 import { render } from "./view.js";
 import { html } from "@demo/html";
