@@ -120,6 +120,11 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
     // The pages link the revision; what comes back is the commit's bytes, and is `immutable`
     // exactly in a release build.
     let revision = workspace_tag();
+    assert!(
+        stdout.starts_with(&format!("cachekiller demo: the tag is {revision},")),
+        "the demo was built at another commit than {revision} (`cargo test --workspace` \
+         builds it again; alone: `cargo build -p cachekiller-tests --example site`):\n{stdout}"
+    );
     let linked = answers_under(&stdout, "served on http://127.0.0.1:");
     let assets: Vec<_> = linked
         .iter()

@@ -56,7 +56,7 @@ fn decoded(response: &HttpResponse) -> Vec<u8> {
     match response.header("content-encoding") {
         Some("gzip") => gunzip(&response.body),
         Some("br") => unbrotli(&response.body),
-        None => response.body.clone(),
+        None | Some("identity") => response.body.clone(),
         Some(other) => panic!("an unexpected content coding {other}"),
     }
 }

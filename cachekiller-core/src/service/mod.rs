@@ -133,7 +133,8 @@ pub struct CacheUsage {
 
 /// The static file service: a tower `Service` for `axum::Router::nest_service` and any other
 /// tower-based server, composable with tower-http's layers (`TraceLayer`; `CompressionLayer`
-/// is harmless but not needed: the service compresses, once per version).
+/// is not needed, the service compresses once per version, and leaves alone what the service
+/// sends as `Content-Encoding: identity`).
 #[derive(Debug, Clone)]
 pub struct StaticFiles {
     shared: Arc<Shared>,

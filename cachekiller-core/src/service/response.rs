@@ -102,7 +102,17 @@ impl Answer<'_> {
         headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         let length = self.checked.length;
         let range = match requested_range(self.request_headers, self.checked) {
-            RangeRequest::Whole => 0..=length.saturating_sub(1),
+            RangeRequest::Whole => {
+                // These bytes go out as they are, under validators of these bytes: said, so
+                // that a compression middleware wrapped around the service (tower-http's
+                // `CompressionLayer`, actix-web's `Compress`, both app-wide as often as not)
+                // leaves them alone rather than encode them under the same strong `ETag`.
+                // (A range is left alone by both already.)
+                response
+                    .headers_mut()
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("identity"));
+                0..=length.saturating_sub(1)
+            }
             RangeRequest::Part(range) => {
                 *response.status_mut() = StatusCode::PARTIAL_CONTENT;
                 let content_range = format!("bytes {}-{}/{length}", range.start(), range.end());

@@ -171,6 +171,13 @@ impl AsyncRead for RocketBody {
         let length = self.pending.len().min(buffer.remaining());
         buffer.put_slice(&self.pending[..length]);
         self.pending.advance(length);
+        if self.pending.is_empty() {
+            // A spent chunk still holds its buffer, and with it its share of the memory
+            // bound: given back now, not when the next frame replaces it. (Kept, more bodies
+            // than the bound has chunks each held a spent one while they waited for another:
+            // every download stalled for good.)
+            self.pending = Bytes::new();
+        }
         self.position += length as u64;
         Poll::Ready(Ok(()))
     }

@@ -76,8 +76,10 @@ impl Site<'_> {
             url: url.to_owned(),
             status: response.status,
             cache_control: response.header("cache-control").unwrap_or("-").to_owned(),
+            // `identity` (the bytes as they are) is shown as no coding.
             encoding: response
                 .header("content-encoding")
+                .filter(|coding| *coding != "identity")
                 .unwrap_or("-")
                 .to_owned(),
             bytes,

@@ -86,15 +86,18 @@ fn axum_server(listener: TcpListener, files: StaticFiles) {
 }
 
 fn actix_server(listener: TcpListener, files: StaticFiles, mount: &'static str) {
-    use actix_web::{App, HttpServer};
+    use actix_web::{middleware::Compress, App, HttpServer};
     use cachekiller_core::service::actix::ActixStaticFiles;
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             let static_files = ActixStaticFiles::new(mount, files.clone());
+            // Wrapped app-wide in `Compress`, as actix apps commonly are: it must leave the
+            // service's answers as they are.
+            let app = App::new().wrap(Compress::default());
             if mount.is_empty() {
-                App::new().default_service(static_files)
+                app.default_service(static_files)
             } else {
-                App::new().service(static_files)
+                app.service(static_files)
             }
         })
         .workers(2)

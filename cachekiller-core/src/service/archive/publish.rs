@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How many milliseconds after its own a publication tries for its manifest's key when
+/// others of the revision hold them.
+const MANIFEST_KEY_ATTEMPTS: usize = 64;
+
 impl Archive {
     /// Publishes `revision`: stores every version in `files` that the archive does not hold
     /// yet, records it as a version of its path, then writes the revision's manifest of the
@@ -99,19 +103,35 @@ impl Archive {
             }
         }
 
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             revision: revision.to_owned(),
             published_ms,
             files: in_revision,
         };
-        let own_key = manifest_key(&encoded_revision, published_ms);
+        let mut own_key = manifest_key(&encoded_revision, manifest.published_ms);
         if write_manifest {
-            report.puts += 1;
-            if self
-                .create(&own_key, Bytes::from(manifest.to_bytes(self.key.as_ref())))
-                .await?
-            {
-                report.manifest_written = true;
+            // Another publication of the revision in the same millisecond (instances started
+            // together) holds this key: a manifest is never overwritten, so this one takes the
+            // next free millisecond. Each must be written to be compared: the one that lost
+            // the key would otherwise take the other's manifest for its own and miss the
+            // conflict between them.
+            for _ in 0..MANIFEST_KEY_ATTEMPTS {
+                report.puts += 1;
+                if self
+                    .create(&own_key, Bytes::from(manifest.to_bytes(self.key.as_ref())))
+                    .await?
+                {
+                    report.manifest_written = true;
+                    break;
+                }
+                manifest.published_ms += 1;
+                own_key = manifest_key(&encoded_revision, manifest.published_ms);
+            }
+            if !report.manifest_written {
+                tracing::warn!(
+                    revision,
+                    "archive: no free key for this publication's manifest: not written"
+                );
             }
         }
         // Listed again once this manifest is out: of two publications that overlap, each
@@ -123,7 +143,8 @@ impl Archive {
         } else {
             published.valid
         };
-        report.conflicts = conflicts(&manifest, &compared, Some(&own_key));
+        let own_key = report.manifest_written.then_some(&own_key);
+        report.conflicts = conflicts(&manifest, &compared, own_key);
         for conflict in &report.conflicts {
             tracing::error!(
                 revision,

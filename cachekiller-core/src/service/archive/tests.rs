@@ -199,6 +199,36 @@ async fn of_two_overlapping_publications_of_one_revision_the_later_sees_the_conf
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_publications_in_one_millisecond_both_write_their_manifest_and_the_later_sees_the_conflict(
+) {
+    // Instances started together publish in the same millisecond: the manifest's key was
+    // taken by the first, and the second's was lost while it compared the first's manifest
+    // as its own (no conflict seen by either; found by CI under load).
+    let dir = tempfile::tempdir().unwrap();
+    let at = SystemTime::now();
+    let first = archive(dir.path())
+        .publish_at("r1", site(3, "one"), at)
+        .await
+        .unwrap();
+    let second = archive(dir.path())
+        .publish_at("r1", site(3, "two"), at)
+        .await
+        .unwrap();
+    assert!(first.manifest_written && second.manifest_written);
+    let manifests = std::fs::read_dir(dir.path().join("revisions"))
+        .unwrap()
+        .map(|revision| std::fs::read_dir(revision.unwrap().path()).unwrap().count())
+        .sum::<usize>();
+    assert_eq!(manifests, 2, "both manifests are in the store");
+    let reported: Vec<&str> = second
+        .conflicts
+        .iter()
+        .map(|conflict| conflict.path.as_str())
+        .collect();
+    assert_eq!(reported, ["assets/file-0.css"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_version_by_tag_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let archive = archive(dir.path());

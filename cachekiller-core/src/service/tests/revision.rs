@@ -81,7 +81,7 @@ fn decoded(answer: &Answer) -> Vec<u8> {
     match answer.header("content-encoding") {
         "gzip" => gunzip(&answer.body),
         "br" => unbrotli(&answer.body),
-        "-" => answer.body.clone(),
+        "-" | "identity" => answer.body.clone(),
         other => panic!("an unexpected content coding {other}"),
     }
 }
