@@ -108,32 +108,12 @@ impl Archive {
             published_ms,
             files: in_revision,
         };
-        let mut own_key = manifest_key(&encoded_revision, manifest.published_ms);
-        if write_manifest {
-            // Another publication of the revision in the same millisecond (instances started
-            // together) holds this key: a manifest is never overwritten, so this one takes the
-            // next free millisecond. Each must be written to be compared: the one that lost
-            // the key would otherwise take the other's manifest for its own and miss the
-            // conflict between them.
-            for _ in 0..MANIFEST_KEY_ATTEMPTS {
-                report.puts += 1;
-                if self
-                    .create(&own_key, Bytes::from(manifest.to_bytes(self.key.as_ref())))
-                    .await?
-                {
-                    report.manifest_written = true;
-                    break;
-                }
-                manifest.published_ms += 1;
-                own_key = manifest_key(&encoded_revision, manifest.published_ms);
-            }
-            if !report.manifest_written {
-                tracing::warn!(
-                    revision,
-                    "archive: no free key for this publication's manifest: not written"
-                );
-            }
-        }
+        let own_key = if write_manifest {
+            self.write_manifest(&encoded_revision, &mut manifest, &mut report)
+                .await?
+        } else {
+            None
+        };
         // Listed again once this manifest is out: of two publications that overlap, each
         // listing taken before the other's write, the later one sees the other here (the
         // earlier one learns of it at its next check, `StaticFiles`' recheck).
@@ -143,8 +123,7 @@ impl Archive {
         } else {
             published.valid
         };
-        let own_key = report.manifest_written.then_some(&own_key);
-        report.conflicts = conflicts(&manifest, &compared, own_key);
+        report.conflicts = conflicts(&manifest, &compared, own_key.as_ref());
         for conflict in &report.conflicts {
             tracing::error!(
                 revision,
@@ -173,6 +152,36 @@ impl Archive {
             self.memory.versions.remove(path);
         }
         Ok(report)
+    }
+
+    /// Writes `manifest` under the first free key from its millisecond on, and returns the
+    /// key. Another publication of the revision in the same millisecond (instances started
+    /// together) may hold it: a manifest is never overwritten, so this one takes the next
+    /// free millisecond. Each must be written to be compared: the one that lost the key would
+    /// otherwise take the other's manifest for its own and miss the conflict between them.
+    async fn write_manifest(
+        &self,
+        encoded_revision: &str,
+        manifest: &mut Manifest,
+        report: &mut PublishReport,
+    ) -> ArchiveResult<Option<Path>> {
+        for _ in 0..MANIFEST_KEY_ATTEMPTS {
+            let key = manifest_key(encoded_revision, manifest.published_ms);
+            report.puts += 1;
+            if self
+                .create(&key, Bytes::from(manifest.to_bytes(self.key.as_ref())))
+                .await?
+            {
+                report.manifest_written = true;
+                return Ok(Some(key));
+            }
+            manifest.published_ms += 1;
+        }
+        tracing::warn!(
+            revision = manifest.revision,
+            "archive: no free key for this publication's manifest: not written"
+        );
+        Ok(None)
     }
 
     /// The paths another publication of `revision` names with other bytes than `files` does
