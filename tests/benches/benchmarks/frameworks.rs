@@ -125,25 +125,10 @@ fn build_frameworks_bench() -> (PathBuf, PathBuf) {
     (root.join("target/release/frameworks-bench"), files)
 }
 
-/// Starts `server` of the bench binary on a free port; returns it and the port.
+/// Starts `server` of the bench binary on a free port, as the serving section does, and
+/// waits for the port: Rocket prints before it binds.
 fn start(binary: &Path, server: &str, files: &Path) -> (Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(binary)
-        .args([server, &port.to_string(), files.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    // Rocket prints before it binds: wait for the port.
+    let (child, port) = crate::serving::start_serving(binary, server, files);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
