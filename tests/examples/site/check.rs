@@ -76,10 +76,8 @@ impl Site<'_> {
             url: url.to_owned(),
             status: response.status,
             cache_control: response.header("cache-control").unwrap_or("-").to_owned(),
-            // `identity` (the bytes as they are) is shown as no coding.
             encoding: response
                 .header("content-encoding")
-                .filter(|coding| *coding != "identity")
                 .unwrap_or("-")
                 .to_owned(),
             bytes,
@@ -119,12 +117,18 @@ impl Site<'_> {
         // outside git); for a content tag, bytes whose SHA-1 begins with it.
         let named = match tag {
             Some(tag) if tag == self.revision => match committed(&path, tag) {
-                Some(committed) => (committed == sent).then_some("= `git show <tag>:<file>`"),
-                None => (sent == file).then_some("= the file"),
+                Committed::Bytes(committed) => {
+                    (committed == sent).then_some("= `git show <tag>:<file>`")
+                }
+                // In a repository, a revision names only committed files.
+                Committed::NotInRevision => None,
+                Committed::NoRepository => (sent == file).then_some("= the file"),
             },
-            Some(tag) if is_content_tag_of(tag, body) && sent == file => {
-                Some("= the file, whose SHA-1 begins with the tag")
-            }
+            Some(tag) if is_content_tag_of(tag, body) && sent == file => Some(if is_stylesheet {
+                "= the file, its references tagged; SHA-1 begins with the tag"
+            } else {
+                "= the file, whose SHA-1 begins with the tag"
+            }),
             _ => None,
         };
         match named {
@@ -146,19 +150,38 @@ fn is_content_tag_of(tag: &str, body: &[u8]) -> bool {
     tag.len() >= 6 && digest.starts_with(tag)
 }
 
-/// The file at `path` as committed in `revision`, if git knows both (the oracle for a
-/// revision tag: `git show <revision>:./<file>`).
-fn committed(path: &Path, revision: &str) -> Option<Vec<u8>> {
-    let dir = path.parent()?;
-    let name = path.file_name()?.to_str()?;
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .arg("show")
-        .arg(format!("{revision}:./{name}"))
-        .output()
-        .ok()?;
-    output.status.success().then_some(output.stdout)
+/// What git holds of a file at a revision.
+enum Committed {
+    /// The bytes `git show <revision>:./<file>` gives.
+    Bytes(Vec<u8>),
+    /// A repository that does not hold the file at the revision (or cannot show it).
+    NotInRevision,
+    /// No git repository encloses the file (or no git).
+    NoRepository,
+}
+
+/// The file at `path` as committed in `revision` (the oracle for a revision tag:
+/// `git show <revision>:./<file>`).
+fn committed(path: &Path, revision: &str) -> Committed {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Committed::NoRepository;
+    };
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+    };
+    let in_repository = git(&["rev-parse", "--git-dir"]).is_some_and(|out| out.status.success());
+    if !in_repository {
+        return Committed::NoRepository;
+    }
+    match git(&["show", &format!("{revision}:./{name}")]) {
+        Some(output) if output.status.success() => Committed::Bytes(output.stdout),
+        _ => Committed::NotInRevision,
+    }
 }
 
 /// The body as sent before its `Content-Encoding`.

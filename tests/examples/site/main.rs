@@ -82,16 +82,19 @@ fn tag_source(crate_dir: &Path) -> String {
     };
     if let Some(head) = ask("git", &["rev-parse", "HEAD"]) {
         let agrees = if head.starts_with(cdntag!()) {
-            "it starts"
+            "it starts with the tag"
         } else {
-            "it no longer starts: commit since the build?"
+            "the tag is an older commit's: committed since this was built?"
         };
-        return format!("the checked-out git commit, cut to 14 characters (`git rev-parse HEAD` says {head}: {agrees} with the tag)");
+        return format!("the checked-out git commit, cut to 14 characters (`git rev-parse HEAD` says {head}: {agrees})");
     }
     if let Some(parent) = ask("hg", &["id", "-i", "--debug"]) {
         return format!("the Mercurial working parent ({parent}), cut to 14 characters");
     }
-    "the build date (no repository was found)".to_owned()
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        return format!("SOURCE_DATE_EPOCH ({epoch}) as a date, if it was set at build time too");
+    }
+    "a digest of the static files (no repository was found)".to_owned()
 }
 
 /// The page, an Askama template (`tests/templates/demo.html`).
@@ -125,7 +128,7 @@ fn maud_page(title: &str, tag_source: &str) -> Markup {
                         tr { td { code { (call) } } td { (what) } td { code { (value) } } }
                     }
                 }
-                a href={ "/index.html?tag=" (cdntag!()) } { "The same, rendered by Askama" }
+                a href={ "/?tag=" (cdntag!()) } { "The same, rendered by Askama" }
             }
         }
     }
@@ -162,19 +165,20 @@ fn print_answer(answer: &Answer) {
         answer.cache_control.as_str()
     };
     let bytes = match &answer.bytes {
-        Bytes::Page => "page".to_owned(),
+        Bytes::Page => "a page (not a static file)".to_owned(),
         Bytes::Current => "current bytes".to_owned(),
         Bytes::AsTagged(how) => format!("bytes {how}"),
         Bytes::Wrong(what) => format!("WRONG BYTES: {what}"),
     };
     println!(
-        "  {} {caching:<9} {:<4} {:<48} {bytes}",
+        "  {} {caching:<9} {:<8} {:<48} {bytes}",
         answer.status, answer.encoding, answer.url
     );
 }
 
-/// What breaks the promise in an answer: other bytes than its URL names, or (for a tag
-/// that names bytes here: a content tag, or the revision in a release build) no `immutable`.
+/// What breaks the promise in an answer: a status other than `200`, other bytes than its URL
+/// names, bytes the tag does not name cached at all, or (for a tag that names bytes here: a
+/// content tag, or the revision in a release build) no `immutable`.
 fn broken(answer: &Answer, should_be_immutable: bool) -> Option<String> {
     if let Bytes::Wrong(what) = &answer.bytes {
         return Some(format!("{}: {what}", answer.url));
@@ -183,6 +187,13 @@ fn broken(answer: &Answer, should_be_immutable: bool) -> Option<String> {
         return Some(format!("{}: status {}", answer.url, answer.status));
     }
     let tagged_bytes = matches!(answer.bytes, Bytes::AsTagged(_));
+    let static_file = !matches!(answer.bytes, Bytes::Page);
+    if static_file && !tagged_bytes && answer.cache_control != "no-cache" {
+        return Some(format!(
+            "{}: the tag names other bytes, yet cached ({})",
+            answer.url, answer.cache_control
+        ));
+    }
     (should_be_immutable && tagged_bytes && !answer.immutable())
         .then(|| {
             format!(
@@ -237,11 +248,28 @@ fn visit(
         );
         println!("  edits; `cargo run --release --example site` shows it immutable)");
     }
+    println!(
+        "      caching   encoding URL                                              what the bytes are"
+    );
     let mut asked = Vec::new();
-    for page in ["/", "/maud.html"] {
-        ask(page, false);
-        let body = cachekiller_tests::serving::http_get(port, page).body;
-        let linked = check::linked_urls(&String::from_utf8_lossy(&body), site.static_url);
+    let mut pages = vec!["/".to_owned()];
+    let mut visited = Vec::new();
+    while let Some(page) = pages.pop() {
+        if visited.contains(&page) {
+            continue;
+        }
+        visited.push(page.clone());
+        ask(&page, false);
+        let body = cachekiller_tests::serving::http_get(port, &page).body;
+        let body = String::from_utf8_lossy(&body);
+        // The pages link each other: each is asked for once (its tag is no static tag).
+        for link in check::linked_urls(&body, "/") {
+            let path = link.split(['?', '#']).next().unwrap_or_default();
+            if !link.starts_with(site.static_url) && path != "/" && path != page {
+                pages.push(path.to_owned());
+            }
+        }
+        let linked = check::linked_urls(&body, site.static_url);
         if !asked.is_empty() && linked == asked {
             println!("  (it links the same {} URLs)", linked.len());
             continue;
@@ -260,29 +288,58 @@ fn visit(
     let untagged = stylesheet.split('?').next().unwrap_or(stylesheet);
     match check::previous_commit_tag(crate_dir, cdntag!()) {
         Some(previous) => ask(&format!("{untagged}?tag={previous}"), false),
-        None => println!("  (no earlier commit here: a shallow clone, or the first commit)"),
+        None => println!("  (no earlier commit to ask with: no git history here)"),
     }
     ask(&format!("{untagged}?tag=0000000"), false);
     Ok((port, broken_promises))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// What `--help` prints, and an unknown option.
+const USAGE: &str = "usage: cargo run --example site [-- [OUTPUT_FOLDER] [--serve]]
+  OUTPUT_FOLDER  where the pages and a copy of the static files go (default: target/site)
+  --serve        keep the server up after the checks, for a browser";
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("site: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (flags, paths): (Vec<_>, Vec<_>) = std::env::args_os()
-        .skip(1)
-        .partition(|argument| argument.to_string_lossy().starts_with("--"));
-    let keep_serving = flags.iter().any(|flag| flag == "--serve");
-    let output = paths.into_iter().next().map_or_else(
-        || {
-            crate_dir
-                .parent()
-                .unwrap_or(crate_dir)
-                .join("target")
-                .join("site")
-        },
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&output)?;
+    let mut keep_serving = false;
+    let mut output = None;
+    for argument in std::env::args_os().skip(1) {
+        match argument.to_str() {
+            Some("--serve") => keep_serving = true,
+            Some("-h" | "--help") => {
+                println!("{USAGE}");
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
+            Some(flag) if flag.starts_with('-') => {
+                return Err(format!("unknown option {flag}\n{USAGE}").into());
+            }
+            _ if output.is_none() => output = Some(PathBuf::from(argument)),
+            _ => return Err(format!("one output folder at most\n{USAGE}").into()),
+        }
+    }
+    let output = output.unwrap_or_else(|| {
+        crate_dir
+            .parent()
+            .unwrap_or(crate_dir)
+            .join("target")
+            .join("site")
+    });
+    let cannot = |what: &str, path: &Path| {
+        let path = path.display().to_string();
+        let what = what.to_owned();
+        move |error: std::io::Error| format!("cannot {what} {path}: {error}")
+    };
+    std::fs::create_dir_all(&output).map_err(cannot("create the folder", &output))?;
     let title = "cachekiller demo";
     let source = tag_source(crate_dir);
     let askama_page = AskamaPage {
@@ -292,9 +349,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     .render()?;
     let maud_page = maud_page(title, &source).into_string();
-    std::fs::write(output.join("index.html"), &askama_page)?;
-    std::fs::write(output.join("maud.html"), &maud_page)?;
-    copy_dir(&crate_dir.join("static"), &output.join("static"))?;
+    for (name, page) in [("index.html", &askama_page), ("maud.html", &maud_page)] {
+        let path = output.join(name);
+        std::fs::write(&path, page).map_err(cannot("write", &path))?;
+    }
+    let static_copy = output.join("static");
+    copy_dir(&crate_dir.join("static"), &static_copy).map_err(cannot("copy into", &static_copy))?;
 
     println!("cachekiller demo: the tag is {}, {source}.", cdntag!());
     println!();
@@ -322,7 +382,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for broken in &broken_promises {
             println!("BROKEN: {broken}");
         }
-        std::process::exit(1);
+        return Ok(std::process::ExitCode::FAILURE);
     }
     if keep_serving {
         println!("serving on http://127.0.0.1:{port}/ until interrupted (Ctrl-C)");
@@ -330,5 +390,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         println!("`cargo run --example site -- --serve` keeps the server up for a browser");
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
