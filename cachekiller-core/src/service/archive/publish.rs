@@ -155,7 +155,8 @@ impl Archive {
     }
 
     /// Writes `manifest` under the first free key from its millisecond on, and returns the
-    /// key. Another publication of the revision in the same millisecond (instances started
+    /// key (or that of a manifest found there naming the same files: this publication's
+    /// record already). Another publication of the revision in the same millisecond (instances started
     /// together) may hold it: a manifest is never overwritten, so this one takes the next
     /// free millisecond. Each must be written to be compared: the one that lost the key would
     /// otherwise take the other's manifest for its own and miss the conflict between them.
@@ -165,6 +166,7 @@ impl Archive {
         manifest: &mut Manifest,
         report: &mut PublishReport,
     ) -> ArchiveResult<Option<Path>> {
+        let limit = self.settings.request_timeout;
         for _ in 0..MANIFEST_KEY_ATTEMPTS {
             let key = manifest_key(encoded_revision, manifest.published_ms);
             report.puts += 1;
@@ -173,6 +175,14 @@ impl Archive {
                 .await?
             {
                 report.manifest_written = true;
+                return Ok(Some(key));
+            }
+            // The same files published in the same millisecond (instances started together):
+            // that manifest is this one's too.
+            let holder = self.get(&key, limit).await?.and_then(|bytes| {
+                Manifest::from_bytes(key.as_ref(), encoded_revision, &bytes, self.key.as_ref()).ok()
+            });
+            if holder.is_some_and(|holder| holder.files == manifest.files) {
                 return Ok(Some(key));
             }
             manifest.published_ms += 1;

@@ -226,6 +226,13 @@ async fn two_publications_in_one_millisecond_both_write_their_manifest_and_the_l
         .map(|conflict| conflict.path.as_str())
         .collect();
     assert_eq!(reported, ["assets/file-0.css"]);
+    // The first one's files again, in that millisecond: its manifest is this one's record.
+    let again = archive(dir.path())
+        .republish_after(Duration::ZERO)
+        .publish_at("r1", site(3, "one"), at)
+        .await
+        .unwrap();
+    assert!(!again.manifest_written, "{again:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
