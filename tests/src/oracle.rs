@@ -18,7 +18,7 @@ pub fn workspace_tag() -> String {
     head
 }
 
-/// A file of this crate's `static/` dir, where the tests' and the demo's assets are.
+/// A file of this crate's `static/` dir, where the tests' assets are.
 #[must_use]
 pub fn static_file(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cachekiller_tests::oracle::{sha1sum, static_file, workspace_tag};
+use cachekiller_tests::oracle::{sha1sum, workspace_tag};
 
 /// The demo's executable, built beside this test by `cargo test --workspace` (which builds
 /// every example).
@@ -21,10 +21,17 @@ fn demo_binary() -> PathBuf {
     assert!(
         binary.is_file(),
         "{} is missing: `cargo test --workspace` (what tests/run runs) builds the examples; \
-         alone, run `cargo build -p cachekiller-tests --example site` first",
+         alone, run `cargo build -p cachekiller-demo --example site` first",
         binary.display()
     );
     binary
+}
+
+/// A file of the demo's own `static/` dir (`demo/static`).
+fn demo_static_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../demo/static")
+        .join(relative)
 }
 
 /// The answer lines (`  200 immutable br   /static/… bytes …`) under the output line that
@@ -123,14 +130,15 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
     assert!(
         stdout.starts_with(&format!("cachekiller demo: the tag is {revision},")),
         "the demo was built at another commit than {revision} (`cargo test --workspace` \
-         builds it again; alone: `cargo build -p cachekiller-tests --example site`):\n{stdout}"
+         builds it again; alone: `cargo build -p cachekiller-demo --example site`):\n{stdout}"
     );
     let linked = answers_under(&stdout, "served on http://127.0.0.1:");
     let assets: Vec<_> = linked
         .iter()
         .filter(|line| line.contains("/static/"))
         .collect();
-    assert_eq!(assets.len(), 4, "{stdout}");
+    // The four the pages link, and the image the stylesheet references.
+    assert_eq!(assets.len(), 5, "{stdout}");
     let release = !cfg!(debug_assertions);
     for line in assets {
         assert!(line.contains(&format!("tag={revision}")), "{line}");
@@ -152,7 +160,7 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
     ];
     assert_eq!(content.len(), files.len(), "{stdout}");
     for (line, file) in content.iter().zip(files) {
-        let tag = sha1sum(&static_file(file), 6);
+        let tag = sha1sum(&demo_static_file(file), 6);
         assert!(line.contains(&format!("?tag={tag} ")), "{file}: {line}");
         assert!(line.contains(" immutable "), "{line}");
         assert!(line.contains("bytes = the file, "), "{line}");

@@ -1,6 +1,7 @@
-//! The demo's browser: asks the server for a page and every asset it links, as a browser
-//! does (`Accept-Encoding: br, gzip`), and checks each answer against the files themselves,
-//! never against what the service says of its own bytes.
+//! The demo's browser (the demo is `examples/site/`, run by `cargo run --example site`): asks
+//! the server for a page and every asset it links, as a browser does (`Accept-Encoding: br,
+//! gzip`), and checks each answer against the files themselves and `git show`, never against
+//! what the service says of its own bytes.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -38,6 +39,9 @@ pub struct Answer {
     pub encoding: String,
     /// Whether the bytes are the ones the URL names.
     pub bytes: Bytes,
+    /// For a stylesheet: the URLs its `url(…)` references resolve to, which a browser asks
+    /// for next (fonts, images).
+    pub references: Vec<String>,
 }
 
 impl Answer {
@@ -65,11 +69,17 @@ impl Site<'_> {
         // A browser keeps the fragment to itself.
         let sent = url.split('#').next().unwrap_or(url);
         let response = http_get_with(self.port, sent, BROWSER_ACCEPTS);
+        let mut references = Vec::new();
         let bytes = match self.static_target(url) {
             None => Bytes::Page,
             Some((relative, tag)) => match decoded(&response) {
                 Err(error) => Bytes::Wrong(format!("undecodable body: {error}")),
-                Ok(body) => self.judge(&relative, tag.as_deref(), &body),
+                Ok(body) => {
+                    if is_stylesheet(&relative) {
+                        references = stylesheet_references(&String::from_utf8_lossy(&body), sent);
+                    }
+                    self.judge(&relative, tag.as_deref(), &body)
+                }
             },
         };
         Answer {
@@ -81,6 +91,7 @@ impl Site<'_> {
                 .unwrap_or("-")
                 .to_owned(),
             bytes,
+            references,
         }
     }
 
@@ -105,9 +116,7 @@ impl Site<'_> {
         };
         // A stylesheet is sent with its references tagged; take the tags out again and the
         // file's own bytes must remain.
-        let is_stylesheet = Path::new(relative)
-            .extension()
-            .is_some_and(|extension| extension.eq_ignore_ascii_case("css"));
+        let is_stylesheet = is_stylesheet(relative);
         let sent = if is_stylesheet {
             without_reference_tags(body)
         } else {
@@ -182,6 +191,64 @@ fn committed(path: &Path, revision: &str) -> Committed {
         Some(output) if output.status.success() => Committed::Bytes(output.stdout),
         _ => Committed::NotInRevision,
     }
+}
+
+/// Whether a static file is served as a stylesheet (its references rewritten).
+fn is_stylesheet(relative: &str) -> bool {
+    Path::new(relative)
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("css"))
+}
+
+/// The URLs of a stylesheet's `url(…)` references, resolved against the stylesheet's URL as a
+/// browser resolves them (`../img/a.svg?tag=…` from `/static/css/app.css` is
+/// `/static/img/a.svg?tag=…`). Enough for the demo's own stylesheet: no escapes, no comments
+/// holding `url(`.
+#[must_use]
+pub fn stylesheet_references(css: &str, stylesheet_url: &str) -> Vec<String> {
+    let base = stylesheet_url.split(['?', '#']).next().unwrap_or_default();
+    let base_dir = &base[..base.rfind('/').map_or(0, |slash| slash + 1)];
+    let mut urls = Vec::new();
+    for (start, _) in css.match_indices("url(") {
+        let rest = css[start + 4..].trim_start();
+        let reference = match rest.chars().next() {
+            Some(quote @ ('"' | '\'')) => rest[1..].split(quote).next(),
+            _ => rest.split(')').next().map(str::trim_end),
+        };
+        let Some(reference) = reference.filter(|reference| !reference.contains(':')) else {
+            continue;
+        };
+        let url = if reference.starts_with('/') {
+            reference.to_owned()
+        } else {
+            resolved(base_dir, reference)
+        };
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
+}
+
+/// `reference` joined to the directory URL `base_dir` (ending in `/`), its `.` and `..`
+/// segments removed.
+fn resolved(base_dir: &str, reference: &str) -> String {
+    let (path, suffix) = reference
+        .find(['?', '#'])
+        .map_or((reference, ""), |at| reference.split_at(at));
+    let mut segments: Vec<&str> = base_dir.trim_end_matches('/').split('/').collect();
+    for segment in path.split('/') {
+        match segment {
+            "." => {}
+            ".." => {
+                if segments.len() > 1 {
+                    segments.pop();
+                }
+            }
+            segment => segments.push(segment),
+        }
+    }
+    format!("{}{suffix}", segments.join("/"))
 }
 
 /// The body as sent before its `Content-Encoding`.

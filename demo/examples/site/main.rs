@@ -12,8 +12,6 @@
 //!
 //! `cargo run --example site` (`-- --serve` keeps the server up).
 
-mod check;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,6 +22,7 @@ use cachekiller_core::service::StaticFiles;
 use cachekiller_macros::{cdnintegrity, cdnsettings, cdnstatic, cdntag};
 use maud::{html, Markup, DOCTYPE};
 
+use cachekiller_demo as check;
 use check::{Answer, Bytes, Site};
 
 /// Each call the pages make, what it demonstrates, and what it expanded to at compile time.
@@ -97,7 +96,7 @@ fn tag_source(crate_dir: &Path) -> String {
     "a digest of the static files (no repository was found)".to_owned()
 }
 
-/// The page, an Askama template (`tests/templates/demo.html`).
+/// The page, an Askama template (`demo/templates/demo.html`).
 #[derive(Template)]
 #[template(path = "demo.html")]
 struct AskamaPage<'a> {
@@ -237,6 +236,7 @@ fn visit(
         let answer = site.ask(url);
         print_answer(&answer);
         broken_promises.extend(broken(&answer, should_be_immutable));
+        answer.references
     };
 
     println!(
@@ -270,13 +270,20 @@ fn visit(
             }
         }
         let linked = check::linked_urls(&body, site.static_url);
-        if !asked.is_empty() && linked == asked {
+        if !linked.is_empty() && linked.iter().all(|url| asked.contains(url)) {
             println!("  (it links the same {} URLs)", linked.len());
             continue;
         }
         for url in linked {
-            ask(&url, release);
+            // A stylesheet's fonts and images are asked for next, as a browser does.
+            let references = ask(&url, release);
             asked.push(url);
+            for reference in references {
+                if !asked.contains(&reference) {
+                    ask(&reference, release);
+                    asked.push(reference);
+                }
+            }
         }
     }
     println!("the same assets, content-tagged (immutable in every build):");
@@ -287,7 +294,9 @@ fn visit(
     let stylesheet = cdnstatic!("css/app.css");
     let untagged = stylesheet.split('?').next().unwrap_or(stylesheet);
     match check::previous_commit_tag(crate_dir, cdntag!()) {
-        Some(previous) => ask(&format!("{untagged}?tag={previous}"), false),
+        Some(previous) => {
+            ask(&format!("{untagged}?tag={previous}"), false);
+        }
         None => println!("  (no earlier commit to ask with: no git history here)"),
     }
     ask(&format!("{untagged}?tag=0000000"), false);
