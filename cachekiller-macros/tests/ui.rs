@@ -94,5 +94,5 @@ fn compile_errors() {
     // expand to a bare literal). Set before trybuild runs cargo, which inherits it.
     std::env::set_var("CACHEKILLER_TAG", "ui-tests");
     let cases = trybuild::TestCases::new();
-    cases.compile_fail("ui/*.rs");
+    cases.compile_fail("tests/ui/*.rs");
 }
