@@ -46,6 +46,7 @@ pub struct Answer {
 
 impl Answer {
     /// Whether the response may be kept for a year.
+    #[must_use]
     pub fn immutable(&self) -> bool {
         self.cache_control.contains("immutable")
     }
@@ -65,6 +66,7 @@ pub struct Site<'a> {
 
 impl Site<'_> {
     /// `GET url` as a browser would, checked.
+    #[must_use]
     pub fn ask(&self, url: &str) -> Answer {
         // A browser keeps the fragment to itself.
         let sent = url.split('#').next().unwrap_or(url);
@@ -314,6 +316,7 @@ fn without_reference_tags(css: &[u8]) -> Vec<u8> {
 
 /// The URLs a page links in `href` and `src` attributes that start with `prefix`, in order,
 /// each once, with the HTML escapes undone (a browser asks for `a.js?v=2&tag=…`).
+#[must_use]
 pub fn linked_urls(page: &str, prefix: &str) -> Vec<String> {
     let mut urls: Vec<String> = Vec::new();
     for attribute in ["href=\"", "src=\""] {
@@ -369,6 +372,7 @@ fn html_unescaped(value: &str) -> String {
 
 /// The tag of the commit before the revision, cut as the revision is: a tag an older page
 /// may still carry. `None` outside git or on the first commit.
+#[must_use]
 pub fn previous_commit_tag(crate_dir: &Path, revision: &str) -> Option<String> {
     let output = Command::new("git")
         .arg("-C")

@@ -9,8 +9,8 @@ use std::process::Command;
 
 use cachekiller_tests::oracle::{sha1sum, workspace_tag};
 
-/// The demo's executable, built beside this test by `cargo test --workspace` (which builds
-/// every example).
+/// The demo's executable, built beside this test by `cargo test` (which builds the package's
+/// examples).
 fn demo_binary() -> PathBuf {
     let test = std::env::current_exe().expect("the test's own path");
     let profile_dir = test
@@ -20,17 +20,17 @@ fn demo_binary() -> PathBuf {
     let binary = profile_dir.join("examples").join("site");
     assert!(
         binary.is_file(),
-        "{} is missing: `cargo test --workspace` (what tests/run runs) builds the examples; \
+        "{} is missing: `cargo test` builds the package's examples; \
          alone, run `cargo build -p cachekiller-demo --example site` first",
         binary.display()
     );
     binary
 }
 
-/// A file of the demo's own `static/` dir (`demo/static`).
+/// A file of the demo's `static/` dir.
 fn demo_static_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../demo/static")
+        .join("static")
         .join(relative)
 }
 
@@ -93,7 +93,7 @@ fn readme_demo_output() -> String {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
             .expect("the README");
-    let marker = "<!-- the output of `cargo run --example site` (tests/tests/demo.rs) -->";
+    let marker = "<!-- the output of `cargo run --example site` (demo/tests/demo.rs) -->";
     let after = readme
         .split_once(marker)
         .unwrap_or_else(|| panic!("the README has no {marker}"))
