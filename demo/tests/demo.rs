@@ -159,8 +159,25 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
         "img/team photo.png",
     ];
     assert_eq!(content.len(), files.len(), "{stdout}");
+    // The stylesheet is sent with its reference tagged, and its content tag is the SHA-1 of
+    // what is sent: the file with the revision after `../img/stripe.svg` (a committed file),
+    // written out here and hashed by `sha1sum`.
+    let stylesheet = std::fs::read_to_string(demo_static_file("css/app.css")).unwrap();
+    let reference = "url(../img/stripe.svg)";
+    assert!(stylesheet.contains(reference), "{stylesheet}");
+    let sent_stylesheet = output_dir.path().join("app.css as sent");
+    std::fs::write(
+        &sent_stylesheet,
+        stylesheet.replace(reference, &format!("url(../img/stripe.svg?tag={revision})")),
+    )
+    .unwrap();
     for (line, file) in content.iter().zip(files) {
-        let tag = sha1sum(&demo_static_file(file), 6);
+        let sent = if file == "css/app.css" {
+            sent_stylesheet.clone()
+        } else {
+            demo_static_file(file)
+        };
+        let tag = sha1sum(&sent, 6);
         assert!(line.contains(&format!("?tag={tag} ")), "{file}: {line}");
         assert!(line.contains(" immutable "), "{line}");
         assert!(line.contains("bytes = the file, "), "{line}");
