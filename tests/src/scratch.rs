@@ -14,11 +14,12 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// One target directory shared by every scratch build, so that the macros and their
-/// dependencies compile once. It is not the workspace's own: cargo holds that one's lock while
-/// `cargo test` runs.
+/// dependencies compile once: `e2e/` in the running test's target dir (inside the checkout or
+/// wherever `CARGO_TARGET_DIR` puts it). It is not the workspace's own: cargo holds that one's
+/// lock while `cargo test` runs.
 #[must_use]
 pub fn shared_target_dir() -> PathBuf {
-    workspace_root().join("target").join("e2e")
+    crate::setup::target_dir().join("e2e")
 }
 
 /// Variables of the outer `cargo test` or of the user's shell that would change what a
@@ -237,9 +238,7 @@ impl ScratchCrate {
     /// shared target dir and make them look rebuilt for nothing.
     #[must_use]
     pub fn with_own_target_dir(mut self, purpose: &str) -> Self {
-        self.target_dir = workspace_root()
-            .join("target")
-            .join(format!("e2e-{purpose}"));
+        self.target_dir = crate::setup::target_dir().join(format!("e2e-{purpose}"));
         self
     }
 

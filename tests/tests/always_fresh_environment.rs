@@ -48,6 +48,12 @@ fn source_date_epoch_without_any_vcs() {
         PRINT_TAG_AND_URL,
         "",
     )
+    // No repository here, so libgit2 reads nothing: built without it, the crate's dependencies
+    // have no build script that reruns when SOURCE_DATE_EPOCH changes (libgit2-sys and
+    // libz-sys compile their C again for each value), and each build below recompiles the
+    // crate alone. Its own target dir all the same: dependencies built with one
+    // SOURCE_DATE_EPOCH stay out of the other tests' target dirs.
+    .without_libgit2()
     .with_own_target_dir("source-date-epoch");
     assert_rebuilt_with_tag(
         &scratch,

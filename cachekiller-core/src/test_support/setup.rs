@@ -16,6 +16,18 @@ pub fn cannot_run(program: &str, error: &std::io::Error) -> String {
     )
 }
 
+/// The target directory the running test was built in (a test binary is
+/// `<target>/<profile>/deps/<name>`): the workspace's `target/`, or wherever
+/// `CARGO_TARGET_DIR` put it. What the tests make for themselves goes there, never into the
+/// checkout when the target dir is elsewhere.
+#[must_use]
+pub fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|binary| Some(binary.ancestors().nth(3)?.to_path_buf()))
+        .expect("a test runs from <target>/<profile>/deps/<name>")
+}
+
 /// The `node_modules` of `tests/package.json` (es-module-lexer, and the packages whose modules
 /// the module lexer is compared on): `CACHEKILLER_NODE_MODULES`, which `tests/run` exports;
 /// else the one `tests/run` installed in this target directory, so that a plain `cargo test`
@@ -25,13 +37,8 @@ pub fn cannot_run(program: &str, error: &std::io::Error) -> String {
 pub fn node_modules() -> PathBuf {
     let (node_modules, origin) = match std::env::var_os("CACHEKILLER_NODE_MODULES") {
         Some(node_modules) => (PathBuf::from(node_modules), "CACHEKILLER_NODE_MODULES"),
-        // A test binary is `<target>/<profile>/deps/<name>`.
         None => (
-            std::env::current_exe()
-                .ok()
-                .and_then(|binary| Some(binary.ancestors().nth(3)?.to_path_buf()))
-                .unwrap_or_default()
-                .join("test-tools/npm/node_modules"),
+            target_dir().join("test-tools/npm/node_modules"),
             "the target directory",
         ),
     };
@@ -54,17 +61,7 @@ pub fn python() -> String {
     if let Some(python) = std::env::var_os("CACHEKILLER_PYTHON") {
         return python.to_string_lossy().into_owned();
     }
-    // A test binary is `<target>/<profile>/deps/<name>`.
-    let venv_python = std::env::current_exe()
-        .ok()
-        .and_then(|binary| {
-            Some(
-                binary
-                    .ancestors()
-                    .nth(3)?
-                    .join("test-tools/venv/bin/python3"),
-            )
-        })
+    let venv_python = Some(target_dir().join("test-tools/venv/bin/python3"))
         .filter(|python: &PathBuf| python.exists());
     venv_python.map_or_else(
         || "python3".to_owned(),
