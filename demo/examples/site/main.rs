@@ -305,7 +305,8 @@ fn visit(
 
 /// What `--help` prints, and an unknown option.
 const USAGE: &str = "usage: cargo run --example site [-- [OUTPUT_FOLDER] [--serve]]
-  OUTPUT_FOLDER  where the pages and a copy of the static files go (default: target/site)
+  OUTPUT_FOLDER  where the pages and a copy of the static files go (default: site/ in the
+                 target dir, target/site unless CARGO_TARGET_DIR is set)
   --serve        keep the server up after the checks, for a browser";
 
 fn main() -> std::process::ExitCode {
@@ -336,12 +337,13 @@ fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
             _ => return Err(format!("one output folder at most\n{USAGE}").into()),
         }
     }
+    // `site/` in the target dir it was built in (`<target>/<profile>/examples/site`): the
+    // checkout's `target/`, or wherever `CARGO_TARGET_DIR` puts it.
     let output = output.unwrap_or_else(|| {
-        crate_dir
-            .parent()
-            .unwrap_or(crate_dir)
-            .join("target")
-            .join("site")
+        std::env::current_exe()
+            .ok()
+            .and_then(|binary| Some(binary.ancestors().nth(3)?.join("site")))
+            .unwrap_or_else(|| crate_dir.join("site"))
     });
     let cannot = |what: &str, path: &Path| {
         let path = path.display().to_string();
