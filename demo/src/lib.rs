@@ -293,18 +293,20 @@ fn percent_decoded(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A stylesheet's bytes with every `?tag=<hex>` taken out of its references.
+/// A stylesheet's bytes with every `?tag=<tag>` taken out of its references: a tag is the
+/// characters a tag may have (a commit's hex, or a `CACHEKILLER_TAG` such as `v1.2-rc`).
 fn without_reference_tags(css: &[u8]) -> Vec<u8> {
+    let is_tag_byte = |byte: &u8| byte.is_ascii_alphanumeric() || b"._-~".contains(byte);
     let mut out = Vec::with_capacity(css.len());
     let mut index = 0;
     while index < css.len() {
         if css[index..].starts_with(b"?tag=") {
-            let hex = css[index + 5..]
+            let tag = css[index + 5..]
                 .iter()
-                .take_while(|byte| byte.is_ascii_hexdigit())
+                .take_while(|byte| is_tag_byte(byte))
                 .count();
-            if hex > 0 {
-                index += 5 + hex;
+            if tag > 0 {
+                index += 5 + tag;
                 continue;
             }
         }

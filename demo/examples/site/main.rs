@@ -48,9 +48,9 @@ const CALLS: &[(&str, &str, &str)] = &[
         cdnstatic!("img/team photo.png"),
     ),
     (
-        "cdnstatic!(\"css/app.css\", mode = \"content\")",
+        "cdnstatic!(\"js/app.js\", mode = \"content\")",
         "content mode: the SHA-1 of the file's bytes, so only changed files get new URLs",
-        cdnstatic!("css/app.css", mode = "content"),
+        cdnstatic!("js/app.js", mode = "content"),
     ),
     (
         "cdnintegrity!(\"js/app.js\")",
@@ -297,7 +297,9 @@ fn visit(
         Some(previous) => {
             ask(&format!("{untagged}?tag={previous}"), false);
         }
-        None => println!("  (no earlier commit to ask with: no git history here)"),
+        None => println!(
+            "  (no earlier commit to ask with: the tag is not a commit of a repository with history here)"
+        ),
     }
     ask(&format!("{untagged}?tag=0000000"), false);
     Ok((port, broken_promises))
@@ -333,6 +335,7 @@ fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
             Some(flag) if flag.starts_with('-') => {
                 return Err(format!("unknown option {flag}\n{USAGE}").into());
             }
+            Some("") => return Err(format!("an empty output folder\n{USAGE}").into()),
             _ if output.is_none() => output = Some(PathBuf::from(argument)),
             _ => return Err(format!("one output folder at most\n{USAGE}").into()),
         }
@@ -371,6 +374,12 @@ fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     println!();
     for (call, what, value) in CALLS {
         println!("{call}\n    {what}\n    = {value}");
+        // A file the revision does not name (edited, not committed) gets a content tag even
+        // in revision mode: say so where the line above says otherwise.
+        let revision_url = !call.contains("mode =") && value.contains("?tag=");
+        if revision_url && !value.contains(&format!("tag={}", cdntag!())) {
+            println!("    (a content tag: the file is not as committed; see the build warning)");
+        }
     }
     println!();
     println!(
