@@ -85,6 +85,22 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits until no line has been logged for half a second (at most 10 s): a server logs a
+    /// request after it answers it, so a client can hold the response before the line is
+    /// read. Before counting what a single request did.
+    pub fn wait_for_a_quiet_log(&self) {
+        let started = Instant::now();
+        let mut seen = self.lines().len();
+        while started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(500));
+            let now = self.lines().len();
+            if now == seen {
+                return;
+            }
+            seen = now;
+        }
+    }
+
     /// How many requests were logged as `request_line` (such as `GET /static/a.css?tag=…`).
     #[must_use]
     pub fn count(&self, request_line: &str) -> usize {

@@ -105,6 +105,7 @@ fn behind_a_cdn_that_ignores_the_query(
         "the new page refers to {new_url}"
     );
     let response = cdn.get(&new_url);
+    server.wait_for_a_quiet_log();
     let reached_the_app = server.count(&format!("GET {new_url}"));
     (response, reached_the_app)
 }
