@@ -1,14 +1,15 @@
 //! The demo: both halves of cachekiller in one run that exits by itself.
 //!
 //! 1. Renders a page with Askama and the same page with Maud, both using `cdnstatic!`,
-//!    `cdntag!` and `cdnintegrity!`, into a folder (default `target/site`, or the first
-//!    argument), and prints what each call expanded to at compile time and where the tag
-//!    came from.
+//!    `cdntag!` and `cdnintegrity!`, into a folder (default `site/` in the target dir, or the
+//!    first argument), and prints what each call expanded to at compile time and where the
+//!    tag came from.
 //! 2. Serves the pages, and the static files through `StaticFiles`, on a free loopback port;
-//!    asks for each page and every asset it links as a browser does, then for content-tagged
-//!    URLs, an older tag and a wrong one; prints each answer's status, `Cache-Control`,
-//!    encoding, and whether the bytes are the ones the tag names (checked against the files
-//!    and `git show`, not against the service). Exits with 1 if any answer breaks the promise.
+//!    asks for each page, every asset it links and the images its stylesheet names as a
+//!    browser does, then for content-tagged URLs, an older tag and a wrong one; prints each
+//!    answer's status, `Cache-Control`, encoding, and whether the bytes are the ones the tag
+//!    names (checked against the files and `git show`, not against the service). Exits with 1
+//!    if any answer breaks the promise.
 //!
 //! `cargo run --example site` (`-- --serve` keeps the server up).
 
