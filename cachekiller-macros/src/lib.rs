@@ -36,7 +36,8 @@
 
 use std::path::PathBuf;
 
-use cachekiller_core::__private::config::ConfigValue;
+use cachekiller_core::__private::config::{ConfigValue, EmbedProfiles};
+use cachekiller_core::__private::embed::{expand_embedded_files, EmbedBuild, EmbedExpansion};
 use cachekiller_core::__private::expand::{
     expand_integrity, expand_site_settings, expand_static_url, expand_tag, CallOption, MacroOutput,
 };
@@ -269,6 +270,9 @@ impl Parse for MacroOption {
             ));
         }
         input.parse::<Token![=]>()?;
+        if input.peek(syn::token::Bracket) {
+            return parse_string_array(input, &key);
+        }
         let literal: Lit = input.parse().map_err(|error| {
             syn::Error::new(
                 error.span(),
@@ -298,6 +302,36 @@ impl Parse for MacroOption {
             value_span: literal.span(),
         })
     }
+}
+
+/// The value of `key` written as an array of string literals (`["*.map", "vendor/**"]`).
+fn parse_string_array(input: ParseStream, key: &Ident) -> syn::Result<MacroOption> {
+    let content;
+    let bracket = syn::bracketed!(content in input);
+    let items = content.parse_terminated(|item: ParseStream| item.parse::<Lit>(), Token![,])?;
+    let mut strings = Vec::new();
+    for item in items {
+        refuse_suffix(&item)?;
+        match item {
+            Lit::Str(text) => strings.push(text.value()),
+            other => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    format!(
+                        "expected string literals in the array of `{key}`, such as [\"*.map\"]"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(MacroOption {
+        call_option: CallOption {
+            key: key.to_string(),
+            value: ConfigValue::Strings(strings),
+        },
+        key_span: key.span(),
+        value_span: bracket.span.join(),
+    })
 }
 
 /// Parses `name = value, …` (with an optional trailing comma) until the end of the input;
@@ -524,6 +558,175 @@ pub fn cdnsettings(input: TokenStream) -> TokenStream {
     )
     .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &[]))
     .into()
+}
+
+/// The static files of the crate compiled into the binary, as a
+/// `cachekiller_core::service::EmbeddedFiles` for `StaticFiles::embedded` (the crate must
+/// depend on `cachekiller-core` with its `service` feature): every file of the static dirs
+/// (`embed_include` and `embed_exclude` globs select, hidden files only with
+/// `embed_hidden_files = true`, files above `embed_max_bytes` stay on disk with a build
+/// warning), each as the exact bytes the build hashed (a stylesheet's rewrite) with its
+/// Brotli and gzip variants, made once per version and kept under the target dir, all
+/// brought in by `include_bytes!`.
+///
+/// Release builds carry them; debug builds read the static dirs (an edit is seen without a
+/// rebuild) unless `embed = "always"`. Options in the call override the configuration:
+/// `cdnembed!(embed = "always", embed_exclude = ["*.map"])`.
+///
+/// ```ignore
+/// let static_files = cachekiller_core::service::StaticFiles::embedded(cdnembed!(), cdnsettings!())?;
+/// ```
+#[proc_macro]
+pub fn cdnembed(input: TokenStream) -> TokenStream {
+    let parser = |stream: ParseStream| {
+        parse_options(
+            stream,
+            "cdnembed! takes no path, only options such as cdnembed!(embed = \"always\")",
+        )
+    };
+    let options = match parser.parse(input) {
+        Ok(options) => options,
+        Err(error) => return error.to_compile_error().into(),
+    };
+    let call_options: Vec<CallOption> = options
+        .iter()
+        .map(|option| option.call_option.clone())
+        .collect();
+    let result = manifest_dir().and_then(|manifest_dir| {
+        expand_embedded_files(
+            &manifest_dir,
+            &call_options,
+            &EmbedBuild::of_this_compiler(),
+        )
+    });
+    let output = match result {
+        Ok(output) => output,
+        Err(Error::ReportedAtAnotherCall) => {
+            return quote!(::cachekiller_core::service::EmbeddedFiles::__new(
+                &[],
+                false,
+                "",
+                &[]
+            ))
+            .into();
+        }
+        Err(error) => return compile_error(&error, Span::call_site(), &options).into(),
+    };
+    embedded_files_tokens(&output)
+        .and_then(|value| {
+            with_tracking(
+                &output.tracking,
+                &output.warnings,
+                Span::call_site(),
+                &value,
+            )
+        })
+        .unwrap_or_else(|error| compile_error(&error, Span::call_site(), &options))
+        .into()
+}
+
+/// The table of `cdnembed!()`: in the builds that carry the files, one `EmbeddedFile` per
+/// file with its bytes and variants by `include_bytes!` from the store; in the others, none.
+fn embedded_files_tokens(output: &EmbedExpansion) -> Result<TokenStream2, Error> {
+    let manifest_dir = output
+        .manifest_dir
+        .to_str()
+        .ok_or_else(|| Error::NonUtf8Path {
+            path: output.manifest_dir.clone(),
+        })?;
+    let left_on_disk = &output.left_on_disk;
+    let utf8 = |path: &std::path::PathBuf| {
+        path.to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::NonUtf8Path { path: path.clone() })
+    };
+    let optional = |path: &Option<std::path::PathBuf>| -> Result<TokenStream2, Error> {
+        if let Some(path) = path {
+            let path = utf8(path)?;
+            return Ok(quote!(::core::option::Option::Some(
+                ::core::include_bytes!(#path)
+            )));
+        }
+        Ok(quote!(::core::option::Option::None))
+    };
+    let table = match &output.files {
+        None => None,
+        Some(files) => {
+            let mut entries = Vec::with_capacity(files.len());
+            for file in files {
+                let path = &file.path;
+                let stored = utf8(&file.stored)?;
+                let sha1 = proc_macro2::Literal::byte_string(&file.sha1);
+                let git_blob = file.git_blob.as_deref().map_or_else(
+                    || quote!(::core::option::Option::None),
+                    |id| {
+                        let id = proc_macro2::Literal::byte_string(id);
+                        quote!(::core::option::Option::Some(#id))
+                    },
+                );
+                let brotli = optional(&file.brotli)?;
+                let gzip = optional(&file.gzip)?;
+                let taggable = file.taggable;
+                entries.push(quote! {
+                    ::cachekiller_core::service::EmbeddedFile::__new(
+                        #path,
+                        ::core::include_bytes!(#stored),
+                        *#sha1,
+                        #git_blob,
+                        #brotli,
+                        #gzip,
+                        #taggable,
+                    )
+                });
+            }
+            let count = entries.len();
+            Some(
+                quote!(static CACHEKILLER_EMBEDDED: [::cachekiller_core::service::EmbeddedFile; #count] = [#(#entries),*];),
+            )
+        }
+    };
+    let empty = quote!(
+        static CACHEKILLER_EMBEDDED: [::cachekiller_core::service::EmbeddedFile; 0] = [];
+    );
+    let (items, carried) = match (output.profiles, table) {
+        (EmbedProfiles::Always, Some(table)) => (table, quote!(true)),
+        (EmbedProfiles::Release, Some(table)) => (
+            quote! {
+                #[cfg(not(debug_assertions))]
+                #table
+                #[cfg(debug_assertions)]
+                #empty
+            },
+            quote!(!::core::cfg!(debug_assertions)),
+        ),
+        // Outside a compiler (rust-analyzer): nothing read.
+        (_, None) if !output.in_compiler => (empty, quote!(false)),
+        (EmbedProfiles::Release, None) => (
+            quote! {
+                #[cfg(debug_assertions)]
+                #empty
+                #[cfg(not(debug_assertions))]
+                ::core::compile_error!(
+                    "cachekiller: cdnembed! read from rustc's command line that this build has \
+                     debug assertions, but it has none, so it embedded nothing; please report \
+                     this, and set `embed = \"always\"` meanwhile"
+                );
+            },
+            quote!(false),
+        ),
+        (EmbedProfiles::Always, None) => (empty, quote!(false)),
+    };
+    Ok(quote! {
+        {
+            #items
+            ::cachekiller_core::service::EmbeddedFiles::__new(
+                &CACHEKILLER_EMBEDDED,
+                #carried,
+                #manifest_dir,
+                &[#(#left_on_disk),*],
+            )
+        }
+    })
 }
 
 fn compile_error(error: &Error, argument_span: Span, options: &[MacroOption]) -> TokenStream2 {

@@ -49,8 +49,26 @@ impl Server {
     /// [`Server::start`] with environment variables (`ADDRESS` for the quickstart).
     #[must_use]
     pub fn start_with_env(binary: &Path, variables: &[(&str, &str)], port: u16) -> Self {
-        let mut child = Command::new(binary)
+        Self::start_in(binary, None, variables, &[], port)
+    }
+
+    /// [`Server::start`] in the working directory `directory` (the binary's own, for one
+    /// copied alone), with environment variables and further arguments.
+    #[must_use]
+    pub fn start_in(
+        binary: &Path,
+        directory: Option<&Path>,
+        variables: &[(&str, &str)],
+        arguments: &[&str],
+        port: u16,
+    ) -> Self {
+        let mut command = Command::new(binary);
+        if let Some(directory) = directory {
+            command.current_dir(directory);
+        }
+        let mut child = command
             .args(["--port", &port.to_string()])
+            .args(arguments)
             .envs(variables.iter().copied())
             .stdout(Stdio::piped())
             .spawn()

@@ -11,8 +11,13 @@ use std::fs;
 use cachekiller_tests::scratch::workspace_root;
 
 /// Which source an excerpt is taken from: the first whose marker it holds.
-const SOURCES: [(&str, &str, usize); 4] = [
+const SOURCES: [(&str, &str, usize); 5] = [
     (".nest_service(", "tests/fixtures/axum-site/src/main.rs", 2),
+    (
+        "StaticFiles::embedded(",
+        "tests/fixtures/axum-site/src/main.rs",
+        1,
+    ),
     (
         "ActixStaticFiles::new(",
         "tests/fixtures/actix-site/src/main.rs",

@@ -48,6 +48,66 @@ pub struct Config {
     /// The bare specifiers of JavaScript modules (`lit`) and the static files they name
     /// (`vendor/lit.js`), or absolute URLs, for `cdnimportmap!`.
     pub imports: std::collections::BTreeMap<String, String>,
+    /// Which static files `cdnembed!()` puts in the binary, and in which builds.
+    pub embed: EmbedConfig,
+}
+
+/// The builds whose binary carries the static files (`embed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmbedProfiles {
+    /// Release builds (no `debug_assertions`); debug builds read the static dirs, so that an
+    /// edit is seen without a rebuild.
+    #[default]
+    Release,
+    /// Every build.
+    Always,
+}
+
+/// `embed_max_bytes` when none is configured: a file larger than this stays on disk.
+pub const DEFAULT_EMBED_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// What `cdnembed!()` embeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedConfig {
+    /// `embed`.
+    pub profiles: EmbedProfiles,
+    /// `embed_include`: only files matching one of these (all when empty).
+    pub include: Vec<crate::rules::glob::Glob>,
+    /// `embed_exclude`: no file matching one of these.
+    pub exclude: Vec<crate::rules::glob::Glob>,
+    /// `embed_max_bytes`: larger files stay on disk, with a build warning.
+    pub max_bytes: u64,
+    /// `embed_hidden_files`: files with a segment starting with `.` (but `.well-known`) are
+    /// embedded too, for a server that serves them.
+    pub hidden_files: bool,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        EmbedConfig {
+            profiles: EmbedProfiles::Release,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_bytes: DEFAULT_EMBED_MAX_BYTES,
+            hidden_files: false,
+        }
+    }
+}
+
+/// The patterns of `value`, an array of globs.
+fn globs(value: &ConfigValue) -> Result<Vec<crate::rules::glob::Glob>, String> {
+    let expected = "an array of file patterns such as [\"*.map\", \"vendor/**\"] (`*`, `?`, `**` \
+                    and `{a,b}`; a pattern without `/` matches a file name at any depth)";
+    let ConfigValue::Strings(patterns) = value else {
+        return Err(expected.to_owned());
+    };
+    patterns
+        .iter()
+        .map(|pattern| {
+            crate::rules::glob::Glob::new(pattern)
+                .map_err(|invalid| format!("{expected}; {pattern:?} is not one: {}", invalid.0))
+        })
+        .collect()
 }
 
 impl Default for Config {
@@ -63,6 +123,7 @@ impl Default for Config {
             hash_length: DEFAULT_HASH_LENGTH,
             algorithm: IntegrityAlgorithm::default(),
             imports: std::collections::BTreeMap::new(),
+            embed: EmbedConfig::default(),
         }
     }
 }
@@ -119,9 +180,11 @@ pub enum OptionPlace {
     TagMacro,
     /// After the path of `cdnintegrity!`.
     IntegrityMacro,
+    /// In `cdnembed!`.
+    EmbedMacro,
 }
 
-use OptionPlace::{IntegrityMacro, Manifest, StaticUrlMacro, TagMacro};
+use OptionPlace::{EmbedMacro, IntegrityMacro, Manifest, StaticUrlMacro, TagMacro};
 
 /// One configuration key: its name, where it may be written, and how it sets the settings
 /// (or what it expected instead).
@@ -266,6 +329,62 @@ const KEYS: &[Key] = &[
         },
     },
     Key {
+        name: "embed",
+        places: &[Manifest, EmbedMacro],
+        set: |config, value| {
+            config.embed.profiles = match value {
+                ConfigValue::String(name) if name == "release" => EmbedProfiles::Release,
+                ConfigValue::String(name) if name == "always" => EmbedProfiles::Always,
+                _ => {
+                    return Err(
+                        "\"release\" (debug builds read the static dirs) or \"always\" \
+                                (every build carries the files)"
+                            .to_owned(),
+                    )
+                }
+            };
+            Ok(())
+        },
+    },
+    Key {
+        name: "embed_include",
+        places: &[Manifest, EmbedMacro],
+        set: |config, value| {
+            config.embed.include = globs(value)?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "embed_exclude",
+        places: &[Manifest, EmbedMacro],
+        set: |config, value| {
+            config.embed.exclude = globs(value)?;
+            Ok(())
+        },
+    },
+    Key {
+        name: "embed_max_bytes",
+        places: &[Manifest, EmbedMacro],
+        set: |config, value| match value {
+            ConfigValue::Integer(bytes) if *bytes > 0 => {
+                config.embed.max_bytes = u64::try_from(*bytes).unwrap_or(u64::MAX);
+                Ok(())
+            }
+            _ => Err("a positive integer of bytes, such as 10485760 (10 MiB)".to_owned()),
+        },
+    },
+    Key {
+        name: "embed_hidden_files",
+        places: &[Manifest, EmbedMacro],
+        set: |config, value| match value {
+            ConfigValue::Boolean(hidden) => {
+                config.embed.hidden_files = *hidden;
+                Ok(())
+            }
+            _ => Err("true or false".to_owned()),
+        },
+    },
+    Key {
         name: "imports",
         places: &[Manifest],
         set: |config, value| {
@@ -398,6 +517,11 @@ mod tests {
                 "mode",
                 "tag_in",
                 "hash_length",
+                "embed",
+                "embed_include",
+                "embed_exclude",
+                "embed_max_bytes",
+                "embed_hidden_files",
                 "imports"
             ]
         );
@@ -415,6 +539,16 @@ mod tests {
         );
         assert_eq!(keys_accepted_at(TagMacro), ["tag_length"]);
         assert_eq!(keys_accepted_at(IntegrityMacro), ["algorithm"]);
+        assert_eq!(
+            keys_accepted_at(EmbedMacro),
+            [
+                "embed",
+                "embed_include",
+                "embed_exclude",
+                "embed_max_bytes",
+                "embed_hidden_files"
+            ]
+        );
         let mut config = Config::default();
         let error = config
             .apply(

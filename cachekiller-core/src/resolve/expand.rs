@@ -63,7 +63,7 @@ pub struct MacroOutput {
 
 /// The crate's configuration with the call's options applied (borrowed when there are none,
 /// which is most calls).
-fn call_config<'a>(
+pub(crate) fn call_config<'a>(
     context: &'a CrateContext,
     options: &[CallOption],
     place: OptionPlace,

@@ -233,6 +233,7 @@ mod tests {
                 hash_length: 6,
                 algorithm: IntegrityAlgorithm::default(),
                 imports: std::collections::BTreeMap::new(),
+                embed: crate::resolve::config::EmbedConfig::default(),
             }
         );
         assert_eq!(loaded.manifest_files, [dir.path().join("Cargo.toml")]);
@@ -455,7 +456,7 @@ mod tests {
             format!(
                 "unknown cachekiller option `static-url` in [package.metadata.cachekiller] of {}: \
                  did you mean `static_url`? (expected one of `static_url`, `param`, `tag_length`, \
-                 `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`, `imports`)",
+                 `static_dirs`, `check_files`, `mode`, `tag_in`, `hash_length`, `embed`, `embed_include`, `embed_exclude`, `embed_max_bytes`, `embed_hidden_files`, `imports`)",
                 manifest.display()
             )
         );

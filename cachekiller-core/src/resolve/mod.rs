@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod date;
 pub(crate) mod digest_store;
+pub mod embed;
 pub mod environment;
 pub mod expand;
 pub mod git;

@@ -60,7 +60,11 @@ pub fn static_files_digest(dirs: &[PathBuf]) -> Result<StaticFilesDigest> {
 }
 
 /// Adds the files below `dir` to `found` as (path relative to `root`, path).
-fn collect_files(root: &Path, dir: &Path, found: &mut Vec<(String, PathBuf)>) -> Result<()> {
+pub(crate) fn collect_files(
+    root: &Path,
+    dir: &Path,
+    found: &mut Vec<(String, PathBuf)>,
+) -> Result<()> {
     let unreadable = |path: &Path, error: std::io::Error| Error::FileUnreadable {
         path: path.to_owned(),
         reason: error.to_string(),

@@ -96,6 +96,14 @@ pub enum Error {
         /// What the system said.
         reason: String,
     },
+    /// `cdnembed!()` could not keep a file's bytes (or a compressed variant) in its store
+    /// under the target dir, for `include_bytes!`.
+    EmbedStoreUnwritable {
+        /// The file it could not write.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
     /// The rebuild marker's directory or file is not the building user's own: another user
     /// may have prepared it to take over the build.
     RebuildMarkerUnsafe {
@@ -362,6 +370,12 @@ impl fmt::Display for Error {
                 "the repository has no revision yet, so cachekiller must make cargo rebuild until \
                  it has one, but could not write {}: {reason}; make a first commit, set TMPDIR \
                  to a writable directory, or set CACHEKILLER_TAG",
+                path.display()
+            ),
+            Error::EmbedStoreUnwritable { path, reason } => write!(
+                formatter,
+                "cdnembed! keeps the bytes it embeds under the target dir, but could not write \
+                 {}: {reason}; check that the target dir is writable and has room",
                 path.display()
             ),
             Error::RebuildMarkerUnsafe { path, reason } => write!(

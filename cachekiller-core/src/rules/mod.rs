@@ -2,10 +2,14 @@
 //! run-time URL API must agree on, written once.
 
 pub mod cache_policy;
+#[cfg(any(feature = "resolve", feature = "service"))]
+pub mod compression;
 pub mod css;
 pub mod error;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub mod file_stamp;
+#[cfg(feature = "resolve")]
+pub mod glob;
 #[cfg(any(feature = "resolve", feature = "service"))]
 pub mod hash;
 #[cfg(any(feature = "resolve", feature = "service"))]

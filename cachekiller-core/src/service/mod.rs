@@ -60,6 +60,7 @@ pub mod archive;
 mod body;
 mod compress;
 mod compression_threads;
+mod embedded;
 mod error;
 mod memo;
 mod memory;
@@ -88,6 +89,7 @@ use http::{HeaderValue, Method, Response, StatusCode};
 
 use body::FileSource;
 pub use body::StaticBody;
+pub use embedded::{EmbeddedFile, EmbeddedFiles};
 pub use error::{ServeError, ServeErrorKind, ServeResult};
 pub use request::{read_headers, StaticRequest, READ_HEADERS};
 
@@ -150,6 +152,8 @@ pub struct StaticFiles {
 #[derive(Debug)]
 struct Shared {
     dirs: Vec<PathBuf>,
+    /// The files compiled in (`cdnembed!()`), found before the static dirs.
+    embedded: Option<embedded::EmbeddedTable>,
     settings: SiteSettings,
     /// What the revision names, as `cdnsettings!()` compiled it in; `None` when it names no
     /// files (a date, settings made by hand).
@@ -321,7 +325,7 @@ impl StaticFiles {
             .into());
         }
         let dir = usable_dir(&dir.into())?;
-        Ok(Self::serving(vec![dir], settings)?)
+        Ok(Self::serving(vec![dir], settings, None)?)
     }
 
     /// Serves the static dirs of `settings` (as the manifest names them) below `root`, in
@@ -337,10 +341,59 @@ impl StaticFiles {
             .static_dir_names()
             .map(|dir| usable_dir(&root.as_ref().join(dir)))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self::serving(dirs, settings)?)
+        Ok(Self::serving(dirs, settings, None)?)
     }
 
-    fn serving(dirs: Vec<PathBuf>, settings: SiteSettings) -> Result<Self> {
+    /// Serves the files `cdnembed!()` compiled into the binary, with no static dir on disk:
+    /// the same service, verdicts, validators, compression and archive as for files on disk,
+    /// from memory. A build that does not carry them (a debug build, unless `embed =
+    /// "always"`) serves the static dirs below [`EmbeddedFiles::disk_root`] instead, as
+    /// [`StaticFiles::in_root`] does; so do files too large to embed (`embed_max_bytes`).
+    ///
+    /// ```ignore
+    /// use cachekiller_core::service::StaticFiles;
+    /// use cachekiller_macros::{cdnembed, cdnsettings};
+    ///
+    /// let static_files = StaticFiles::embedded(cdnembed!(), cdnsettings!())?;
+    /// ```
+    ///
+    /// # Errors
+    /// [`ServeErrorKind::StaticDir`] for a build that does not carry the files and a static
+    /// dir that is missing; [`ServeErrorKind::Settings`] as for [`StaticFiles::in_root`].
+    // By value, as the settings: the call reads `embedded(cdnembed!(), cdnsettings!())`.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn embedded(files: EmbeddedFiles, settings: SiteSettings) -> ServeResult<Self> {
+        let root = files.disk_root().to_owned();
+        if !files.carried() {
+            return Self::in_root(root, settings);
+        }
+        // The dirs of the files left on disk: a deployment of the binary alone has none, and
+        // then those files are 404 (start-up says so).
+        let dirs: Vec<PathBuf> = settings
+            .static_dir_names()
+            .map(|dir| root.join(dir))
+            .collect();
+        for path in files.left_on_disk() {
+            if !dirs.iter().any(|dir| dir.join(path).is_file()) {
+                tracing::warn!(
+                    path,
+                    root = %root.display(),
+                    "a static file too large to embed is not on disk either: it is answered 404"
+                );
+            }
+        }
+        Ok(Self::serving(
+            dirs,
+            settings,
+            Some(embedded::EmbeddedTable::new(files.files())),
+        )?)
+    }
+
+    fn serving(
+        dirs: Vec<PathBuf>,
+        settings: SiteSettings,
+        embedded: Option<embedded::EmbeddedTable>,
+    ) -> Result<Self> {
         let encoded = settings.revision_manifest_bytes();
         let revision_manifest = if encoded.is_empty() {
             None
@@ -354,6 +407,7 @@ impl StaticFiles {
         Ok(StaticFiles {
             shared: Arc::new(Shared {
                 dirs,
+                embedded,
                 cache: VersionCache::default(),
                 urls: urls::UrlMemo::default(),
                 revision_header: HeaderValue::from_str(settings.revision_tag()).ok(),
@@ -472,7 +526,28 @@ impl StaticFiles {
                 _ => return response::status(StatusCode::NOT_FOUND),
             },
         };
-        match open_requested(&self.shared.dirs, path, self.options.hidden) {
+        let embedded = self
+            .shared
+            .embedded
+            .as_ref()
+            .and_then(|table| table.requested(path, self.options.hidden));
+        let requested = embedded
+            .unwrap_or_else(|| open_requested(&self.shared.dirs, path, self.options.hidden));
+        match requested {
+            Requested::Embedded {
+                index,
+                relative,
+                name_tag,
+            } => {
+                let tag = name_tag.as_deref().or(tag);
+                let Some(table) = &self.shared.embedded else {
+                    return response::status(StatusCode::NOT_FOUND);
+                };
+                let checked = table.checked(index);
+                let provable = checked.taggable;
+                self.answer(request, None, &relative, &checked, provable, tag, None)
+                    .await
+            }
             Requested::File {
                 dir,
                 relative,
@@ -531,7 +606,39 @@ impl StaticFiles {
         // keep the version, so such a file is never `immutable` until it has settled.
         let provable = checked.taggable
             && (checked.bytes.is_some() || version.settled_before(SystemTime::now()));
-        let verdict = self.shared.verdict(&relative, tag, &checked, provable);
+        let source = checked.bytes.is_none().then(|| FileSource {
+            file,
+            checked: Arc::clone(&checked),
+            slot: Arc::downgrade(&slot),
+            budget: Arc::clone(&self.shared.cache.budget),
+        });
+        self.answer(
+            request,
+            Some(dir),
+            &relative,
+            &checked,
+            provable,
+            tag,
+            source,
+        )
+        .await
+    }
+
+    /// The response with `checked`, the version of the file at the canonical path `relative`
+    /// (in the static dir `dir`, or embedded), asked for with `tag`; `source` sends a version
+    /// too large to hold from its open file.
+    #[allow(clippy::too_many_arguments)]
+    async fn answer(
+        &self,
+        request: &StaticRequest<'_>,
+        dir: Option<usize>,
+        relative: &str,
+        checked: &Arc<CheckedVersion>,
+        provable: bool,
+        tag: Option<&str>,
+        source: Option<FileSource>,
+    ) -> Response<StaticBody> {
+        let verdict = self.shared.verdict(relative, tag, checked, provable);
         #[cfg(feature = "archive")]
         if tag == Some(self.shared.settings.revision_tag()) {
             self.recheck_own_revision();
@@ -539,19 +646,19 @@ impl StaticFiles {
         #[cfg(feature = "archive")]
         if let (TagVerdict::Other, Some(tag)) = (verdict, tag) {
             if let Some(answer) = self
-                .serve_archived(request, &relative, tag, Some(&checked.sha1))
+                .serve_archived(request, relative, tag, Some(&checked.sha1))
                 .await
             {
                 return answer;
             }
         }
-        let content_type = content_type_of(&relative);
+        let content_type = content_type_of(relative);
         let varies = checked.bytes.is_some() && content_type.to_str().is_ok_and(is_compressible);
         let variant = if varies && !request.headers.contains_key(RANGE) {
             self.variant(
-                Some(dir),
-                &relative,
-                &checked,
+                dir,
+                relative,
+                checked,
                 request.headers.get_all(ACCEPT_ENCODING),
             )
             .await
@@ -561,17 +668,12 @@ impl StaticFiles {
         response::Answer {
             method: request.method,
             request_headers: request.headers,
-            checked: &checked,
+            checked,
             verdict,
             content_type,
             varies,
             variant,
-            source: checked.bytes.is_none().then(|| FileSource {
-                file,
-                checked: Arc::clone(&checked),
-                slot: Arc::downgrade(&slot),
-                budget: Arc::clone(&self.shared.cache.budget),
-            }),
+            source,
         }
         .into_response()
     }
@@ -761,8 +863,7 @@ impl Disputed {
 
 /// The content type of the static path `relative`, by its extension.
 fn content_type_of(relative: &str) -> HeaderValue {
-    let content_type = mime_guess::from_path(relative).first_or_octet_stream();
-    HeaderValue::from_str(content_type.as_ref())
+    HeaderValue::from_str(&crate::rules::compression::content_type_of_path(relative))
         .unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 

@@ -25,6 +25,13 @@ pub(crate) enum Requested {
         version: FileVersion,
         name_tag: Option<String>,
     },
+    /// An embedded file (see `embedded`): its index in the table, its canonical path, and the
+    /// tag its name carried.
+    Embedded {
+        index: usize,
+        relative: String,
+        name_tag: Option<String>,
+    },
     /// A directory asked for without its final `/`: the last segment of its path, for the
     /// redirect.
     Directory(String),

@@ -130,10 +130,14 @@ impl StaticFiles {
     /// wording).
     fn checked_bytes(&self, path: &str, hashed: bool) -> Result<bytes::Bytes> {
         let (relative, checked, file) = self.checked_file(path, hashed)?;
-        match &checked.bytes {
-            Some(bytes) => Ok(bytes.clone()),
+        match (&checked.bytes, file) {
+            (Some(bytes), _) => Ok(bytes.clone()),
             // Too large to hold: read for this call (the macros hash it as a whole too).
-            None => super::versions::read_all(&file, checked.length)
+            (None, None) => Err(Error::FileUnreadable {
+                path: relative.into(),
+                reason: "no bytes held and no file open".to_owned(),
+            }),
+            (None, Some(file)) => super::versions::read_all(&file, checked.length)
                 .map(bytes::Bytes::from)
                 .map_err(|error| Error::FileUnreadable {
                     path: relative.into(),
@@ -143,12 +147,17 @@ impl StaticFiles {
     }
 
     /// The canonical static path of `path` (its query and fragment ignored), its checked
-    /// version and its open file, checked as a request checks them.
+    /// version and its open file (none for an embedded file), checked as a request checks
+    /// them.
     fn checked_file(
         &self,
         path: &str,
         hashed: bool,
-    ) -> Result<(String, std::sync::Arc<CheckedVersion>, std::fs::File)> {
+    ) -> Result<(
+        String,
+        std::sync::Arc<CheckedVersion>,
+        Option<std::fs::File>,
+    )> {
         // The one path rule, as for `cdnstatic!`: decoded once, made canonical.
         let relative =
             static_file_relative_path(path)?.ok_or_else(|| Error::HashOfAbsoluteUrl {
@@ -156,6 +165,14 @@ impl StaticFiles {
             })?;
         let canonical = canonical_static_path(&relative, HiddenFiles::Allowed)
             .map_err(|refused| refused.into_error(path))?;
+        let embedded = self
+            .shared
+            .embedded
+            .as_ref()
+            .and_then(|table| table.checked_at(&canonical.relative));
+        if let Some(checked) = embedded {
+            return Ok((canonical.relative, checked, None));
+        }
         let (dir, file, version) = match find_static_file(&self.shared.dirs, &canonical.relative) {
             StaticFile::File { dir, file, version } => (dir, file, version),
             StaticFile::Refused { dir, why } => {
@@ -174,12 +191,15 @@ impl StaticFiles {
                 path: self.shared.dirs[dir].join(&canonical.relative),
                 reason: error.to_string(),
             })?;
-        Ok((canonical.relative, checked, file))
+        Ok((canonical.relative, checked, Some(file)))
     }
 
     /// The error for a missing file, with the closest existing path as a suggestion.
     fn not_found(&self, relative: &str, hashed: bool) -> Error {
-        let known = static_files_for_suggestion(&self.shared.dirs);
+        let mut known = static_files_for_suggestion(&self.shared.dirs);
+        if let Some(table) = &self.shared.embedded {
+            known.extend(table.files().iter().map(|file| file.path().to_owned()));
+        }
         let suggestion = closest(relative, known.iter().map(String::as_str)).map(str::to_owned);
         Error::StaticFileNotFound {
             path: relative.to_owned(),

@@ -169,6 +169,30 @@ impl CheckedVersion {
         }
     }
 
+    /// An embedded file's version: its bytes from the binary, with the digests and variants
+    /// the build made from exactly those bytes. Nothing is read; nothing can change.
+    pub(crate) fn embedded(file: &super::embedded::EmbeddedFile) -> Self {
+        let sha1 = file.sha1();
+        CheckedVersion {
+            version: None,
+            read_at: SystemTime::now(),
+            sha1_hex: to_hex(&sha1),
+            sha1: sha1.to_vec(),
+            git_blob: file.git_blob().map(<[u8]>::to_vec),
+            length: file.bytes().len() as u64,
+            bytes: Some(Bytes::from_static(file.bytes())),
+            chunk_sha1s: None,
+            taggable: file.taggable(),
+            stylesheet: None,
+            variants: Arc::new(Variants {
+                brotli: tokio::sync::OnceCell::new_with(Some(
+                    file.brotli().map(Bytes::from_static),
+                )),
+                gzip: tokio::sync::OnceCell::new_with(Some(file.gzip().map(Bytes::from_static))),
+            }),
+        }
+    }
+
     /// True if these are the bytes `named` names.
     pub(crate) fn is(&self, named: &NamedBytes) -> bool {
         match named {

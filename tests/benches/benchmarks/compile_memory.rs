@@ -11,13 +11,17 @@ use cachekiller_tests::scratch::workspace_root;
 
 pub(crate) fn compile_memory(report: &mut Report) {
     const MEGABYTES: usize = 100;
+    /// The file `cdnembed!()` carries: the size the issue of embedding asked about.
+    const EMBEDDED_MEGABYTES: usize = 50;
     let root = work_dir("memory");
     let big = root.join("tracked/static/big.bin");
     write_pseudo_random_file(&big, MEGABYTES);
+    write_pseudo_random_file(&root.join("embedded/static/big.bin"), EMBEDDED_MEGABYTES);
     let macros = toml_path(&workspace_root().join("cachekiller-macros"));
+    let core = toml_path(&workspace_root().join("cachekiller-core"));
     write(
         &root.join("Cargo.toml"),
-        "[workspace]\nresolver = \"2\"\nmembers = [\"tracked\", \"included\"]\n",
+        "[workspace]\nresolver = \"2\"\nmembers = [\"tracked\", \"included\", \"embedded\", \"included50\"]\n",
     );
     for (name, source) in [
         (
@@ -28,10 +32,18 @@ pub(crate) fn compile_memory(report: &mut Report) {
             "included",
             "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\nconst _: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
         ),
+        (
+            "embedded",
+            "pub fn files() -> cachekiller_core::service::EmbeddedFiles {\n    cachekiller_macros::cdnembed!(embed = \"always\", embed_max_bytes = 104857600)\n}\n",
+        ),
+        (
+            "included50",
+            "pub static BYTES: &[u8] = include_bytes!(\"../../embedded/static/big.bin\");\n",
+        ),
     ] {
         write(
             &root.join(format!("{name}/Cargo.toml")),
-            &format!("[package]\nname = \"memory-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ncachekiller-macros = {{ path = {macros} }}\n"),
+            &format!("[package]\nname = \"memory-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ncachekiller-macros = {{ path = {macros} }}\ncachekiller-core = {{ path = {core} }}\n"),
         );
         write(&root.join(format!("{name}/src/lib.rs")), source);
     }
@@ -64,11 +76,19 @@ pub(crate) fn compile_memory(report: &mut Report) {
                 .env("CACHEKILLER_BENCH_RSS_LOG", &log),
         );
     };
-    build("memory-tracked");
-    build("memory-included");
+    let crates = [
+        "memory-tracked",
+        "memory-included",
+        "memory-embedded",
+        "memory-included50",
+    ];
+    for package in crates {
+        build(package);
+    }
     // Second builds: the dependencies are fresh and the log's last lines are these crates.
-    build("memory-tracked");
-    build("memory-included");
+    for package in crates {
+        build(package);
+    }
     let peak = |crate_name: &str| -> u64 {
         fs::read_to_string(&log)
             .unwrap()
@@ -87,6 +107,18 @@ pub(crate) fn compile_memory(report: &mut Report) {
             included as f64 / 1024.0
         ),
         format!("{:.2}", tracked as f64 / included as f64),
+    );
+    let (embedded, included) = (peak("memory_embedded "), peak("memory_included50 "));
+    report.row(
+        &format!(
+            "peak RSS of rustc, `cdnembed!()` of a {EMBEDDED_MEGABYTES} MiB file (incompressible: no variants)"
+        ),
+        format!("{:.0} MiB", embedded as f64 / 1024.0),
+        format!(
+            "plain `include_bytes!` of it {:.0} MiB",
+            included as f64 / 1024.0
+        ),
+        format!("{:.2}", embedded as f64 / included as f64),
     );
 }
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use cachekiller_core::service::archive::Archive;
 use cachekiller_core::service::{StaticFiles, REVISION_ENDPOINT, REVISION_HEADER};
 use cachekiller_core::SiteSettings;
-use cachekiller_macros::cdnsettings;
+use cachekiller_macros::{cdnembed, cdnsettings};
 use cachekiller_tests::oracle::{gunzip, sha1sum, unbrotli};
 use cachekiller_tests::serving::compressible_script;
 use servers::Row;
@@ -123,6 +123,11 @@ fn axum() {
 }
 
 #[test]
+fn axum_embedded() {
+    run_suite(Row::AxumEmbedded);
+}
+
+#[test]
 fn actix_web() {
     run_suite(Row::ActixWeb);
 }
@@ -150,7 +155,12 @@ fn salvo() {
 /// Runs every case that applies to `row` against a fresh site served by it.
 fn run_suite(row: Row) {
     let site = Site::new();
-    let port = row.start(site.service());
+    let service = if row == Row::AxumEmbedded {
+        site.embedded_service()
+    } else {
+        site.service()
+    };
+    let port = row.start(service);
     let target = Target { row, port, site };
     for case in CASES {
         if let Some((_, why)) = case.not_for.iter().find(|(not_for, _)| *not_for == row) {
@@ -222,6 +232,17 @@ impl Site {
     /// downloads at once reach that bound.
     fn service(&self) -> StaticFiles {
         StaticFiles::in_root(self.root.path(), self.settings.clone())
+            .unwrap()
+            .cache_limits(MEMORY_BOUND, 10_000)
+            .archive(Archive::local(self.archive.path()).unwrap())
+    }
+
+    /// The same service with this crate's `static/` compiled in (as committed: what the
+    /// revision names), the files the test writes read from disk below the site's root.
+    fn embedded_service(&self) -> StaticFiles {
+        let embedded = cdnembed!(embed = "always").with_disk_root(self.root.path());
+        assert!(embedded.carried());
+        StaticFiles::embedded(embedded, self.settings.clone())
             .unwrap()
             .cache_limits(MEMORY_BOUND, 10_000)
             .archive(Archive::local(self.archive.path()).unwrap())

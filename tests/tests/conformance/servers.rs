@@ -13,6 +13,9 @@ use cachekiller_tests::serving::wait_until;
 pub enum Row {
     /// axum 0.8, `Router::nest_service("/static", files)`: the tower service itself.
     Axum,
+    /// axum 0.8 with the files compiled in (`StaticFiles::embedded(cdnembed!(…), …)`): the
+    /// other source of the same service, the site's files not embedded read from disk.
+    AxumEmbedded,
     /// actix-web 4, `App::service(ActixStaticFiles::new("/static", files))`.
     ActixWeb,
     /// actix-web 4, `App::default_service(ActixStaticFiles::new("", files))`: static paths
@@ -54,7 +57,7 @@ impl Row {
         std::thread::spawn(move || match (self, listener) {
             (Row::Rocket, _) => rocket_server(port, files),
             (_, None) => unreachable!("every other row keeps its listener"),
-            (Row::Axum, Some(listener)) => axum_server(listener, files),
+            (Row::Axum | Row::AxumEmbedded, Some(listener)) => axum_server(listener, files),
             (Row::ActixWeb, Some(listener)) => actix_server(listener, files, "/static"),
             (Row::ActixWebDefaultService, Some(listener)) => actix_server(listener, files, ""),
             (Row::Poem, Some(listener)) => poem_server(listener, files),

@@ -332,7 +332,35 @@ impl StaticFiles {
     /// Every file a request can name, with the bytes the service sends for it (blocking).
     fn served_files(&self) -> Vec<ServedFile> {
         let mut files = Vec::new();
+        let mut served = |relative: String, checked: &CheckedVersion| {
+            if let (true, Some(bytes)) = (checked.taggable, &checked.bytes) {
+                // Only bytes the build saw go into the revision's manifest: a file edited,
+                // added or swapped since is stored for its content tag.
+                files.push(if self.shared.names(&relative, checked) {
+                    ServedFile::new(relative, bytes.clone())
+                } else {
+                    ServedFile::outside_revision(relative, bytes.clone())
+                });
+            }
+        };
+        let embedded = self.shared.embedded.as_ref();
+        for file in embedded
+            .map(super::embedded::EmbeddedTable::files)
+            .unwrap_or_default()
+        {
+            let hidden =
+                crate::rules::static_path::canonical_static_path(file.path(), self.options.hidden);
+            if let (Ok(_), Some(checked)) = (
+                hidden,
+                embedded.and_then(|table| table.checked_at(file.path())),
+            ) {
+                served(file.path().to_owned(), &checked);
+            }
+        }
         for relative in static_paths(&self.shared.dirs, self.options.hidden) {
+            if embedded.is_some_and(|table| table.contains(&relative)) {
+                continue;
+            }
             let StaticFile::File { dir, file, version } =
                 find_static_file(&self.shared.dirs, &relative)
             else {
@@ -342,17 +370,7 @@ impl StaticFiles {
                 continue;
             }
             match self.checked_blocking(dir, &relative, &file, version) {
-                Ok(checked) => {
-                    if let (true, Some(bytes)) = (checked.taggable, &checked.bytes) {
-                        // Only bytes the build saw go into the revision's manifest: a file
-                        // edited, added or swapped since is stored for its content tag.
-                        files.push(if self.shared.names(&relative, &checked) {
-                            ServedFile::new(relative, bytes.clone())
-                        } else {
-                            ServedFile::outside_revision(relative, bytes.clone())
-                        });
-                    }
-                }
+                Ok(checked) => served(relative, &checked),
                 Err(error) => {
                     tracing::warn!(path = relative, %error, "not archived: it cannot be read");
                 }
