@@ -73,7 +73,11 @@ fn expected(static_dir: &Path) -> Vec<String> {
     let mut on_disk = Vec::new();
     for relative in found {
         let hidden = relative.split('/').any(|segment| segment.starts_with('.'));
-        if hidden || relative.ends_with(".map") {
+        // `*.map` is matched as written: globs are case-sensitive, as file names are.
+        let source_map = Path::new(&relative)
+            .extension()
+            .is_some_and(|extension| extension == "map");
+        if hidden || source_map {
             continue;
         }
         let bytes = fs::read(static_dir.join(&relative)).unwrap();

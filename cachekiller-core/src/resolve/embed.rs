@@ -33,7 +33,7 @@ use crate::resolve::tracking::{not_yet_tracked, not_yet_warned, Tracking};
 use crate::rules::compression::{compress_at, content_type_of_path, is_compressible, Encoding};
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::file_stamp;
-use crate::rules::hash::{git_blob_id, to_hex};
+use crate::rules::hash::{git_blob_id, to_hex, GitBlobHasher};
 use crate::rules::revision_manifest::ObjectFormat;
 use crate::rules::static_path::{canonical_static_path, HiddenFiles};
 use crate::rules::stylesheet::is_stylesheet;
@@ -268,6 +268,23 @@ fn embedded_entry(
         path: file.to_owned(),
         reason: error.to_string(),
     };
+    let format = context
+        .named_files()?
+        .and_then(|named| named.empty_manifest().object_format());
+    let compressible = is_compressible(&content_type_of_path(path));
+    if !compressible && !is_stylesheet(path) {
+        let (sha1, git_blob, stored) = stream_into_store(store, file, format)?;
+        let entry = EmbeddedEntry {
+            path: path.to_owned(),
+            stored,
+            sha1,
+            git_blob,
+            brotli: None,
+            gzip: None,
+            taggable: true,
+        };
+        return Ok((entry, vec![file.to_owned()]));
+    }
     let (bytes, taggable, read): (Arc<[u8]>, bool, Vec<PathBuf>) = if is_stylesheet(path) {
         let stamp = file_stamp(file);
         match rewritten_stylesheet(context, &context.config.config, path, file, stamp) {
@@ -296,9 +313,6 @@ fn embedded_entry(
         )
     };
     let sha1: [u8; 20] = sha1::Sha1::digest(&bytes).into();
-    let format = context
-        .named_files()?
-        .and_then(|named| named.empty_manifest().object_format());
     let git_blob = format
         .filter(|_| !is_stylesheet(path))
         .map(|format: ObjectFormat| git_blob_id(&bytes, format));
@@ -306,13 +320,11 @@ fn embedded_entry(
     // target dir, which anything may write to, and the binary would carry it under this
     // digest.
     let name = to_hex(&sha1);
-    let kept = std::fs::read(store.join(&name)).is_ok_and(|kept| kept == *bytes);
-    let stored = if kept {
+    let stored = if holds(&store.join(&name), &sha1) {
         store.join(name)
     } else {
         write_to_store(store, &name, &bytes)?
     };
-    let compressible = is_compressible(&content_type_of_path(path));
     let variant = |encoding| {
         compressible
             .then(|| variant_in_store(store, &sha1, &bytes, encoding))
@@ -333,6 +345,82 @@ fn embedded_entry(
         },
         read,
     ))
+}
+
+/// True if the file at `path` holds bytes whose SHA-1 is `sha1` (hashed as it is read, not
+/// held).
+fn holds(path: &Path, sha1: &[u8; 20]) -> bool {
+    use std::io::Read as _;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut hasher = sha1::Sha1::new();
+    let mut buffer = vec![0; 256 * 1024];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return <[u8; 20]>::from(hasher.finalize()) == *sha1,
+            Ok(count) => hasher.update(&buffer[..count]),
+            Err(_) => return false,
+        }
+    }
+}
+
+/// A file sent as it is (neither rewritten nor compressed) copied into `store` a chunk at a
+/// time, hashed on the way: its SHA-1, its git blob id in `format`, and where it is kept. The
+/// macro never holds it whole: a large image or video already sits in rustc's memory twice
+/// (included from the store, and from the static dir to track it).
+fn stream_into_store(
+    store: &Path,
+    file: &Path,
+    format: Option<ObjectFormat>,
+) -> Result<([u8; 20], Option<Vec<u8>>, PathBuf)> {
+    use std::io::Read as _;
+    static STAGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unreadable = |error: std::io::Error| Error::FileUnreadable {
+        path: file.to_owned(),
+        reason: error.to_string(),
+    };
+    let mut source = std::fs::File::open(file).map_err(unreadable)?;
+    let length = source.metadata().map_err(unreadable)?.len();
+    let serial = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let staging = store.join(format!(".streamed.{}.{serial}.tmp", std::process::id()));
+    let unwritable = |error: std::io::Error| Error::EmbedStoreUnwritable {
+        path: staging.clone(),
+        reason: error.to_string(),
+    };
+    std::fs::create_dir_all(store).map_err(unwritable)?;
+    let mut writer = std::fs::File::create(&staging).map_err(unwritable)?;
+    let mut sha1 = sha1::Sha1::new();
+    let mut blob = format.map(|format| GitBlobHasher::new(format, length));
+    let mut buffer = vec![0; 256 * 1024];
+    let mut read = 0_u64;
+    loop {
+        let count = source.read(&mut buffer).map_err(unreadable)?;
+        if count == 0 {
+            break;
+        }
+        sha1.update(&buffer[..count]);
+        if let Some(blob) = &mut blob {
+            blob.update(&buffer[..count]);
+        }
+        writer.write_all(&buffer[..count]).map_err(unwritable)?;
+        read += count as u64;
+    }
+    writer
+        .set_modified(std::time::UNIX_EPOCH + STORED_AT)
+        .map_err(unwritable)?;
+    drop(writer);
+    let sha1: [u8; 20] = sha1.finalize().into();
+    // A blob id is of the length it was begun with: a file that grew or shrank while it was
+    // read has none (its revision tag is then never `immutable`; its content tag still is).
+    let git_blob = blob.filter(|_| read == length).map(GitBlobHasher::finalize);
+    let path = store.join(to_hex(&sha1));
+    if holds(&path, &sha1) {
+        let _ = std::fs::remove_file(&staging);
+    } else {
+        std::fs::rename(&staging, &path).map_err(unwritable)?;
+    }
+    Ok((sha1, git_blob, path))
 }
 
 /// The modification time of every file of the store, after the Unix epoch: 2000-01-01.
