@@ -716,6 +716,8 @@ fn embedded_files_tokens(output: &EmbedExpansion) -> Result<TokenStream2, Error>
                 #[cfg(debug_assertions)]
                 #empty
                 #[cfg(not(debug_assertions))]
+                #empty
+                #[cfg(not(debug_assertions))]
                 ::core::compile_error!(
                     "cachekiller: cdnembed! read from rustc's command line that this build has \
                      debug assertions, but it has none, so it embedded nothing; please report \

@@ -197,3 +197,64 @@ fn the_binary_alone_serves_every_asset_immutable_and_the_archive_keeps_old_ones(
     drop(server);
     std::fs::rename(&moved, &static_dir).unwrap();
 }
+
+/// A debug build carries nothing (this test crate is one): `StaticFiles::embedded` serves the
+/// static dirs below the disk root, so an edit is seen at the next request, as
+/// `StaticFiles::in_root` would see it; `embed = "always"` carries the files in every build.
+#[test]
+fn a_debug_build_reads_the_static_dirs() {
+    use cachekiller_core::service::{StaticFiles, StaticRequest};
+    use cachekiller_macros::{cdnembed, cdnsettings};
+
+    let debug = cdnembed!();
+    assert!(cfg!(debug_assertions), "the tests run in a debug build");
+    assert!(!debug.carried());
+    assert!(debug.files().is_empty());
+    let always = cdnembed!(embed = "always");
+    assert!(always.carried());
+    let committed = committed_in_this_checkout("tests/static/js/app.js");
+    let carried = always
+        .files()
+        .iter()
+        .find(|file| file.path() == "js/app.js")
+        .expect("js/app.js is carried");
+    assert_eq!(sha1_hex(carried.bytes()), sha1_hex(&committed));
+
+    let root = tempfile::tempdir().unwrap();
+    let script = root.path().join("static/js/app.js");
+    std::fs::create_dir_all(script.parent().unwrap()).unwrap();
+    std::fs::write(&script, "export const version = 1;\n").unwrap();
+    let files = StaticFiles::embedded(debug.with_disk_root(root.path()), cdnsettings!()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let headers = http::HeaderMap::new();
+    let body = |files: &StaticFiles| {
+        runtime.block_on(async {
+            let request = StaticRequest {
+                method: &http::Method::GET,
+                path: "/js/app.js",
+                query: None,
+                headers: &headers,
+            };
+            let response = files.respond_to(&request).await;
+            http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes()
+        })
+    };
+    assert_eq!(&body(&files)[..], b"export const version = 1;\n");
+    std::fs::write(&script, "export const version = 2;\n").unwrap();
+    assert_eq!(&body(&files)[..], b"export const version = 2;\n");
+}
+
+/// `git show HEAD:<path>` of this checkout, byte for byte.
+fn committed_in_this_checkout(path: &str) -> Vec<u8> {
+    let root = cachekiller_tests::scratch::workspace_root();
+    let output = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["show", &format!("HEAD:{path}")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git show HEAD:{path}");
+    output.stdout
+}

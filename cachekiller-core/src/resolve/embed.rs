@@ -27,15 +27,19 @@ use sha1::Digest as _;
 
 use crate::resolve::config::{EmbedConfig, EmbedProfiles};
 use crate::resolve::context::{cached_crate_context, CrateContext};
-use crate::resolve::expand::{call_config, rewritten_stylesheet, CallOption};
+use crate::resolve::expand::{call_config, tagger, CallOption};
 use crate::resolve::static_digest::collect_files;
 use crate::resolve::tracking::{not_yet_tracked, not_yet_warned, Tracking};
-use crate::rules::compression::{compress_at, content_type_of_path, is_compressible, Encoding};
+use crate::rules::compression::{
+    compress_at, content_type_of_path, is_compressible, verified_sibling, Encoding,
+};
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::file_stamp;
 use crate::rules::hash::{git_blob_id, to_hex, GitBlobHasher};
 use crate::rules::revision_manifest::ObjectFormat;
-use crate::rules::static_path::{canonical_static_path, HiddenFiles};
+use crate::rules::static_path::{
+    canonical_static_path, find_static_file, open_beneath, HiddenFiles, Opened, StaticFile,
+};
 use crate::rules::stylesheet::is_stylesheet;
 
 use super::config::OptionPlace;
@@ -57,6 +61,8 @@ pub struct EmbedBuild {
     pub store: Option<PathBuf>,
     /// Whether the crate is compiled with `debug_assertions`, if the command line says.
     pub debug_assertions: Option<bool>,
+    /// Whether it is optimized (`-C opt-level` other than 0, or `-O`).
+    pub optimized: bool,
 }
 
 impl EmbedBuild {
@@ -82,6 +88,8 @@ impl EmbedBuild {
                 arg.strip_prefix("-C").map(str::to_owned)
             };
             if let Some(codegen) = codegen {
+                // rustc takes `_` for `-` in option names.
+                let codegen = codegen.replace('_', "-");
                 if let Some(level) = codegen.strip_prefix("opt-level=") {
                     optimized = level != "0";
                 } else if let Some(value) = codegen.strip_prefix("debug-assertions=") {
@@ -89,6 +97,10 @@ impl EmbedBuild {
                 } else if codegen == "debug-assertions" {
                     explicit = Some(true);
                 }
+                continue;
+            }
+            if arg == "-O" {
+                optimized = true;
                 continue;
             }
             match arg.as_str() {
@@ -104,6 +116,7 @@ impl EmbedBuild {
         EmbedBuild {
             store: store.filter(|_| compiler),
             debug_assertions: compiler.then(|| explicit.unwrap_or(!optimized)),
+            optimized,
         }
     }
 }
@@ -171,15 +184,17 @@ pub fn expand_embedded_files(
     let mut left_on_disk = Vec::new();
     let mut files = Vec::new();
     let mut tracked: Vec<PathBuf> = Vec::new();
-    for (path, file) in &selected {
-        let size = std::fs::metadata(file).map_or(0, |metadata| metadata.len());
+    for (path, selected) in &selected {
+        let size = std::fs::metadata(&selected.file).map_or(0, |metadata| metadata.len());
         if size > embed.max_bytes {
+            // Not tracked: tracking costs rustc about twice the file's size in memory, which
+            // is what leaving it out saves. Served from disk, it is read as it is anyway.
             left_on_disk.push(path.clone());
             continue;
         }
-        tracked.push(file.clone());
+        tracked.push(selected.file.clone());
         if let (true, Some(store)) = (carried, &build.store) {
-            let (entry, read) = embedded_entry(&context, store, path, file)?;
+            let (entry, read) = embedded_entry(&context, store, path, selected)?;
             tracked.extend(read);
             files.push(entry);
         }
@@ -187,6 +202,20 @@ pub fn expand_embedded_files(
     tracked.sort();
     tracked.dedup();
     let mut warnings = Vec::new();
+    if let (false, EmbedProfiles::Release, true, Some(true)) = (
+        carried,
+        embed.profiles,
+        build.optimized,
+        build.debug_assertions,
+    ) {
+        warnings.push(
+            "cachekiller: this build is optimized but has debug assertions on (`[profile.*] \
+             debug-assertions = true`), so cdnembed! carries no file and the server reads the \
+             static dirs: `embed = \"release\"` means builds without debug assertions; set \
+             `embed = \"always\"` to carry the files in this profile"
+                .to_owned(),
+        );
+    }
     if !left_on_disk.is_empty() {
         warnings.push(left_on_disk_warning(&left_on_disk, embed.max_bytes));
     }
@@ -217,13 +246,26 @@ fn left_on_disk_warning(paths: &[String], max_bytes: u64) -> String {
     )
 }
 
+/// A file `cdnembed!()` embeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedFile {
+    /// The static dir it is in, which it is opened beneath.
+    pub root: PathBuf,
+    /// Its path.
+    pub file: PathBuf,
+}
+
 /// The files of the static dirs `dirs` (absolute, in search order) that `embed` selects, by
-/// canonical static path (an earlier dir's file shadowing a later one's, as requests find
-/// them), sorted.
+/// canonical static path, sorted: those a request finds by the one path rule (an earlier
+/// dir's file shadowing a later one's; a link leading out of its dir, a FIFO, a name with a
+/// backslash refused, as the service refuses them).
 ///
 /// # Errors
 /// A static dir that cannot be read.
-pub fn selected_files(dirs: &[PathBuf], embed: &EmbedConfig) -> Result<BTreeMap<String, PathBuf>> {
+pub fn selected_files(
+    dirs: &[PathBuf],
+    embed: &EmbedConfig,
+) -> Result<BTreeMap<String, SelectedFile>> {
     let hidden = if embed.hidden_files {
         HiddenFiles::Allowed
     } else {
@@ -237,6 +279,11 @@ pub fn selected_files(dirs: &[PathBuf], embed: &EmbedConfig) -> Result<BTreeMap<
         let mut found = Vec::new();
         collect_files(dir, dir, &mut found)?;
         for (relative, file) in found {
+            // The walk spells a `\` of a name as `/`; the path rule refuses such names.
+            let raw = file.strip_prefix(dir).ok().and_then(Path::to_str);
+            if raw.is_none_or(|raw| raw.contains('\\')) {
+                continue;
+            }
             // What a request could name: the one path rule, hidden files as the server
             // refuses them (`.well-known` always served).
             let Ok(canonical) = canonical_static_path(&relative, hidden) else {
@@ -248,32 +295,53 @@ pub fn selected_files(dirs: &[PathBuf], embed: &EmbedConfig) -> Result<BTreeMap<
             let included = embed.include.is_empty()
                 || embed.include.iter().any(|glob| glob.matches(&relative));
             let excluded = embed.exclude.iter().any(|glob| glob.matches(&relative));
-            if included && !excluded {
-                selected.entry(relative).or_insert(file);
+            // And what a request would get: the open confined to the dirs, the first that
+            // holds the path deciding.
+            let found_here = matches!(
+                find_static_file(dirs, &relative),
+                StaticFile::File { dir: found, .. } if dirs[found] == *dir
+            );
+            if included && !excluded && found_here && !selected.contains_key(&relative) {
+                let root = dir.clone();
+                selected.insert(relative, SelectedFile { root, file });
             }
         }
     }
     Ok(selected)
 }
 
-/// The entry of the static file `path` (at `file`), its bytes and variants kept in `store`;
+/// The entry of the static file `path` (`selected`), its bytes and variants kept in `store`;
 /// and the files read to make it.
 fn embedded_entry(
     context: &CrateContext,
     store: &Path,
     path: &str,
-    file: &Path,
+    selected: &SelectedFile,
 ) -> Result<(EmbeddedEntry, Vec<PathBuf>)> {
+    let file = selected.file.as_path();
     let unreadable = |error: std::io::Error| Error::FileUnreadable {
         path: file.to_owned(),
         reason: error.to_string(),
+    };
+    // Read through the open the path rule makes, confined to its dir: a link swapped in
+    // since the selection cannot lead out.
+    let open = || match open_beneath(&selected.root, path) {
+        Opened::File(opened, _) => Ok(opened),
+        _ => Err(unreadable(std::io::Error::other(
+            "it is no longer a file of its static dir",
+        ))),
+    };
+    let read_all = || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut open()?, &mut bytes).map_err(unreadable)?;
+        Ok::<_, Error>(bytes)
     };
     let format = context
         .named_files()?
         .and_then(|named| named.empty_manifest().object_format());
     let compressible = is_compressible(&content_type_of_path(path));
     if !compressible && !is_stylesheet(path) {
-        let (sha1, git_blob, stored) = stream_into_store(store, file, format)?;
+        let (sha1, git_blob, stored) = stream_into_store(store, file, open()?, format)?;
         let entry = EmbeddedEntry {
             path: path.to_owned(),
             stored,
@@ -287,7 +355,14 @@ fn embedded_entry(
     }
     let (bytes, taggable, read): (Arc<[u8]>, bool, Vec<PathBuf>) = if is_stylesheet(path) {
         let stamp = file_stamp(file);
-        match rewritten_stylesheet(context, &context.config.config, path, file, stamp) {
+        // The rewrite the service makes: references that name no file are left as written
+        // (the call that links the stylesheet reports them, with `check_files`).
+        let site_tagger = tagger(context, &context.config.config)?;
+        let rewritten =
+            context
+                .stylesheets
+                .rewritten(&context.static_dirs, path, file, stamp, site_tagger);
+        match rewritten {
             Ok(rewritten) => (
                 Arc::from(rewritten.bytes.as_slice()),
                 true,
@@ -297,20 +372,12 @@ fn embedded_entry(
                     .map(|(read, _)| read.clone())
                     .collect(),
             ),
-            // Sent as it is, never `immutable`, as the service sends it from disk; the
-            // reference's error is the pages' to give, at the call that links it.
-            Err(_) => (
-                Arc::from(std::fs::read(file).map_err(unreadable)?),
-                false,
-                vec![file.to_owned()],
-            ),
+            // One that cannot be rewritten (too deep, say) is sent as it is, never
+            // `immutable`, as the service sends it from disk.
+            Err(_) => (Arc::from(read_all()?), false, vec![file.to_owned()]),
         }
     } else {
-        (
-            Arc::from(std::fs::read(file).map_err(unreadable)?),
-            true,
-            vec![file.to_owned()],
-        )
+        (Arc::from(read_all()?), true, vec![file.to_owned()])
     };
     let sha1: [u8; 20] = sha1::Sha1::digest(&bytes).into();
     let git_blob = format
@@ -372,6 +439,7 @@ fn holds(path: &Path, sha1: &[u8; 20]) -> bool {
 fn stream_into_store(
     store: &Path,
     file: &Path,
+    mut source: std::fs::File,
     format: Option<ObjectFormat>,
 ) -> Result<([u8; 20], Option<Vec<u8>>, PathBuf)> {
     use std::io::Read as _;
@@ -380,7 +448,6 @@ fn stream_into_store(
         path: file.to_owned(),
         reason: error.to_string(),
     };
-    let mut source = std::fs::File::open(file).map_err(unreadable)?;
     let length = source.metadata().map_err(unreadable)?.len();
     let serial = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let staging = store.join(format!(".streamed.{}.{serial}.tmp", std::process::id()));
@@ -464,7 +531,12 @@ fn variant_in_store(
     if none.exists() {
         return Ok(None);
     }
-    if std::fs::metadata(&path).is_ok_and(|metadata| metadata.len() > 0) {
+    // A variant found there is checked to decode to exactly these bytes, as one complete
+    // stream: the store is in the target dir, which anything may write to.
+    let found = std::fs::read(&path)
+        .ok()
+        .and_then(|found| verified_sibling(found, encoding, bytes));
+    if found.is_some() {
         return Ok(Some(path));
     }
     let quality = if bytes.len() <= BEST_QUALITY_UP_TO {
@@ -521,6 +593,16 @@ mod tests {
             "debug-assertions=on",
         ]));
         assert_eq!(release_checked.debug_assertions, Some(true));
+        let spelled = EmbedBuild::from_args(args(&[
+            "rustc",
+            "--crate-name",
+            "site",
+            "-O",
+            "-C",
+            "debug_assertions=off",
+        ]));
+        assert_eq!(spelled.debug_assertions, Some(false));
+        assert!(spelled.optimized);
         let dev_unchecked = EmbedBuild::from_args(args(&[
             "rustc",
             "--crate-name",
@@ -554,17 +636,21 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, relative).unwrap();
         }
+        // What the service refuses: a link leading out of its dir, a name with a backslash,
+        // a FIFO.
+        std::fs::write(root.path().join("secret.txt"), "secret").unwrap();
+        std::os::unix::fs::symlink("../secret.txt", assets.join("leak.txt")).unwrap();
+        std::fs::write(assets.join("css\\evil.css"), "x").unwrap();
+        crate::test_support::run("mkfifo", &assets, &["pipe.txt"]);
         let dirs = [assets.clone(), vendor.clone(), root.path().join("missing")];
         let glob = |pattern: &str| crate::rules::glob::Glob::new(pattern).unwrap();
         let selected = |embed: &EmbedConfig| {
             selected_files(&dirs, embed)
                 .unwrap()
                 .into_iter()
-                .map(|(path, file)| {
-                    format!(
-                        "{path} {}",
-                        file.strip_prefix(root.path()).unwrap().display()
-                    )
+                .map(|(path, selected)| {
+                    let file = selected.file.strip_prefix(root.path()).unwrap();
+                    format!("{path} {}", file.display())
                 })
                 .collect::<Vec<_>>()
         };
@@ -634,6 +720,18 @@ mod tests {
             std::fs::metadata(&again).unwrap().modified().unwrap(),
             written
         );
+        // A variant of other bytes put in its place (the target dir is anyone's) is not
+        // believed: it is made again.
+        let other = compress_at(
+            b"alert('not these bytes');\n".repeat(40).as_slice(),
+            Encoding::Brotli,
+            5,
+        )
+        .unwrap();
+        std::fs::write(&brotli, other).unwrap();
+        variant_in_store(store.path(), &sha1, text.as_bytes(), Encoding::Brotli).unwrap();
+        let decoded = crate::test_support::run("sh", store.path(), &["-c", &script]);
+        assert_eq!(&decoded[..40], to_hex(&sha1));
         // Bytes that do not compress: remembered as such.
         // SHA-1 output, chained: as incompressible as bytes get.
         let noise: Vec<u8> = (0..256_u32)

@@ -3,7 +3,7 @@
 //! that compress. One rule for both, so that an embedded file varies exactly where a file on
 //! disk does.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 
 /// A content coding the service sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +96,53 @@ pub fn compress_at(bytes: &[u8], encoding: Encoding, brotli_quality: i32) -> Opt
     worth_it(bytes.len(), output.len()).then_some(output)
 }
 
-pub(crate) fn worth_it(original: usize, compressed: usize) -> bool {
+fn worth_it(original: usize, compressed: usize) -> bool {
     compressed < original - original / 16
+}
+
+/// `sibling` (the bytes of a precompressed file), if it decodes with `encoding` to exactly
+/// `checked`, is one complete stream with nothing after it, and is smaller. Browsers decode a
+/// gzip body's first member only and stop at a Brotli stream's end, so a sibling of several
+/// gzip members or with bytes after its stream would reach them as other bytes than it
+/// reaches a lenient decoder: such a sibling is refused. Decoding stops one byte past
+/// `checked`'s length, so a sibling that would inflate to more is refused without inflating it
+/// all.
+pub fn verified_sibling(sibling: Vec<u8>, encoding: Encoding, checked: &[u8]) -> Option<Vec<u8>> {
+    if !worth_it(checked.len(), sibling.len()) {
+        return None;
+    }
+    let complete = match encoding {
+        Encoding::Gzip => decodes_to(&sibling, encoding, checked),
+        // A Brotli decoder stops at the stream's last meta-block and ignores what follows: a
+        // stream that still decodes whole without its last byte had bytes after its end.
+        Encoding::Brotli => {
+            decodes_to(&sibling, encoding, checked)
+                && !decodes_to(
+                    &sibling[..sibling.len().saturating_sub(1)],
+                    encoding,
+                    checked,
+                )
+        }
+    };
+    complete.then_some(sibling)
+}
+
+/// True if `compressed` decodes with `encoding` to exactly `expected`; for gzip, as one
+/// member that ends where `compressed` does.
+fn decodes_to(compressed: &[u8], encoding: Encoding, expected: &[u8]) -> bool {
+    let limit = expected.len() as u64 + 1;
+    let mut decoded = Vec::with_capacity(expected.len());
+    match encoding {
+        Encoding::Brotli => {
+            let read = brotli::Decompressor::new(compressed, 64 * 1024)
+                .take(limit)
+                .read_to_end(&mut decoded);
+            read.is_ok() && decoded == expected
+        }
+        Encoding::Gzip => {
+            let mut member = flate2::bufread::GzDecoder::new(compressed);
+            let read = (&mut member).take(limit).read_to_end(&mut decoded);
+            read.is_ok() && decoded == expected && member.into_inner().is_empty()
+        }
+    }
 }

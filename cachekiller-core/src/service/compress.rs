@@ -7,13 +7,14 @@
 //! zstd is not offered: browsers that accept it accept Brotli too, and its encoder would add a
 //! C library to every server's build.
 
-use std::io::Read as _;
 #[cfg(test)]
 use std::io::Write as _;
 
 use http::HeaderValue;
 
-pub(crate) use crate::rules::compression::{compress_at, is_compressible, worth_it, Encoding};
+pub(crate) use crate::rules::compression::{
+    compress_at, is_compressible, verified_sibling, Encoding,
+};
 
 /// The encodings the `Accept-Encoding` header lines allow (all of them: a client may send the
 /// header more than once), in the service's order of preference (Brotli is smaller). A coding
@@ -77,57 +78,6 @@ pub(crate) fn working_memory(length: usize, encoding: Encoding) -> usize {
 /// make them smaller by at least a sixteenth.
 pub(crate) fn compress(bytes: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
     compress_at(bytes, encoding, BROTLI_QUALITY)
-}
-
-/// `sibling` (the bytes of a precompressed file), if it decodes with `encoding` to exactly
-/// `checked`, is one complete stream with nothing after it, and is smaller. Browsers decode a
-/// gzip body's first member only and stop at a Brotli stream's end, so a sibling of several
-/// gzip members or with bytes after its stream would reach them as other bytes than it
-/// reaches a lenient decoder: such a sibling is refused. Decoding stops one byte past
-/// `checked`'s length, so a sibling that would inflate to more is refused without inflating it
-/// all.
-pub(crate) fn verified_sibling(
-    sibling: Vec<u8>,
-    encoding: Encoding,
-    checked: &[u8],
-) -> Option<Vec<u8>> {
-    if !worth_it(checked.len(), sibling.len()) {
-        return None;
-    }
-    let complete = match encoding {
-        Encoding::Gzip => decodes_to(&sibling, encoding, checked),
-        // A Brotli decoder stops at the stream's last meta-block and ignores what follows: a
-        // stream that still decodes whole without its last byte had bytes after its end.
-        Encoding::Brotli => {
-            decodes_to(&sibling, encoding, checked)
-                && !decodes_to(
-                    &sibling[..sibling.len().saturating_sub(1)],
-                    encoding,
-                    checked,
-                )
-        }
-    };
-    complete.then_some(sibling)
-}
-
-/// True if `compressed` decodes with `encoding` to exactly `expected`; for gzip, as one
-/// member that ends where `compressed` does.
-fn decodes_to(compressed: &[u8], encoding: Encoding, expected: &[u8]) -> bool {
-    let limit = expected.len() as u64 + 1;
-    let mut decoded = Vec::with_capacity(expected.len());
-    match encoding {
-        Encoding::Brotli => {
-            let read = brotli::Decompressor::new(compressed, 64 * 1024)
-                .take(limit)
-                .read_to_end(&mut decoded);
-            read.is_ok() && decoded == expected
-        }
-        Encoding::Gzip => {
-            let mut member = flate2::bufread::GzDecoder::new(compressed);
-            let read = (&mut member).take(limit).read_to_end(&mut decoded);
-            read.is_ok() && decoded == expected && member.into_inner().is_empty()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -531,8 +531,19 @@ impl StaticFiles {
             .embedded
             .as_ref()
             .and_then(|table| table.requested(path, self.options.hidden));
-        let requested = embedded
-            .unwrap_or_else(|| open_requested(&self.shared.dirs, path, self.options.hidden));
+        let requested = match embedded {
+            // A file-name tag form read off an embedded file's name: a file on disk with the
+            // name as sent (one too large to embed, or excluded) is itself, as it would be
+            // without embedding.
+            Some(Requested::Embedded {
+                name_tag: Some(_), ..
+            }) => match open_requested(&self.shared.dirs, path, self.options.hidden) {
+                on_disk @ Requested::File { name_tag: None, .. } => on_disk,
+                _ => embedded.unwrap_or(Requested::Refused),
+            },
+            Some(found) => found,
+            None => open_requested(&self.shared.dirs, path, self.options.hidden),
+        };
         match requested {
             Requested::Embedded {
                 index,

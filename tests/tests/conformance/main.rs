@@ -180,6 +180,11 @@ struct Site {
     settings: SiteSettings,
 }
 
+/// A file whose real name looks like `js/app.js` tagged in its name: it is itself (on disk
+/// beside an embedded `js/app.js` too).
+const LOOKS_TAGGED: &str = "js/app.0a1b2c3d4e.js";
+const LOOKS_TAGGED_BYTES: &[u8] = b"globalThis.named = 'like a tagged app.js';\n";
+
 /// The bytes of `js/late.js` in the older deploy (in the archive) and in this one.
 const LATE_OLD: &[u8] = b"globalThis.late = 'the older deploy';\n";
 const LATE_NEW: &[u8] = b"globalThis.late = 'this deploy';\n";
@@ -198,6 +203,7 @@ impl Site {
             ("js/race.js", race_version(0)),
             ("img/large.bin", pseudo_random(LARGE_FILE_BYTES)),
             ("docs/index.html", b"<p>the docs</p>\n".to_vec()),
+            (LOOKS_TAGGED, LOOKS_TAGGED_BYTES.to_vec()),
             (".env", b"SECRET=1\n".to_vec()),
         ] {
             write(&static_dir.join(path), &bytes);
@@ -552,6 +558,13 @@ fn content_tags_in_both_forms(target: &Target) {
         assert_eq!(answer.cache_control(), IMMUTABLE, "{what}");
         assert_eq!(answer.body, bytes, "{what}");
     }
+    let looks_tagged = target.get(&format!("/{LOOKS_TAGGED}"));
+    assert_eq!(
+        looks_tagged.body,
+        LOOKS_TAGGED_BYTES,
+        "{}: a real file whose name looks tagged is itself",
+        target.context(LOOKS_TAGGED)
+    );
     for url in ["/js/app.js?tag=0123456789", "/js/app.0123456789.js"] {
         let answer = target.get(url);
         let what = target.context(url);
