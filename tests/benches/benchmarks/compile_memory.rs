@@ -1,6 +1,7 @@
 //! The `memory` section (see the list in `main.rs`).
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use crate::common::{
@@ -8,6 +9,42 @@ use crate::common::{
 };
 use cachekiller_tests::oracle::git;
 use cachekiller_tests::scratch::workspace_root;
+
+/// The section's workspace in `root`: `tracked` (a content-mode call on a 100 MiB file),
+/// `included` (a plain `include_bytes!` of it), `embedded` (`cdnembed!()` of a 50 MiB file)
+/// and `included50` (a plain `include_bytes!` of that).
+fn write_crates(root: &Path) {
+    let macros = toml_path(&workspace_root().join("cachekiller-macros"));
+    let core = toml_path(&workspace_root().join("cachekiller-core"));
+    write(
+    &root.join("Cargo.toml"),
+    "[workspace]\nresolver = \"2\"\nmembers = [\"tracked\", \"included\", \"embedded\", \"included50\"]\n",
+);
+    for (name, source) in [
+    (
+        "tracked",
+        "pub const URL: &str = cachekiller_macros::cdnstatic!(\"big.bin\", mode = \"content\");\n",
+    ),
+    (
+        "included",
+        "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\nconst _: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
+    ),
+    (
+        "embedded",
+        "pub fn files() -> cachekiller_core::service::EmbeddedFiles {\n    cachekiller_macros::cdnembed!(embed = \"always\", embed_max_bytes = 104857600)\n}\n",
+    ),
+    (
+        "included50",
+        "pub static BYTES: &[u8] = include_bytes!(\"../../embedded/static/big.bin\");\n",
+    ),
+] {
+    write(
+        &root.join(format!("{name}/Cargo.toml")),
+        &format!("[package]\nname = \"memory-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ncachekiller-macros = {{ path = {macros} }}\ncachekiller-core = {{ path = {core} }}\n"),
+    );
+    write(&root.join(format!("{name}/src/lib.rs")), source);
+}
+}
 
 pub(crate) fn compile_memory(report: &mut Report) {
     const MEGABYTES: usize = 100;
@@ -17,36 +54,7 @@ pub(crate) fn compile_memory(report: &mut Report) {
     let big = root.join("tracked/static/big.bin");
     write_pseudo_random_file(&big, MEGABYTES);
     write_pseudo_random_file(&root.join("embedded/static/big.bin"), EMBEDDED_MEGABYTES);
-    let macros = toml_path(&workspace_root().join("cachekiller-macros"));
-    let core = toml_path(&workspace_root().join("cachekiller-core"));
-    write(
-        &root.join("Cargo.toml"),
-        "[workspace]\nresolver = \"2\"\nmembers = [\"tracked\", \"included\", \"embedded\", \"included50\"]\n",
-    );
-    for (name, source) in [
-        (
-            "tracked",
-            "pub const URL: &str = cachekiller_macros::cdnstatic!(\"big.bin\", mode = \"content\");\n",
-        ),
-        (
-            "included",
-            "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\nconst _: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
-        ),
-        (
-            "embedded",
-            "pub fn files() -> cachekiller_core::service::EmbeddedFiles {\n    cachekiller_macros::cdnembed!(embed = \"always\", embed_max_bytes = 104857600)\n}\n",
-        ),
-        (
-            "included50",
-            "pub static BYTES: &[u8] = include_bytes!(\"../../embedded/static/big.bin\");\n",
-        ),
-    ] {
-        write(
-            &root.join(format!("{name}/Cargo.toml")),
-            &format!("[package]\nname = \"memory-{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\ncachekiller-macros = {{ path = {macros} }}\ncachekiller-core = {{ path = {core} }}\n"),
-        );
-        write(&root.join(format!("{name}/src/lib.rs")), source);
-    }
+    write_crates(&root);
     fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
     if !root.join(".git").exists() {
         git(&root, &["init", "-q"]);
