@@ -208,3 +208,32 @@ fn without_a_repository_edits_and_removals_change_what_is_embedded() {
     assert_built(&scratch, false, "a removal");
     assert_built(&scratch, true, "nothing changed");
 }
+
+/// The one case cargo cannot see without help, a file added without a commit, is seen with
+/// the one-line `build.rs` the guide offers: cargo then watches the static dir's listing.
+#[test]
+fn a_build_script_watching_the_static_dir_sees_a_new_file() {
+    let repo = tempfile::tempdir().unwrap();
+    let scratch = commit_crate_in_new_repository(
+        repo.path(),
+        "embed_rebuild_build_rs",
+        PRINT_EMBEDDED,
+        &manifest_extra(),
+        |scratch| {
+            prepare(scratch);
+            write(
+                &scratch.dir.join("build.rs"),
+                "fn main() {\n    println!(\"cargo::rerun-if-changed=static\");\n}\n",
+            );
+        },
+    );
+    let static_dir = scratch.dir.join("static");
+    assert_built(&scratch, false, "the first build");
+    write(&static_dir.join("js/new.js"), "export const x = 1;\n");
+    assert_built(
+        &scratch,
+        false,
+        "a new file without a commit, with the build script",
+    );
+    assert_built(&scratch, true, "nothing changed");
+}
