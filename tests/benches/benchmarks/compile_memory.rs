@@ -11,7 +11,7 @@ use cachekiller_tests::oracle::git;
 use cachekiller_tests::scratch::workspace_root;
 
 /// The section's workspace in `root`: `tracked` (a content-mode call on a 100 MiB file),
-/// `included` (a plain `include_bytes!` of it), `embedded` (`cdnembed!()` of a 50 MiB file)
+/// `included` (a plain `include_bytes!` of it, in a `static`, as one embeds a file), `embedded` (`cdnembed!()` of a 50 MiB file)
 /// and `included50` (a plain `include_bytes!` of that).
 fn write_crates(root: &Path) {
     let macros = toml_path(&workspace_root().join("cachekiller-macros"));
@@ -27,7 +27,7 @@ fn write_crates(root: &Path) {
     ),
     (
         "included",
-        "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\nconst _: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
+        "pub const URL: &str = \"/static/big.bin?tag=0123ab\";\npub static BYTES: &[u8] = include_bytes!(\"../../tracked/static/big.bin\");\n",
     ),
     (
         "embedded",

@@ -16,7 +16,8 @@
 //! - `hashing`: SHA-1 of a 256 MB file through our code vs `openssl dgst -sha1` and `sha1sum`,
 //!   and the peak memory of our hashing;
 //! - `memory`: peak RSS of rustc for a crate whose content-mode call tracks a 100 MB file vs
-//!   the same crate with a plain `include_bytes!` of it;
+//!   the same crate with a plain `include_bytes!` of it, and for `cdnembed!()` of a 50 MB file
+//!   vs a plain `include_bytes!` of that;
 //! - `cold`: building `cachekiller-macros` and its dependencies from scratch vs `syn` +
 //!   `quote` + `proc-macro2` alone (and `git2` alone, and the macros without libgit2);
 //! - `serving`: requests per second of cachekiller's `StaticFiles` vs bare tower-http
