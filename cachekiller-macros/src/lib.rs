@@ -482,12 +482,16 @@ fn with_tracking(
 ) -> Result<TokenStream2, Error> {
     let tracked_files = tracking.file_strings()?;
     let tracked_environment = &tracking.environment;
+    // Each in a block of its own: two warnings of one expansion would otherwise define the
+    // constant twice.
     let warnings = warnings.iter().map(|warning| {
         quote::quote_spanned! {span=>
-            #[deprecated(note = #warning)]
-            #[allow(non_upper_case_globals)]
-            const cachekiller_warning: () = ();
-            let () = cachekiller_warning;
+            {
+                #[deprecated(note = #warning)]
+                #[allow(non_upper_case_globals)]
+                const cachekiller_warning: () = ();
+                let () = cachekiller_warning;
+            }
         }
     });
     // rustc records these in the crate's dep-info, so cargo rebuilds it when the repository's

@@ -237,3 +237,39 @@ fn a_build_script_watching_the_static_dir_sees_a_new_file() {
     );
     assert_built(&scratch, true, "nothing changed");
 }
+
+/// A release profile with debug assertions carries nothing, and says so; with a file left on
+/// disk too, both warnings are given and the build succeeds.
+#[test]
+fn a_release_profile_with_debug_assertions_says_it_carries_nothing() {
+    let repo = tempfile::tempdir().unwrap();
+    let name = "embed_rebuild_checked_release";
+    let main_rs = r#"fn main() {
+    let embedded = cachekiller_macros::cdnembed!(embed_max_bytes = 1000);
+    println!("{} carried", embedded.files().len());
+}
+"#;
+    let scratch = commit_crate_in_new_repository(
+        repo.path(),
+        name,
+        main_rs,
+        &format!(
+            "{}\n[profile.release.package.{name}]\ndebug-assertions = true\n",
+            manifest_extra()
+        ),
+        prepare,
+    )
+    .in_release();
+    let report = scratch.build();
+    for warning in [
+        "has debug assertions on",
+        "larger than embed_max_bytes (1000) are not embedded (img/big.svg)",
+    ] {
+        assert!(
+            report.diagnostics.contains(warning),
+            "no warning saying {warning:?}:\n{}",
+            report.diagnostics
+        );
+    }
+    assert_eq!(scratch.run(), ["0 carried"]);
+}

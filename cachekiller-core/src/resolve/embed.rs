@@ -52,6 +52,8 @@ const EMBED_BROTLI_QUALITY: i32 = 11;
 /// faster.
 const BEST_QUALITY_UP_TO: usize = 1 << 20;
 const LARGE_FILE_BROTLI_QUALITY: i32 = 9;
+/// Below this, Brotli is tried at quality 6 too, and the smaller kept.
+const SMALL_FILE: usize = 64 * 1024;
 
 /// What the compiler running the macro is building, read from its command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +84,12 @@ impl EmbedBuild {
         let mut explicit = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            let codegen = if arg == "-C" {
+            let codegen = if arg == "-C" || arg == "--codegen" {
                 args.next()
             } else {
-                arg.strip_prefix("-C").map(str::to_owned)
+                arg.strip_prefix("--codegen=")
+                    .or_else(|| arg.strip_prefix("-C"))
+                    .map(str::to_owned)
             };
             if let Some(codegen) = codegen {
                 // rustc takes `_` for `-` in option names.
@@ -194,9 +198,12 @@ pub fn expand_embedded_files(
         }
         tracked.push(selected.file.clone());
         if let (true, Some(store)) = (carried, &build.store) {
-            let (entry, read) = embedded_entry(&context, store, path, selected)?;
-            tracked.extend(read);
-            files.push(entry);
+            // Gone since the listing (an editor's temporary file): not embedded, as a
+            // request would not find it either.
+            if let Some((entry, read)) = embedded_entry(&context, store, path, selected)? {
+                tracked.extend(read);
+                files.push(entry);
+            }
         }
     }
     tracked.sort();
@@ -311,13 +318,13 @@ pub fn selected_files(
 }
 
 /// The entry of the static file `path` (`selected`), its bytes and variants kept in `store`;
-/// and the files read to make it.
+/// and the files read to make it. `None` if it is no longer a file of its static dir.
 fn embedded_entry(
     context: &CrateContext,
     store: &Path,
     path: &str,
     selected: &SelectedFile,
-) -> Result<(EmbeddedEntry, Vec<PathBuf>)> {
+) -> Result<Option<(EmbeddedEntry, Vec<PathBuf>)>> {
     let file = selected.file.as_path();
     let unreadable = |error: std::io::Error| Error::FileUnreadable {
         path: file.to_owned(),
@@ -325,23 +332,15 @@ fn embedded_entry(
     };
     // Read through the open the path rule makes, confined to its dir: a link swapped in
     // since the selection cannot lead out.
-    let open = || match open_beneath(&selected.root, path) {
-        Opened::File(opened, _) => Ok(opened),
-        _ => Err(unreadable(std::io::Error::other(
-            "it is no longer a file of its static dir",
-        ))),
-    };
-    let read_all = || {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut open()?, &mut bytes).map_err(unreadable)?;
-        Ok::<_, Error>(bytes)
+    let Opened::File(mut opened, _) = open_beneath(&selected.root, path) else {
+        return Ok(None);
     };
     let format = context
         .named_files()?
         .and_then(|named| named.empty_manifest().object_format());
     let compressible = is_compressible(&content_type_of_path(path));
     if !compressible && !is_stylesheet(path) {
-        let (sha1, git_blob, stored) = stream_into_store(store, file, open()?, format)?;
+        let (sha1, git_blob, stored) = stream_into_store(store, file, opened, format)?;
         let entry = EmbeddedEntry {
             path: path.to_owned(),
             stored,
@@ -351,8 +350,13 @@ fn embedded_entry(
             gzip: None,
             taggable: true,
         };
-        return Ok((entry, vec![file.to_owned()]));
+        return Ok(Some((entry, vec![file.to_owned()])));
     }
+    let mut read_all = || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut opened, &mut bytes).map_err(unreadable)?;
+        Ok::<_, Error>(bytes)
+    };
     let (bytes, taggable, read): (Arc<[u8]>, bool, Vec<PathBuf>) = if is_stylesheet(path) {
         let stamp = file_stamp(file);
         // The rewrite the service makes: references that name no file are left as written
@@ -383,9 +387,9 @@ fn embedded_entry(
     let git_blob = format
         .filter(|_| !is_stylesheet(path))
         .map(|format: ObjectFormat| git_blob_id(&bytes, format));
-    // What is there under the name of these bytes is checked to be them: the store is in the
-    // target dir, which anything may write to, and the binary would carry it under this
-    // digest.
+    // What is there under the name of these bytes is checked to be them: a store kept from
+    // another build (a restored cache, a damaged disk) must not put other bytes in the binary
+    // under this digest.
     let name = to_hex(&sha1);
     let stored = if holds(&store.join(&name), &sha1) {
         store.join(name)
@@ -400,7 +404,7 @@ fn embedded_entry(
     };
     let brotli = variant(Encoding::Brotli)?;
     let gzip = variant(Encoding::Gzip)?;
-    Ok((
+    Ok(Some((
         EmbeddedEntry {
             path: path.to_owned(),
             stored,
@@ -411,13 +415,17 @@ fn embedded_entry(
             taggable,
         },
         read,
-    ))
+    )))
 }
 
 /// True if the file at `path` holds bytes whose SHA-1 is `sha1` (hashed as it is read, not
 /// held).
 fn holds(path: &Path, sha1: &[u8; 20]) -> bool {
     use std::io::Read as _;
+    // Only a regular file is read: opening a FIFO put there would wait forever.
+    if !std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_file()) {
+        return false;
+    }
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
@@ -533,8 +541,10 @@ fn variant_in_store(
     }
     // A variant found there is checked to decode to exactly these bytes, as one complete
     // stream: the store is in the target dir, which anything may write to.
-    let found = std::fs::read(&path)
-        .ok()
+    let found = std::fs::symlink_metadata(&path)
+        .is_ok_and(|metadata| metadata.is_file())
+        .then(|| std::fs::read(&path).ok())
+        .flatten()
         .and_then(|found| verified_sibling(found, encoding, bytes));
     if found.is_some() {
         return Ok(Some(path));
@@ -544,7 +554,19 @@ fn variant_in_store(
     } else {
         LARGE_FILE_BROTLI_QUALITY
     };
-    match compress_at(bytes, encoding, quality) {
+    let mut compressed = compress_at(bytes, encoding, quality);
+    // On small inputs quality 11 is now and then larger than 6 (its headers): the smaller.
+    if encoding == Encoding::Brotli && bytes.len() <= SMALL_FILE {
+        if let Some(other) = compress_at(bytes, encoding, 6) {
+            if compressed
+                .as_ref()
+                .is_none_or(|best| other.len() < best.len())
+            {
+                compressed = Some(other);
+            }
+        }
+    }
+    match compressed {
         Some(compressed) => write_to_store(store, &name, &compressed).map(Some),
         None => write_to_store(store, &format!("{name}.none"), b"").map(|_| None),
     }
@@ -603,6 +625,16 @@ mod tests {
         ]));
         assert_eq!(spelled.debug_assertions, Some(false));
         assert!(spelled.optimized);
+        let long = EmbedBuild::from_args(args(&[
+            "rustc",
+            "--crate-name",
+            "site",
+            "--codegen",
+            "opt-level=3",
+            "--codegen=debug-assertions=on",
+        ]));
+        assert_eq!(long.debug_assertions, Some(true));
+        assert!(long.optimized);
         let dev_unchecked = EmbedBuild::from_args(args(&[
             "rustc",
             "--crate-name",

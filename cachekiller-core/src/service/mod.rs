@@ -533,12 +533,15 @@ impl StaticFiles {
             .and_then(|table| table.requested(path, self.options.hidden));
         let requested = match embedded {
             // A file-name tag form read off an embedded file's name: a file on disk with the
-            // name as sent (one too large to embed, or excluded) is itself, as it would be
-            // without embedding.
+            // name as sent (one too large to embed, or excluded) is itself.
             Some(Requested::Embedded {
                 name_tag: Some(_), ..
             }) => match open_requested(&self.shared.dirs, path, self.options.hidden) {
-                on_disk @ Requested::File { name_tag: None, .. } => on_disk,
+                // Something on disk under the name as sent decides, as without embedding: a
+                // file, a directory (redirected), or what the path rule refuses there.
+                on_disk @ (Requested::File { name_tag: None, .. }
+                | Requested::Directory(_)
+                | Requested::Refused) => on_disk,
                 _ => embedded.unwrap_or(Requested::Refused),
             },
             Some(found) => found,
