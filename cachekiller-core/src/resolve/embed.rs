@@ -31,7 +31,7 @@ use crate::resolve::expand::{call_config, tagger, CallOption};
 use crate::resolve::static_digest::collect_files;
 use crate::resolve::tracking::{not_yet_tracked, not_yet_warned, Tracking};
 use crate::rules::compression::{
-    compress_at, content_type_of_path, is_compressible, verified_sibling, Encoding,
+    compress_once, content_type_of_path, is_compressible, verified_sibling, Encoding,
 };
 use crate::rules::error::{Error, Result};
 use crate::rules::file_stamp::file_stamp;
@@ -43,17 +43,6 @@ use crate::rules::static_path::{
 use crate::rules::stylesheet::is_stylesheet;
 
 use super::config::OptionPlace;
-
-/// The Brotli quality of embedded variants: the build makes each once per version, so it can
-/// afford the best (the service compresses at run time at 6)...
-const EMBED_BROTLI_QUALITY: i32 = 11;
-/// ...up to this size: quality 11 compresses about 1 MB a second, so a large bundle, edited
-/// between builds, would cost that at every build; 9 is within a few percent, ten times
-/// faster.
-const BEST_QUALITY_UP_TO: usize = 1 << 20;
-const LARGE_FILE_BROTLI_QUALITY: i32 = 9;
-/// Below this, Brotli is tried at quality 6 too, and the smaller kept.
-const SMALL_FILE: usize = 64 * 1024;
 
 /// What the compiler running the macro is building, read from its command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -549,23 +538,7 @@ fn variant_in_store(
     if found.is_some() {
         return Ok(Some(path));
     }
-    let quality = if bytes.len() <= BEST_QUALITY_UP_TO {
-        EMBED_BROTLI_QUALITY
-    } else {
-        LARGE_FILE_BROTLI_QUALITY
-    };
-    let mut compressed = compress_at(bytes, encoding, quality);
-    // On small inputs quality 11 is now and then larger than 6 (its headers): the smaller.
-    if encoding == Encoding::Brotli && bytes.len() <= SMALL_FILE {
-        if let Some(other) = compress_at(bytes, encoding, 6) {
-            if compressed
-                .as_ref()
-                .is_none_or(|best| other.len() < best.len())
-            {
-                compressed = Some(other);
-            }
-        }
-    }
+    let compressed = compress_once(bytes, encoding);
     match compressed {
         Some(compressed) => write_to_store(store, &name, &compressed).map(Some),
         None => write_to_store(store, &format!("{name}.none"), b"").map(|_| None),
@@ -575,6 +548,7 @@ fn variant_in_store(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::compression::compress_at;
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|arg| (*arg).to_owned()).collect()

@@ -15,6 +15,9 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// Both, in the order the service prefers them.
+    pub const ALL: [Encoding; 2] = [Encoding::Brotli, Encoding::Gzip];
+
     /// The `Content-Encoding` token.
     #[cfg_attr(not(feature = "service"), allow(dead_code))]
     pub fn token(self) -> &'static str {
@@ -94,6 +97,44 @@ pub fn compress_at(bytes: &[u8], encoding: Encoding, brotli_quality: i32) -> Opt
         }
     }
     worth_it(bytes.len(), output.len()).then_some(output)
+}
+
+/// The Brotli quality of variants made once per version, ahead of any request (by the build
+/// for embedded files, by an export): they can afford the best (the service compresses at run
+/// time at 6)...
+const ONCE_BROTLI_QUALITY: i32 = 11;
+/// ...up to this size: quality 11 compresses about 1 MB a second, so a large bundle, edited
+/// between builds, would cost that at every build; 9 is within a few percent, ten times
+/// faster.
+const BEST_QUALITY_UP_TO: usize = 1 << 20;
+const LARGE_FILE_BROTLI_QUALITY: i32 = 9;
+/// Below this, Brotli is tried at quality 6 too, and the smaller kept.
+const SMALL_FILE: usize = 64 * 1024;
+
+/// `bytes` compressed with `encoding` as a variant made once per version and kept (embedded in
+/// a binary, written by an export): Brotli at the best quality the size affords, and for a
+/// small file the smaller of that and quality 6; `None` where it is not worth it (see
+/// [`compress_at`]).
+#[must_use]
+pub fn compress_once(bytes: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
+    let quality = if bytes.len() <= BEST_QUALITY_UP_TO {
+        ONCE_BROTLI_QUALITY
+    } else {
+        LARGE_FILE_BROTLI_QUALITY
+    };
+    let mut compressed = compress_at(bytes, encoding, quality);
+    // On small inputs quality 11 is now and then larger than 6 (its headers): the smaller.
+    if encoding == Encoding::Brotli && bytes.len() <= SMALL_FILE {
+        if let Some(other) = compress_at(bytes, encoding, 6) {
+            if compressed
+                .as_ref()
+                .is_none_or(|best| other.len() < best.len())
+            {
+                compressed = Some(other);
+            }
+        }
+    }
+    compressed
 }
 
 fn worth_it(original: usize, compressed: usize) -> bool {

@@ -169,7 +169,7 @@ pub(crate) fn canonical_static_path(
 /// Every canonical static path below `dirs` that a request can name (a hidden one only if
 /// `hidden` allows it), once each, sorted. Linked directories are not entered (a link to `.`
 /// would never end); a linked file is listed, and opened as requests open it.
-#[cfg(any(feature = "resolve", feature = "archive"))]
+#[cfg(any(feature = "resolve", feature = "archive", feature = "export"))]
 pub(crate) fn static_paths(
     dirs: &[PathBuf],
     hidden: HiddenFiles,

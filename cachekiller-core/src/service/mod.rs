@@ -62,6 +62,9 @@ mod compress;
 mod compression_threads;
 mod embedded;
 mod error;
+#[cfg(feature = "export")]
+#[cfg_attr(docsrs, doc(cfg(feature = "export")))]
+pub mod export;
 mod memo;
 mod memory;
 #[cfg(feature = "archive")]
@@ -70,6 +73,8 @@ mod open_file;
 mod request;
 mod request_path;
 mod response;
+#[cfg(any(feature = "archive", feature = "export"))]
+mod retention;
 #[cfg(feature = "rocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rocket")))]
 pub mod rocket;

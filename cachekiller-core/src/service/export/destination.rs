@@ -1,0 +1,299 @@
+//! Where an export goes: a folder (for a static host's upload, or nginx), or an object store
+//! (S3, through `object_store`, as the archive). Each write is create-only or an atomic
+//! replacement, so that a name is never seen half-written.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "archive")]
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{ExportError, ExportResult};
+
+/// Where an export writes, and what a collection cleans.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    place: Place,
+}
+
+#[derive(Debug, Clone)]
+enum Place {
+    Dir(PathBuf),
+    #[cfg(feature = "archive")]
+    Store(Arc<dyn object_store::ObjectStore>),
+}
+
+/// The headers an object is stored with, for a store that keeps them (S3); a folder's host
+/// takes them from the generated `_headers` or nginx snippet instead.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "archive"), allow(dead_code))]
+pub(super) struct ObjectHeaders<'a> {
+    pub(super) content_type: &'a str,
+    pub(super) content_encoding: Option<&'a str>,
+    pub(super) cache_control: &'a str,
+}
+
+/// Names of temporary files, unique within the process.
+static TEMPORARY: AtomicU64 = AtomicU64::new(0);
+
+impl Destination {
+    /// A folder: the root of the site, where the pages go too (`static/…` below it, as the
+    /// URLs say). Created if missing.
+    #[must_use]
+    pub fn dir(path: impl Into<PathBuf>) -> Self {
+        Destination {
+            place: Place::Dir(path.into()),
+        }
+    }
+
+    /// An object store (an S3 bucket, or a prefix of one through `object_store`'s
+    /// `PrefixStore`): each object is put with its `Content-Type`, `Content-Encoding` (for the
+    /// `.br` and `.gz` siblings) and `Cache-Control`.
+    #[cfg(feature = "archive")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
+    #[must_use]
+    pub fn store(store: Arc<dyn object_store::ObjectStore>) -> Self {
+        Destination {
+            place: Place::Store(store),
+        }
+    }
+
+    /// The folder, if it is one.
+    #[cfg_attr(not(feature = "archive"), allow(clippy::unnecessary_wraps))]
+    pub(super) fn folder(&self) -> Option<&Path> {
+        match &self.place {
+            Place::Dir(dir) => Some(dir),
+            #[cfg(feature = "archive")]
+            Place::Store(_) => None,
+        }
+    }
+
+    /// The bytes at `key`, or `None` if nothing is there.
+    pub(super) async fn read(&self, key: &str) -> ExportResult<Option<Bytes>> {
+        match &self.place {
+            Place::Dir(dir) => {
+                let path = dir.join(key);
+                blocking(move || match std::fs::read(&path) {
+                    Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(error) => Err(io_error("read", &path, &error)),
+                })
+                .await
+            }
+            #[cfg(feature = "archive")]
+            Place::Store(store) => {
+                use object_store::ObjectStoreExt as _;
+                let path = object_store::path::Path::from(key);
+                let read = async { store.get(&path).await?.bytes().await };
+                match read.await {
+                    Ok(bytes) => Ok(Some(bytes)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(error) => Err(store_error("get", key, &error)),
+                }
+            }
+        }
+    }
+
+    /// Puts `bytes` at `key` unless something is there: true if this call made it.
+    pub(super) async fn create(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        headers: ObjectHeaders<'_>,
+    ) -> ExportResult<bool> {
+        self.put(key, bytes, headers, true).await
+    }
+
+    /// Puts `bytes` at `key` in one step, replacing what is there.
+    pub(super) async fn replace(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        headers: ObjectHeaders<'_>,
+    ) -> ExportResult<()> {
+        self.put(key, bytes, headers, false).await.map(|_| ())
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        headers: ObjectHeaders<'_>,
+        create_only: bool,
+    ) -> ExportResult<bool> {
+        match &self.place {
+            Place::Dir(dir) => {
+                let _ = headers;
+                let path = dir.join(key);
+                blocking(move || write_file(&path, &bytes, create_only)).await
+            }
+            #[cfg(feature = "archive")]
+            Place::Store(store) => {
+                use object_store::{Attribute, Attributes, PutMode, PutOptions, PutPayload};
+                let mut attributes = Attributes::new();
+                attributes.insert(
+                    Attribute::ContentType,
+                    headers.content_type.to_owned().into(),
+                );
+                attributes.insert(
+                    Attribute::CacheControl,
+                    headers.cache_control.to_owned().into(),
+                );
+                if let Some(encoding) = headers.content_encoding {
+                    attributes.insert(Attribute::ContentEncoding, encoding.to_owned().into());
+                }
+                let options = PutOptions {
+                    mode: if create_only {
+                        PutMode::Create
+                    } else {
+                        PutMode::Overwrite
+                    },
+                    attributes,
+                    ..PutOptions::default()
+                };
+                let path = object_store::path::Path::from(key);
+                match store
+                    .put_opts(&path, PutPayload::from_bytes(bytes), options)
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::AlreadyExists { .. }) if create_only => Ok(false),
+                    Err(error) => Err(store_error("put", key, &error)),
+                }
+            }
+        }
+    }
+
+    /// The keys below `prefix` (a folder's: its files, not its subfolders).
+    pub(super) async fn list(&self, prefix: &str) -> ExportResult<Vec<String>> {
+        match &self.place {
+            Place::Dir(dir) => {
+                let folder = dir.join(prefix);
+                let prefix = prefix.to_owned();
+                blocking(move || {
+                    let entries = match std::fs::read_dir(&folder) {
+                        Ok(entries) => entries,
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                            return Ok(Vec::new())
+                        }
+                        Err(error) => return Err(io_error("list", &folder, &error)),
+                    };
+                    let mut keys = Vec::new();
+                    for entry in entries.flatten() {
+                        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+                        if let (true, Ok(name)) = (is_file, entry.file_name().into_string()) {
+                            keys.push(format!("{prefix}{name}"));
+                        }
+                    }
+                    keys.sort();
+                    Ok(keys)
+                })
+                .await
+            }
+            #[cfg(feature = "archive")]
+            Place::Store(store) => {
+                use futures_util::TryStreamExt as _;
+                let path = object_store::path::Path::from(prefix.trim_end_matches('/'));
+                match store.list(Some(&path)).try_collect::<Vec<_>>().await {
+                    Ok(objects) => {
+                        let mut keys: Vec<String> = objects
+                            .into_iter()
+                            .map(|meta| meta.location.to_string())
+                            .collect();
+                        keys.sort();
+                        Ok(keys)
+                    }
+                    Err(object_store::Error::NotFound { .. }) => Ok(Vec::new()),
+                    Err(error) => Err(store_error("list", prefix, &error)),
+                }
+            }
+        }
+    }
+
+    /// Deletes `key` (nothing there is not an error).
+    pub(super) async fn delete(&self, key: &str) -> ExportResult<()> {
+        match &self.place {
+            Place::Dir(dir) => {
+                let path = dir.join(key);
+                blocking(move || match std::fs::remove_file(&path) {
+                    Ok(()) => Ok(()),
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(error) => Err(io_error("delete", &path, &error)),
+                })
+                .await
+            }
+            #[cfg(feature = "archive")]
+            Place::Store(store) => {
+                use object_store::ObjectStoreExt as _;
+                match store.delete(&object_store::path::Path::from(key)).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(error) => Err(store_error("delete", key, &error)),
+                }
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so that the name never holds
+/// part of them: linked into place if `create_only` (failing if the name exists: false),
+/// renamed over it otherwise.
+fn write_file(path: &Path, bytes: &[u8], create_only: bool) -> ExportResult<bool> {
+    use std::io::Write as _;
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|error| io_error("create", parent, &error))?;
+    let temporary = parent.join(format!(
+        ".cachekiller-{}-{}.tmp",
+        std::process::id(),
+        TEMPORARY.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = std::fs::File::create_new(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(io_error("write", &temporary, &error));
+    }
+    let placed = if create_only {
+        match std::fs::hard_link(&temporary, path) {
+            Ok(()) => Ok(true),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(error),
+        }
+    } else {
+        std::fs::rename(&temporary, path).map(|()| true)
+    };
+    let _ = std::fs::remove_file(&temporary);
+    placed.map_err(|error| io_error("write", path, &error))
+}
+
+/// `work` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> ExportResult<T> + Send + 'static,
+) -> ExportResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ExportError::Destination {
+            operation: "run",
+            key: String::new(),
+            reason: error.to_string(),
+        })?
+}
+
+fn io_error(operation: &'static str, path: &Path, error: &std::io::Error) -> ExportError {
+    ExportError::Destination {
+        operation,
+        key: path.display().to_string(),
+        reason: error.to_string(),
+    }
+}
+
+#[cfg(feature = "archive")]
+fn store_error(operation: &'static str, key: &str, error: &object_store::Error) -> ExportError {
+    ExportError::Destination {
+        operation,
+        key: key.to_owned(),
+        reason: error.to_string(),
+    }
+}

@@ -1,0 +1,420 @@
+//! The export to a folder, against `sha1sum`, `gzip -dc` and the bytes the test wrote.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::*;
+use crate::test_support::{gunzip, sha1sum, unbrotli};
+use crate::SiteSettings;
+
+const REVISION: &str = "4b400e3aeb0426";
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `static/` of a small site: a stylesheet naming an image, a script, an image, and a link
+/// leading out.
+fn site() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let static_dir = root.path().join("static");
+    write(
+        &static_dir.join("css/app.css"),
+        format!(
+            "body {{ background: url(../img/logo.png) }}\n{}",
+            ".rule { color: red }\n".repeat(50)
+        )
+        .as_bytes(),
+    );
+    write(
+        &static_dir.join("js/app.js"),
+        "console.log('app');\n".repeat(40).as_bytes(),
+    );
+    write(
+        &static_dir.join("img/logo.png"),
+        &[0x89, b'P', b'N', b'G', 1, 2],
+    );
+    std::fs::write(root.path().join("secret.txt"), "secret\n").unwrap();
+    std::os::unix::fs::symlink("../secret.txt", static_dir.join("leak.css")).unwrap();
+    root
+}
+
+fn content_settings() -> SiteSettings {
+    SiteSettings::new("tag", REVISION, 8)
+        .release_build(true)
+        .mode(TagMode::Content)
+        .tag_in(TagIn::Name)
+}
+
+fn service(root: &Path, settings: SiteSettings) -> StaticFiles {
+    StaticFiles::new(root.join("static"), settings).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The tagged name of `relative` in `out`, found by the tag `sha1sum` gives its bytes.
+fn tagged_name(out: &Path, relative: &str, served: &Path) -> std::path::PathBuf {
+    let tag = &sha1sum(served, 8);
+    let (stem, extension) = relative.rsplit_once('.').unwrap();
+    out.join(format!("static/{stem}.{tag}.{extension}"))
+}
+
+#[test]
+fn every_file_is_written_under_the_url_the_service_gives_with_its_siblings() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let files = service(root.path(), content_settings());
+    let destination = Destination::dir(out.path());
+    let report = runtime()
+        .block_on(files.export().write(&destination))
+        .unwrap();
+    assert_eq!(report.files, 3, "{report}");
+    assert_eq!(report.tagged_written, 3);
+    assert_eq!(report.plain_written, 3);
+    assert_eq!(report.skipped.len(), 1, "the link leading out: {report}");
+    assert!(report.skipped[0].starts_with("leak.css"), "{report}");
+    assert!(!out.path().join("static/leak.css").exists());
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join(&report.manifest)).unwrap()).unwrap();
+    for relative in ["js/app.js", "img/logo.png", "css/app.css"] {
+        // The URL `StaticFiles::url` (and `cdnstatic!`) gives is where the bytes are.
+        let url = files.url(relative).unwrap();
+        let key = url.trim_start_matches('/');
+        let written = out.path().join(key);
+        let entry = &manifest["files"][&url];
+        assert_eq!(entry["tagged"], true, "{url}");
+        assert_eq!(entry["sha1"].as_str().unwrap(), sha1sum(&written, 40));
+        assert_eq!(
+            entry["size"].as_u64().unwrap(),
+            std::fs::metadata(&written).unwrap().len()
+        );
+        assert_eq!(written, tagged_name(out.path(), relative, &written));
+        // The plain name holds the same bytes, as the manifest says.
+        let plain = out.path().join("static").join(relative);
+        assert_eq!(
+            std::fs::read(&plain).unwrap(),
+            std::fs::read(&written).unwrap()
+        );
+        assert_eq!(
+            manifest["files"][format!("/static/{relative}")]["tagged"],
+            false
+        );
+    }
+    // Not a stylesheet: the bytes on disk. The stylesheet: its rewrite, naming the image's
+    // tagged name, which the export wrote.
+    let script = files.url("js/app.js").unwrap();
+    assert_eq!(
+        std::fs::read(out.path().join(script.trim_start_matches('/'))).unwrap(),
+        std::fs::read(root.path().join("static/js/app.js")).unwrap()
+    );
+    let stylesheet = files.url("css/app.css").unwrap();
+    let stylesheet_path = out.path().join(stylesheet.trim_start_matches('/'));
+    let rewritten = std::fs::read_to_string(&stylesheet_path).unwrap();
+    let image = files.url("img/logo.png").unwrap();
+    let image_name = image.rsplit('/').next().unwrap();
+    assert!(
+        rewritten.contains(&format!("url(../img/{image_name})")),
+        "{rewritten}"
+    );
+    assert!(out.path().join(image.trim_start_matches('/')).is_file());
+    // Siblings of the text files, decoding (by `gzip -dc` and `brotli -dc`) to the bytes.
+    for url in [&script, &stylesheet] {
+        let path = out.path().join(url.trim_start_matches('/'));
+        let bytes = std::fs::read(&path).unwrap();
+        let gz = std::fs::read(format!("{}.gz", path.display())).unwrap();
+        assert_eq!(gunzip(&gz), bytes, "{url}");
+        let br = std::fs::read(format!("{}.br", path.display())).unwrap();
+        assert_eq!(unbrotli(&br), bytes, "{url}");
+    }
+    // An image is not compressed.
+    let image_path = out.path().join(image.trim_start_matches('/'));
+    assert!(!Path::new(&format!("{}.gz", image_path.display())).exists());
+
+    // The headers: `immutable` for exactly the tagged names and siblings.
+    let headers = std::fs::read_to_string(out.path().join("_headers")).unwrap();
+    assert_eq!(headers.matches("immutable").count(), 3 + 4 + 1, "{headers}");
+    assert!(headers.contains(&format!(
+        "{script}\n  Cache-Control: public, max-age=31536000, immutable\n"
+    )));
+    assert!(headers.contains("/static/js/app.js\n  Cache-Control: no-cache\n"));
+    let map = std::fs::read_to_string(out.path().join(".cachekiller/nginx-map.conf")).unwrap();
+    assert!(map.contains(&format!(
+        "\"{stylesheet}\" \"public, max-age=31536000, immutable\";"
+    )));
+}
+
+#[test]
+fn a_query_form_site_is_refused_naming_the_key_to_set() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let settings = content_settings().tag_in(TagIn::Query);
+    let refused = runtime()
+        .block_on(
+            service(root.path(), settings)
+                .export()
+                .write(&Destination::dir(out.path())),
+        )
+        .unwrap_err();
+    assert_eq!(refused, ExportError::NeedsNameForm);
+    assert!(
+        refused.to_string().contains("tag_in = \"name\""),
+        "{refused}"
+    );
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_second_export_writes_and_compresses_only_the_changed_file() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap();
+    write(
+        &root.path().join("static/js/app.js"),
+        "console.log('changed');\n".repeat(40).as_bytes(),
+    );
+    let report = runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap();
+    assert_eq!(report.tagged_written, 1, "{report}");
+    assert_eq!(report.plain_written, 1, "{report}");
+    assert_eq!(report.files_compressed, 1, "{report}");
+    assert_eq!(report.siblings_written, 2, "{report}");
+    // Both versions' names are there: the old pages' and the new.
+    assert_eq!(
+        std::fs::read_dir(out.path().join("static/js"))
+            .unwrap()
+            .filter(|entry| entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".js"))
+            .count(),
+        3,
+        "two tagged names and the plain one"
+    );
+}
+
+#[test]
+fn a_tagged_name_holding_other_bytes_is_an_error_naming_it() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let files = service(root.path(), content_settings());
+    runtime
+        .block_on(files.export().write(&destination))
+        .unwrap();
+    let url = files.url("js/app.js").unwrap();
+    let tagged = out.path().join(url.trim_start_matches('/'));
+    std::fs::write(&tagged, "tampered").unwrap();
+    let refused = runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ExportError::Conflict { key, .. } if *key == url[1..]),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read(&tagged).unwrap(),
+        b"tampered",
+        "not overwritten"
+    );
+    // A sibling that decodes to other bytes, the same.
+    std::fs::write(
+        &tagged,
+        std::fs::read(root.path().join("static/js/app.js")).unwrap(),
+    )
+    .unwrap();
+    let gz = format!("{}.gz", tagged.display());
+    let other = crate::rules::compression::compress_at(b"other bytes", Encoding::Gzip, 0);
+    std::fs::write(&gz, other.unwrap_or_else(|| b"\x1f\x8b".to_vec())).unwrap();
+    let refused = runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("does not decode"), "{refused}");
+}
+
+#[test]
+fn a_collection_keeps_what_retained_exports_name_and_deletes_the_rest() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let day = Duration::from_secs(24 * 3600);
+    let start = SystemTime::now() - 30 * day;
+    let mut scripts = Vec::new();
+    for (export, text) in ["one", "two", "three"].iter().enumerate() {
+        write(
+            &root.path().join("static/js/app.js"),
+            format!("console.log('{text}');\n").repeat(40).as_bytes(),
+        );
+        let files = service(root.path(), content_settings());
+        scripts.push(out.path().join(&files.url("js/app.js").unwrap()[1..]));
+        runtime
+            .block_on(
+                files
+                    .export()
+                    .at(start + u32::try_from(export).unwrap() * day)
+                    .write(&destination),
+            )
+            .unwrap();
+    }
+    // A page, and a file of the user's: no manifest names them.
+    write(&out.path().join("index.html"), b"<html>");
+    write(&out.path().join("static/robots.txt"), b"user's");
+    let policy = RetentionPolicy {
+        revisions: 2,
+        max_age: day,
+        grace: Duration::ZERO,
+    };
+    let report = runtime
+        .block_on(destination.collect(&policy, SystemTime::now()))
+        .unwrap();
+    assert_eq!((report.exports_kept, report.exports_deleted), (2, 1));
+    assert_eq!(
+        report.objects_deleted, 3,
+        "the first script and its two siblings"
+    );
+    assert!(!scripts[0].exists());
+    assert!(scripts[1].exists() && scripts[2].exists());
+    assert!(Path::new(&format!("{}.br", scripts[1].display())).exists());
+    assert!(out.path().join("index.html").exists());
+    assert!(out.path().join("static/robots.txt").exists());
+    assert!(out.path().join("static/js/app.js").exists());
+    let headers = std::fs::read_to_string(out.path().join("_headers")).unwrap();
+    let first = scripts[0].file_name().unwrap().to_str().unwrap();
+    assert!(!headers.contains(first), "{headers}");
+    // Everything retained by a policy that keeps all: nothing more goes.
+    let report = runtime
+        .block_on(destination.collect(&RetentionPolicy::default(), SystemTime::now()))
+        .unwrap();
+    assert_eq!(report.objects_deleted, 0);
+}
+
+#[test]
+fn a_headers_file_of_the_users_is_never_overwritten() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    write(
+        &out.path().join("_headers"),
+        b"/*\n  X-Frame-Options: DENY\n",
+    );
+    let refused = runtime()
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&Destination::dir(out.path())),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(refused, ExportError::ForeignHeadersFile { .. }),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("_headers")).unwrap(),
+        b"/*\n  X-Frame-Options: DENY\n"
+    );
+}
+
+#[cfg(feature = "resolve")]
+#[test]
+fn in_revision_mode_a_file_edited_since_the_build_is_refused() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let settings = crate::test_support::with_revision_manifest(
+        SiteSettings::new("tag", REVISION, 8)
+            .release_build(true)
+            .tag_in(TagIn::Name),
+        root.path(),
+    );
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let report = runtime
+        .block_on(
+            service(root.path(), settings.clone())
+                .export()
+                .write(&destination),
+        )
+        .unwrap();
+    assert_eq!(report.tagged_written, 3);
+    let revision_tag = &REVISION[..REVISION.len().min(14)];
+    assert!(out
+        .path()
+        .join(format!("static/js/app.{revision_tag}.js"))
+        .is_file());
+    write(
+        &root.path().join("static/js/app.js"),
+        b"edited after the build\n",
+    );
+    let refused = runtime
+        .block_on(service(root.path(), settings).export().write(&destination))
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ExportError::NotTheRevisionsBytes { path, .. } if path == "js/app.js"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_revision_that_names_no_files_is_refused() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let settings = SiteSettings::new("tag", "20261207120000", 8).tag_in(TagIn::Name);
+    let refused = runtime()
+        .block_on(
+            service(root.path(), settings)
+                .export()
+                .write(&Destination::dir(out.path())),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(refused, ExportError::RevisionNamesNoFiles { .. }),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("mode = \"content\""),
+        "{refused}"
+    );
+}
+
+#[test]
+fn static_url_paths_become_key_prefixes() {
+    assert_eq!(key_prefix("/static/").unwrap(), "static/");
+    assert_eq!(key_prefix("/").unwrap(), "");
+    assert_eq!(
+        key_prefix("https://cdn.example.com/assets/v/").unwrap(),
+        "assets/v/"
+    );
+    assert_eq!(key_prefix("//cdn.example.com/s/").unwrap(), "s/");
+    for refused in ["/a/../b/", "/a%2F/", "/static"] {
+        assert!(key_prefix(refused).is_err(), "{refused}");
+    }
+}
