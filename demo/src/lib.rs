@@ -196,7 +196,8 @@ fn committed(path: &Path, revision: &str) -> Committed {
 }
 
 /// Whether a static file is served as a stylesheet (its references rewritten).
-fn is_stylesheet(relative: &str) -> bool {
+#[must_use]
+pub fn is_stylesheet(relative: &str) -> bool {
     Path::new(relative)
         .extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("css"))
@@ -269,8 +270,10 @@ fn decoded(response: &HttpResponse) -> std::io::Result<Vec<u8>> {
     Ok(decoded)
 }
 
-/// `%XX` escapes decoded (the URLs' paths are what `cdnstatic!` percent-encoded).
-fn percent_decoded(path: &str) -> String {
+/// `%XX` escapes decoded (the URLs' paths are what `cdnstatic!` percent-encoded), as a static
+/// host decodes a URL's path to find the file.
+#[must_use]
+pub fn percent_decoded(path: &str) -> String {
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -387,4 +390,55 @@ pub fn previous_commit_tag(crate_dir: &Path, revision: &str) -> Option<String> {
         .status
         .success()
         .then(|| full.trim().chars().take(revision.len()).collect())
+}
+
+/// What an exported file is, checked by itself: the SHA-1 of its bytes begins with the tag in
+/// its name (`app.<tag>.css`), and each `.br` and `.gz` sibling beside it decodes to exactly
+/// those bytes. `Err` says what is wrong.
+///
+/// # Errors
+/// A missing file, a name without a tag, a tag its bytes do not begin, a sibling of other
+/// bytes.
+pub fn exported_file(file: &Path) -> Result<String, String> {
+    use sha1::Digest as _;
+    use std::io::Read as _;
+    let bytes = std::fs::read(file).map_err(|error| format!("not exported ({error})"))?;
+    let name = file
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    let mut parts = name.rsplit('.');
+    let tag = match (parts.next(), parts.next()) {
+        (Some(_), Some(tag)) => tag,
+        _ => return Err("no tag in its name".to_owned()),
+    };
+    let sha1: String = sha1::Sha1::digest(&bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    if !sha1.starts_with(tag) {
+        return Err(format!("WRONG BYTES: SHA-1 {sha1}, tag {tag}"));
+    }
+    let mut siblings = Vec::new();
+    for (extension, encoding) in [("br", "br"), ("gz", "gzip")] {
+        let Ok(compressed) = std::fs::read(format!("{}.{extension}", file.display())) else {
+            continue;
+        };
+        let mut decoded = Vec::new();
+        let read = if extension == "br" {
+            brotli::Decompressor::new(compressed.as_slice(), 4096).read_to_end(&mut decoded)
+        } else {
+            flate2::read::GzDecoder::new(compressed.as_slice()).read_to_end(&mut decoded)
+        };
+        if read.is_err() || decoded != bytes {
+            return Err(format!("WRONG BYTES in its .{extension} sibling"));
+        }
+        siblings.push(encoding);
+    }
+    let siblings = match siblings.as_slice() {
+        [] => "no compressed sibling (it would not be smaller)".to_owned(),
+        [one] => format!("its {one} sibling decodes to it"),
+        several => format!("its {} siblings decode to it", several.join(" and ")),
+    };
+    Ok(format!("SHA-1 begins with the tag; {siblings}"))
 }

@@ -67,7 +67,9 @@ fn normalized(output: &str) -> String {
             None => line.to_owned(),
         };
         let line = match line.find(" into ") {
-            Some(start) if line.starts_with("wrote ") => format!("{} into DIR", &line[..start]),
+            Some(start) if line.starts_with("wrote ") || line.starts_with("a static export") => {
+                format!("{} into DIR", &line[..start])
+            }
             _ => line,
         };
         let mut hex_run = String::new();
@@ -201,6 +203,56 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
             "{line}"
         );
     }
+
+    // The static export: every URL its page links (and the stylesheet's image) is a file
+    // there whose `sha1sum` begins with the tag in its name; a file sent as it is holds the
+    // demo's file, and its `.gz` sibling is what `gzip -dc` decodes to those bytes.
+    let export = output_dir.path().join("export");
+    let exported = answers_under(&stdout, "a static export, for a static host");
+    let exported: Vec<_> = exported
+        .iter()
+        .filter(|line| line.starts_with("  /static/"))
+        .collect();
+    assert_eq!(exported.len(), 5, "{stdout}");
+    let page = std::fs::read_to_string(export.join("index.html")).unwrap();
+    for line in exported {
+        let url = line.split_whitespace().next().unwrap();
+        let file = export.join(cachekiller_demo::percent_decoded(&url[1..]));
+        let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+        let tag = name.rsplit('.').nth(1).unwrap();
+        assert_eq!(sha1sum(&file, tag.len()), tag, "{line}");
+        if !url.contains("/stripe.") {
+            assert!(
+                page.contains(&format!("\"{url}\"")),
+                "{url} is not linked: {page}"
+            );
+        }
+        let original = url
+            .trim_start_matches("/static/")
+            .replace(&format!(".{tag}."), ".")
+            .replace("%20", " ");
+        if !url.ends_with(".css") {
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                std::fs::read(demo_static_file(&original)).unwrap(),
+                "{line}"
+            );
+        }
+        let gz = export.join(format!(
+            "{}.gz",
+            cachekiller_demo::percent_decoded(&url[1..])
+        ));
+        if gz.exists() {
+            let decoded = Command::new("gzip").arg("-dc").arg(&gz).output().unwrap();
+            assert_eq!(decoded.stdout, std::fs::read(&file).unwrap(), "{line}");
+        }
+    }
+    let headers = std::fs::read_to_string(export.join("_headers")).unwrap();
+    assert_eq!(
+        headers.matches("immutable\n").count(),
+        5 + 5,
+        "the five tagged names and their siblings: {headers}"
+    );
 
     // The pages it wrote declare their encoding (served from a folder they would be read as
     // Latin-1 otherwise: `integrity="â€¦"`).

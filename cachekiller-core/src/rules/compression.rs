@@ -16,6 +16,7 @@ pub enum Encoding {
 
 impl Encoding {
     /// Both, in the order the service prefers them.
+    #[cfg_attr(not(feature = "export"), allow(dead_code))]
     pub const ALL: [Encoding; 2] = [Encoding::Brotli, Encoding::Gzip];
 
     /// The `Content-Encoding` token.

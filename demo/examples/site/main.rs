@@ -19,7 +19,9 @@ use std::process::Command;
 use askama::Template;
 use axum::response::Html;
 use axum::routing::get;
+use cachekiller_core::service::export::Destination;
 use cachekiller_core::service::StaticFiles;
+use cachekiller_core::{TagIn, TagMode};
 use cachekiller_macros::{cdnintegrity, cdnsettings, cdnstatic, cdntag};
 use maud::{html, Markup, DOCTYPE};
 
@@ -143,20 +145,6 @@ const CONTENT_TAGGED: &[&str] = &[
     cdnstatic!("img/team photo.png", mode = "content"),
 ];
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// One line of the table: status, caching, encoding, the bytes' verdict, the URL.
 fn print_answer(answer: &Answer) {
     let caching = if answer.immutable() {
@@ -205,6 +193,78 @@ fn broken(answer: &Answer, should_be_immutable: bool) -> Option<String> {
             (answer.immutable() && !tagged_bytes)
                 .then(|| format!("{}: immutable, yet the tag names other bytes", answer.url))
         })
+}
+
+/// The page of the static export, linking `urls` (the stylesheet, the script, two images).
+fn exported_page(title: &str, urls: &[String]) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) ", exported" }
+                link rel="stylesheet" href=(urls[0]);
+                script src=(urls[1]) defer {}
+            }
+            body {
+                h1 { (title) ", exported for a static host" }
+                img src=(urls[2]) alt="logo";
+                img src=(urls[3]) alt="team";
+            }
+        }
+    }
+}
+
+/// Writes the static export into `folder` (the exported page, then every static file under
+/// its tagged name with its `.br` and `.gz` siblings, its plain name, a manifest, `_headers`
+/// and nginx snippets), and checks every URL of the page against the files written: each
+/// exists, its SHA-1 begins with the tag in its name, its siblings decode to it, and a
+/// stylesheet's references were exported too. Returns what broke the promise.
+fn export(
+    runtime: &tokio::runtime::Runtime,
+    crate_dir: &Path,
+    folder: &Path,
+    title: &str,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    // A static site sets `tag_in = "name"` and `mode = "content"` in
+    // `[package.metadata.cachekiller]`, and its `cdnstatic!` calls link what the export
+    // writes. The demo is a query-form site: its page for the export takes the URLs of the
+    // same settings at run time (`StaticFiles::url`, what `cdnstatic!` gives for them).
+    let settings = cdnsettings!().tag_in(TagIn::Name).mode(TagMode::Content);
+    let static_files = StaticFiles::in_root(crate_dir, settings)?;
+    let linked = [
+        "css/app.css",
+        "js/app.js",
+        "img/logo.svg",
+        "img/team photo.png",
+    ]
+    .map(|path| static_files.url(path))
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    std::fs::create_dir_all(folder)?;
+    std::fs::write(
+        folder.join("index.html"),
+        exported_page(title, &linked).into_string(),
+    )?;
+    let report = runtime.block_on(static_files.export().write(&Destination::dir(folder)))?;
+    println!("  {report}");
+    let mut broken = Vec::new();
+    let mut urls = linked;
+    urls.reverse();
+    while let Some(url) = urls.pop() {
+        let file = folder.join(check::percent_decoded(url.trim_start_matches('/')));
+        let verdict = check::exported_file(&file);
+        println!("  {url:<48} {}", verdict.as_ref().unwrap_or_else(|why| why));
+        match verdict {
+            Ok(_) if check::is_stylesheet(&url) => {
+                let css = std::fs::read_to_string(&file)?;
+                urls.extend(check::stylesheet_references(&css, &url));
+            }
+            Ok(_) => {}
+            Err(why) => broken.push(format!("{url}: {why}")),
+        }
+    }
+    Ok(broken)
 }
 
 /// Serves the pages and the static files, asks for each URL as a browser does, prints the
@@ -368,8 +428,6 @@ fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
         let path = output.join(name);
         std::fs::write(&path, page).map_err(cannot("write", &path))?;
     }
-    let static_copy = output.join("static");
-    copy_dir(&crate_dir.join("static"), &static_copy).map_err(cannot("copy into", &static_copy))?;
 
     println!("cachekiller demo: the tag is {}, {source}.", cdntag!());
     println!();
@@ -384,7 +442,7 @@ fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     }
     println!();
     println!(
-        "wrote index.html (Askama), maud.html (Maud) and static/ into {}",
+        "wrote index.html (Askama) and maud.html (Maud) into {}",
         output.display()
     );
     println!();
@@ -393,7 +451,18 @@ fn run() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let (port, broken_promises) = visit(&runtime, crate_dir, askama_page, maud_page)?;
+    let (port, mut broken_promises) = visit(&runtime, crate_dir, askama_page, maud_page)?;
+    println!();
+    let exported = output.join("export");
+    println!(
+        "a static export, for a static host (tags in file names, by content), into {}:",
+        exported.display()
+    );
+    broken_promises.extend(export(&runtime, crate_dir, &exported, title)?);
+    println!(
+        "  (upload it with its _headers file, or serve it with nginx and the snippets in \
+         .cachekiller/: immutable for exactly the tagged names)"
+    );
     println!();
     if broken_promises.is_empty() {
         println!(
