@@ -15,6 +15,8 @@ pub mod guide {
     pub mod serving {}
     #[doc = include_str!("../../guide/deploy-skew.md")]
     pub mod deploy_skew {}
+    #[doc = include_str!("../../guide/static-sites.md")]
+    pub mod static_sites {}
     #[doc = include_str!("../../guide/stylesheets.md")]
     pub mod stylesheets {}
     #[doc = include_str!("../../guide/modules.md")]

@@ -211,6 +211,36 @@ impl Destination {
         }
     }
 
+    /// Makes what was written so far durable before a manifest names it: one `syncfs` of a
+    /// folder's file system (on Linux; elsewhere the operating system's own timing), instead
+    /// of a `fsync` per file, which cost an export of 2,000 files more than the rest of its
+    /// writing. A file torn by a crash before this is found by the next export, which checks
+    /// every tagged name it finds against its bytes. An object store's puts are durable when
+    /// they return.
+    pub(super) async fn flush(&self) -> ExportResult<()> {
+        match &self.place {
+            Place::Dir(dir) => {
+                let dir = dir.clone();
+                blocking(move || {
+                    #[cfg(target_os = "linux")]
+                    {
+                        let synced = std::fs::File::open(&dir)
+                            .and_then(|folder| Ok(rustix::fs::syncfs(&folder)?));
+                        synced.map_err(|error| io_error("sync", &dir, &error))
+                    }
+                    #[cfg(not(target_os = "linux"))]
+                    {
+                        let _ = dir;
+                        Ok(())
+                    }
+                })
+                .await
+            }
+            #[cfg(feature = "archive")]
+            Place::Store(_) => Ok(()),
+        }
+    }
+
     /// Deletes `key` (nothing there is not an error).
     pub(super) async fn delete(&self, key: &str) -> ExportResult<()> {
         match &self.place {
@@ -247,10 +277,7 @@ fn write_file(path: &Path, bytes: &[u8], create_only: bool) -> ExportResult<bool
         std::process::id(),
         TEMPORARY.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = std::fs::File::create_new(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
+    let written = std::fs::File::create_new(&temporary).and_then(|mut file| file.write_all(bytes));
     if let Err(error) = written {
         let _ = std::fs::remove_file(&temporary);
         return Err(io_error("write", &temporary, &error));

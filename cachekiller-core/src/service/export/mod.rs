@@ -129,6 +129,14 @@ pub enum ExportError {
         /// What is wrong.
         reason: String,
     },
+    /// A destination folder that holds a static dir or is inside one: the export would write
+    /// tagged names among the files it exports.
+    InsideStaticDir {
+        /// The destination folder.
+        destination: String,
+        /// The static dir.
+        static_dir: String,
+    },
     /// A `_headers` file the export did not write.
     ForeignHeadersFile {
         /// Its key.
@@ -176,6 +184,15 @@ impl fmt::Display for ExportError {
             ExportError::InvalidManifest { key, reason } => {
                 write!(formatter, "export manifest {key} cannot be read: {reason}")
             }
+            ExportError::InsideStaticDir {
+                destination,
+                static_dir,
+            } => write!(
+                formatter,
+                "the destination {destination} and the static dir {static_dir} overlap: the \
+                 export would write tagged names among the files it exports. Export into a \
+                 folder of its own (such as target/site)"
+            ),
             ExportError::ForeignHeadersFile { key } => write!(
                 formatter,
                 "{key} exists and was not written by an export (its first line is not \
@@ -262,7 +279,7 @@ pub struct Export<'a> {
 
 impl StaticFiles {
     /// An export of these files (their current bytes, as this service sends them), to be
-    /// [written](Export::write) to a [`Destination`]. See the [module](self::export) for what
+    /// [written](Export::write) to a [`Destination`]. See the [module](crate::service::export) for what
     /// it writes.
     pub fn export(&self) -> Export<'_> {
         Export {
@@ -333,6 +350,9 @@ impl Export<'_> {
     /// See [`ExportError`]; an error before the manifest leaves the names written so far (a
     /// later export finds them and goes on), and no manifest names them.
     pub async fn write(self, destination: &Destination) -> ExportResult<ExportReport> {
+        if let Some(folder) = destination.folder() {
+            self.files.refuse_overlap(folder)?;
+        }
         let service = self.files.clone();
         let (files, skipped) = tokio::task::spawn_blocking(move || service.exported_files())
             .await
@@ -409,6 +429,7 @@ impl Export<'_> {
                 entry(&file.plain_key, false, Vec::new()),
             );
         }
+        destination.flush().await?;
         let encoded = manifest.encode();
         let key = format!(
             "{MANIFESTS}{:013}-{}.json",
@@ -478,6 +499,22 @@ impl Destination {
 }
 
 impl StaticFiles {
+    /// Refuses a destination folder that holds a static dir or is inside one.
+    fn refuse_overlap(&self, folder: &std::path::Path) -> ExportResult<()> {
+        let destination = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+        let destination = destination.canonicalize().unwrap_or(destination);
+        for dir in &self.shared.dirs {
+            let static_dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+            if destination.starts_with(&static_dir) || static_dir.starts_with(&destination) {
+                return Err(ExportError::InsideStaticDir {
+                    destination: destination.display().to_string(),
+                    static_dir: static_dir.display().to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Every static file a request can name, ready to export (blocking).
     /// Also the files a request is refused, with why.
     fn exported_files(&self) -> ExportResult<(Vec<ExportedFile>, Vec<String>)> {

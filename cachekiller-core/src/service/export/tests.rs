@@ -418,3 +418,23 @@ fn static_url_paths_become_key_prefixes() {
         assert!(key_prefix(refused).is_err(), "{refused}");
     }
 }
+
+#[test]
+fn a_destination_overlapping_a_static_dir_is_refused() {
+    let root = site();
+    for destination in [root.path().to_owned(), root.path().join("static/out")] {
+        let refused = runtime()
+            .block_on(
+                service(root.path(), content_settings())
+                    .export()
+                    .write(&Destination::dir(&destination)),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(refused, ExportError::InsideStaticDir { .. }),
+            "{refused}"
+        );
+    }
+    assert!(!root.path().join("static/out").exists());
+    assert!(!root.path().join("_headers").exists());
+}
