@@ -221,6 +221,22 @@ impl Chromium {
         let response = self.devtools("PUT", &format!("/json/new?{url}"));
         assert!(response.is_some(), "Chromium did not open {url}");
     }
+
+    /// The titles of the open tabs, as their pages (and scripts) have set them now.
+    #[must_use]
+    pub fn titles(&self) -> Vec<String> {
+        let Some(listed) = self.devtools("GET", "/json/list") else {
+            return Vec::new();
+        };
+        let targets: serde_json::Value = serde_json::from_str(&listed).unwrap_or_default();
+        targets
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|target| target["type"] == "page")
+            .filter_map(|target| target["title"].as_str().map(str::to_owned))
+            .collect()
+    }
 }
 
 impl Drop for Chromium {
