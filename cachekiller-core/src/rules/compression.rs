@@ -103,19 +103,24 @@ pub fn compress_at(bytes: &[u8], encoding: Encoding, brotli_quality: i32) -> Opt
 /// The Brotli quality of variants made once per version, ahead of any request (by the build
 /// for embedded files, by an export): they can afford the best (the service compresses at run
 /// time at 6)...
+#[cfg(any(feature = "resolve", feature = "export"))]
 const ONCE_BROTLI_QUALITY: i32 = 11;
 /// ...up to this size: quality 11 compresses about 1 MB a second, so a large bundle, edited
 /// between builds, would cost that at every build; 9 is within a few percent, ten times
 /// faster.
+#[cfg(any(feature = "resolve", feature = "export"))]
 const BEST_QUALITY_UP_TO: usize = 1 << 20;
+#[cfg(any(feature = "resolve", feature = "export"))]
 const LARGE_FILE_BROTLI_QUALITY: i32 = 9;
 /// Below this, Brotli is tried at quality 6 too, and the smaller kept.
+#[cfg(any(feature = "resolve", feature = "export"))]
 const SMALL_FILE: usize = 64 * 1024;
 
 /// `bytes` compressed with `encoding` as a variant made once per version and kept (embedded in
 /// a binary, written by an export): Brotli at the best quality the size affords, and for a
 /// small file the smaller of that and quality 6; `None` where it is not worth it (see
 /// [`compress_at`]).
+#[cfg(any(feature = "resolve", feature = "export"))]
 #[must_use]
 pub fn compress_once(bytes: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
     let quality = if bytes.len() <= BEST_QUALITY_UP_TO {

@@ -260,6 +260,35 @@ impl EmbeddedTable {
     }
 }
 
+#[cfg(any(feature = "archive", feature = "export"))]
+impl super::StaticFiles {
+    /// Every embedded file a request can name (the dotfile rule applied), with its version:
+    /// what an archive publishes and an export writes of them.
+    pub(crate) fn embedded_versions(&self) -> Vec<(&'static str, Arc<CheckedVersion>)> {
+        let Some(table) = self.shared.embedded.as_ref() else {
+            return Vec::new();
+        };
+        table
+            .files()
+            .iter()
+            .filter(|file| {
+                crate::rules::static_path::canonical_static_path(file.path(), self.options.hidden)
+                    .is_ok()
+            })
+            .filter_map(|file| Some((file.path(), table.checked_at(file.path())?)))
+            .collect()
+    }
+
+    /// Every canonical static path on disk a request can name that no embedded file answers
+    /// for, sorted.
+    pub(crate) fn disk_paths(&self) -> impl Iterator<Item = String> + '_ {
+        let embedded = self.shared.embedded.as_ref();
+        crate::rules::static_path::static_paths(&self.shared.dirs, self.options.hidden)
+            .into_iter()
+            .filter(move |relative| !embedded.is_some_and(|table| table.contains(relative)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,7 +78,7 @@ use crate::rules::compression::{
 use crate::rules::error::Error;
 use crate::rules::hash::to_hex;
 use crate::rules::settings::{TagIn, TagMode};
-use crate::rules::static_path::{find_static_file, static_paths, StaticFile};
+use crate::rules::static_path::{find_static_file, StaticFile};
 use crate::rules::static_url::encoded_static_path;
 use crate::rules::url::{join_static_file_url, tag_in_file_name};
 pub use crate::service::retention::RetentionPolicy;
@@ -530,25 +530,11 @@ impl StaticFiles {
         let prefix = key_prefix(&settings.static_url)?;
         let mut files = Vec::new();
         let mut skipped = Vec::new();
-        let embedded = self.shared.embedded.as_ref();
-        for file in embedded
-            .map(super::embedded::EmbeddedTable::files)
-            .unwrap_or_default()
-        {
-            let hidden =
-                crate::rules::static_path::canonical_static_path(file.path(), self.options.hidden);
-            if let (Ok(_), Some(checked)) = (
-                hidden,
-                embedded.and_then(|table| table.checked_at(file.path())),
-            ) {
-                let bytes = checked.bytes.clone().unwrap_or_default();
-                files.push(self.exported_file(&prefix, file.path(), &checked, bytes)?);
-            }
+        for (path, checked) in self.embedded_versions() {
+            let bytes = checked.bytes.clone().unwrap_or_default();
+            files.push(self.exported_file(&prefix, path, &checked, bytes)?);
         }
-        for relative in static_paths(&self.shared.dirs, self.options.hidden) {
-            if embedded.is_some_and(|table| table.contains(&relative)) {
-                continue;
-            }
+        for relative in self.disk_paths() {
             let (dir, file, version) = match find_static_file(&self.shared.dirs, &relative) {
                 StaticFile::File { dir, file, version } => (dir, file, version),
                 // What a request is refused (a link leading out, a FIFO) is not exported.

@@ -30,7 +30,7 @@ use sha1::Digest as _;
 use crate::rules::cache_policy::TagVerdict;
 use crate::rules::hash::to_hex;
 use crate::rules::settings::{SiteSettings, TagMode};
-use crate::rules::static_path::{find_static_file, static_paths, StaticFile};
+use crate::rules::static_path::{find_static_file, StaticFile};
 use crate::rules::tagging::Tagger;
 use crate::service::archive::{
     Archive, ArchiveError, ArchiveResult, ArchivedVersion, PublishReport, ServedFile,
@@ -343,24 +343,10 @@ impl StaticFiles {
                 });
             }
         };
-        let embedded = self.shared.embedded.as_ref();
-        for file in embedded
-            .map(super::embedded::EmbeddedTable::files)
-            .unwrap_or_default()
-        {
-            let hidden =
-                crate::rules::static_path::canonical_static_path(file.path(), self.options.hidden);
-            if let (Ok(_), Some(checked)) = (
-                hidden,
-                embedded.and_then(|table| table.checked_at(file.path())),
-            ) {
-                served(file.path().to_owned(), &checked);
-            }
+        for (path, checked) in self.embedded_versions() {
+            served(path.to_owned(), &checked);
         }
-        for relative in static_paths(&self.shared.dirs, self.options.hidden) {
-            if embedded.is_some_and(|table| table.contains(&relative)) {
-                continue;
-            }
+        for relative in self.disk_paths() {
             let StaticFile::File { dir, file, version } =
                 find_static_file(&self.shared.dirs, &relative)
             else {
