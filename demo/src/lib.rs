@@ -400,7 +400,6 @@ pub fn previous_commit_tag(crate_dir: &Path, revision: &str) -> Option<String> {
 /// A missing file, a name without a tag, a tag its bytes do not begin, a sibling of other
 /// bytes.
 pub fn exported_file(file: &Path) -> Result<String, String> {
-    use sha1::Digest as _;
     use std::io::Read as _;
     let bytes = std::fs::read(file).map_err(|error| format!("not exported ({error})"))?;
     let name = file
@@ -408,16 +407,11 @@ pub fn exported_file(file: &Path) -> Result<String, String> {
         .and_then(|name| name.to_str())
         .unwrap_or("");
     let mut parts = name.rsplit('.');
-    let tag = match (parts.next(), parts.next()) {
-        (Some(_), Some(tag)) => tag,
-        _ => return Err("no tag in its name".to_owned()),
+    let (Some(_), Some(tag)) = (parts.next(), parts.next()) else {
+        return Err("no tag in its name".to_owned());
     };
-    let sha1: String = sha1::Sha1::digest(&bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    if !sha1.starts_with(tag) {
-        return Err(format!("WRONG BYTES: SHA-1 {sha1}, tag {tag}"));
+    if !is_content_tag_of(tag, &bytes) {
+        return Err(format!("WRONG BYTES: the SHA-1 does not begin with {tag}"));
     }
     let mut siblings = Vec::new();
     for (extension, encoding) in [("br", "br"), ("gz", "gzip")] {

@@ -204,11 +204,33 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
         );
     }
 
-    // The static export: every URL its page links (and the stylesheet's image) is a file
-    // there whose `sha1sum` begins with the tag in its name; a file sent as it is holds the
-    // demo's file, and its `.gz` sibling is what `gzip -dc` decodes to those bytes.
-    let export = output_dir.path().join("export");
-    let exported = answers_under(&stdout, "a static export, for a static host");
+    check_export(&stdout, &output_dir.path().join("export"));
+
+    // The pages it wrote declare their encoding (served from a folder they would be read as
+    // Latin-1 otherwise: `integrity="â€¦"`).
+    for page in ["index.html", "maud.html"] {
+        let html = std::fs::read_to_string(output_dir.path().join(page)).unwrap();
+        assert!(html.contains("<meta charset=\"utf-8\">"), "{page}: {html}");
+    }
+
+    // The README shows the default command's output: a debug build's, in a clone with
+    // history (a shallow clone has no previous commit to ask with).
+    if release || !has_previous_commit {
+        return;
+    }
+    assert_eq!(
+        normalized(&readme_demo_output()),
+        normalized(&stdout),
+        "the README's demo output is not what the demo prints now; paste it again"
+    );
+}
+
+/// The static export the demo wrote into `export`: every URL its page links (and the
+/// stylesheet's image) is a file there whose `sha1sum` begins with the tag in its name; a file
+/// sent as it is holds the demo's file, and its `.gz` sibling is what `gzip -dc` decodes to
+/// those bytes; `_headers` makes exactly the tagged names `immutable`.
+fn check_export(stdout: &str, export: &Path) {
+    let exported = answers_under(stdout, "a static export, for a static host");
     let exported: Vec<_> = exported
         .iter()
         .filter(|line| line.starts_with("  /static/"))
@@ -231,7 +253,7 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
             .trim_start_matches("/static/")
             .replace(&format!(".{tag}."), ".")
             .replace("%20", " ");
-        if !url.ends_with(".css") {
+        if !cachekiller_demo::is_stylesheet(url) {
             assert_eq!(
                 std::fs::read(&file).unwrap(),
                 std::fs::read(demo_static_file(&original)).unwrap(),
@@ -252,23 +274,5 @@ fn the_demo_renders_serves_and_checks_every_url_and_the_readme_shows_its_output(
         headers.matches("immutable\n").count(),
         5 + 5,
         "the five tagged names and their siblings: {headers}"
-    );
-
-    // The pages it wrote declare their encoding (served from a folder they would be read as
-    // Latin-1 otherwise: `integrity="â€¦"`).
-    for page in ["index.html", "maud.html"] {
-        let html = std::fs::read_to_string(output_dir.path().join(page)).unwrap();
-        assert!(html.contains("<meta charset=\"utf-8\">"), "{page}: {html}");
-    }
-
-    // The README shows the default command's output: a debug build's, in a clone with
-    // history (a shallow clone has no previous commit to ask with).
-    if release || !has_previous_commit {
-        return;
-    }
-    assert_eq!(
-        normalized(&readme_demo_output()),
-        normalized(&stdout),
-        "the README's demo output is not what the demo prints now; paste it again"
     );
 }

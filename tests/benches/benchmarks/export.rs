@@ -19,9 +19,9 @@ const FILE_BYTES: usize = 10 * 1024;
 /// Pseudo-random words (a fixed seed): text that compresses about as CSS and JavaScript do.
 fn text(seed: u64, length: usize) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "color", "margin", "padding", "function", "return", "const", "display", "flex",
-        "border", "width", "height", "var", "let", "this", "value", "0px", "auto", "none",
-        "{", "}", ";", ":", "(", ")", "=>", "document", "element", "grid", "font", "1rem",
+        "color", "margin", "padding", "function", "return", "const", "display", "flex", "border",
+        "width", "height", "var", "let", "this", "value", "0px", "auto", "none", "{", "}", ";",
+        ":", "(", ")", "=>", "document", "element", "grid", "font", "1rem",
     ];
     let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
     let mut out = Vec::with_capacity(length + 16);
@@ -110,7 +110,12 @@ pub(crate) fn export(report: &mut Report, rounds: usize) {
     for round in 0..rounds.max(3) {
         let copy = fresh("copy");
         let started = Instant::now();
-        run_checked(Command::new("cp").arg("-r").arg(root.join("static")).arg(&copy));
+        run_checked(
+            Command::new("cp")
+                .arg("-r")
+                .arg(root.join("static"))
+                .arg(&copy),
+        );
         samples[0].push(started.elapsed());
 
         let plain = fresh("plain");

@@ -59,6 +59,35 @@ impl Destination {
         }
     }
 
+    /// Writes a page (or any file that is not a static file) at `key`, replacing what is there
+    /// in one step, revalidated on every visit (`no-cache`: its URL has no tag); in an object
+    /// store with the `Content-Type` `content_type`. Write the pages after the export, so that
+    /// a destination served meanwhile never has a page linking a file not there yet.
+    ///
+    /// # Errors
+    /// A key that would leave the destination (`..`, an empty segment), or the destination's
+    /// error.
+    pub async fn write_page(
+        &self,
+        key: &str,
+        bytes: impl Into<Bytes>,
+        content_type: &str,
+    ) -> ExportResult<()> {
+        if !super::manifest::is_destination_key(key) {
+            return Err(ExportError::Destination {
+                operation: "write",
+                key: key.to_owned(),
+                reason: "not a path below the destination".to_owned(),
+            });
+        }
+        let headers = ObjectHeaders {
+            content_type,
+            content_encoding: None,
+            cache_control: crate::rules::cache_policy::CACHE_CONTROL_UNTAGGED,
+        };
+        self.replace(key, bytes.into(), headers).await
+    }
+
     /// The folder, if it is one.
     #[cfg_attr(not(feature = "archive"), allow(clippy::unnecessary_wraps))]
     pub(super) fn folder(&self) -> Option<&Path> {

@@ -14,10 +14,8 @@ use crate::rules::static_url::encoded_static_path;
 pub(super) const HEADERS_FILE: &str = "_headers";
 /// Its first line: a `_headers` without it is the user's, never overwritten.
 pub(super) const HEADERS_MARKER: &str = "# Written by cachekiller's static export";
-/// The nginx snippet for the `http` block (a `map` from each URL to its `Cache-Control`).
-pub(super) const NGINX_MAP_FILE: &str = ".cachekiller/nginx-map.conf";
-/// The nginx snippet for a `server` block, for a folder export: the location of the export.
-pub(super) const NGINX_LOCATION_FILE: &str = ".cachekiller/nginx-location.conf";
+/// The nginx snippet for a `server` block serving a folder export.
+pub(super) const NGINX_FILE: &str = ".cachekiller/nginx.conf";
 
 /// Which keys get which header: tagged ones (in any manifest) `immutable`, plain ones (in any
 /// manifest, and tagged in none) `no-cache`.
@@ -69,40 +67,33 @@ impl CachePolicies {
         file
     }
 
-    /// The nginx snippet for the `http` block: `$cachekiller_cache_control` by `$uri` (the
-    /// decoded path nginx maps to a file), `immutable` for exactly the tagged names and
-    /// `no-cache` for everything else, pages included.
-    pub(super) fn nginx_map(&self) -> String {
-        let mut map = format!(
-            "# Written by cachekiller's static export; include it in the `http` block and\n\
-             # `add_header Cache-Control $cachekiller_cache_control always;` where the export is\n\
-             # served ({NGINX_LOCATION_FILE} does, for a folder).\n\
-             map $uri $cachekiller_cache_control {{\n    hostnames off;\n    default \"{CACHE_CONTROL_UNTAGGED}\";\n"
+    /// The nginx snippet for a `server` block serving the folder `root` (absolute): its
+    /// files, their `.br` and `.gz` siblings to clients that accept them (with `Vary`, so that a
+    /// shared cache keeps each encoding apart), `no-cache` for everything, and one exact
+    /// `location` per tagged name with `immutable`. Exact locations, not a `map`: a map's keys
+    /// must fit `map_hash_bucket_size` (64 bytes by default, an `http`-level setting), which a
+    /// long file name exceeds.
+    pub(super) fn nginx_server(&self, root: &str) -> String {
+        let mut snippet = format!(
+            "# Written by cachekiller's static export: include it in a `server` block, and reload\n\
+             # nginx after each export (the tagged names below are the exports' files). `root` is\n\
+             # the folder's path at export time. `brotli_static` needs ngx_brotli (Debian:\n\
+             # libnginx-mod-http-brotli-static); without it, delete that line (gzip is still sent).\n\
+             location / {{\n    root \"{}\";\n    gzip_static on;\n    brotli_static on;\n    \
+             gzip_vary on;\n    add_header Cache-Control \"{CACHE_CONTROL_UNTAGGED}\" always;\n    \
+             location ^~ /.cachekiller/ {{ return 404; }}\n",
+            nginx_quoted(root)
         );
         for key in &self.tagged {
             let _ = writeln!(
-                map,
-                "    \"/{}\" \"{CACHE_CONTROL_TAGGED}\";",
+                snippet,
+                "    location = \"/{}\" {{ add_header Cache-Control \"{CACHE_CONTROL_TAGGED}\" always; }}",
                 nginx_quoted(key)
             );
         }
-        map.push_str("}\n");
-        map
+        snippet.push_str("}\n");
+        snippet
     }
-}
-
-/// The nginx snippet for a `server` block serving the folder `root` (absolute): its files,
-/// their `.br` and `.gz` siblings to clients that accept them, and the map's `Cache-Control`.
-pub(super) fn nginx_location(root: &str) -> String {
-    format!(
-        "# Written by cachekiller's static export; include it in a `server` block, after\n\
-         # {NGINX_MAP_FILE} in the `http` block. `brotli_static` needs ngx_brotli (Debian:\n\
-         # libnginx-mod-http-brotli-static); without it, delete that line (gzip is still sent).\n\
-         location / {{\n    root \"{}\";\n    gzip_static on;\n    brotli_static on;\n    \
-         add_header Cache-Control $cachekiller_cache_control always;\n    \
-         location ^~ /.cachekiller/ {{ return 404; }}\n}}\n",
-        nginx_quoted(root)
-    )
 }
 
 /// `text` inside an nginx double-quoted string.
@@ -181,10 +172,14 @@ mod tests {
             "no wildcard rule to merge into others"
         );
 
-        let map = policies.nginx_map();
-        assert!(map.contains("default \"no-cache\";"));
-        assert_eq!(map.matches("immutable\";").count(), 4);
-        assert!(!map.contains("static/a.css\""));
+        let nginx = policies.nginx_server("/srv/site");
+        assert!(nginx.contains("add_header Cache-Control \"no-cache\" always;"));
+        assert!(nginx.contains("gzip_vary on;"));
+        assert_eq!(nginx.matches("immutable\" always; }").count(), 4);
+        assert!(nginx.contains(
+            "location = \"/static/a.11111111.css.gz\" { add_header Cache-Control \"public, max-age=31536000, immutable\" always; }"
+        ));
+        assert!(!nginx.contains("static/a.css\""));
     }
 
     #[test]
@@ -207,6 +202,8 @@ mod tests {
     #[test]
     fn nginx_strings_are_quoted() {
         assert_eq!(nginx_quoted(r#"a"b\c$d"#), r#"a\"b\\c\$d"#);
-        assert!(nginx_location("/srv/my \"site\"").contains(r#"root "/srv/my \"site\"";"#));
+        assert!(CachePolicies::default()
+            .nginx_server("/srv/my \"site\"")
+            .contains(r#"root "/srv/my \"site\"";"#));
     }
 }

@@ -8,7 +8,7 @@
 //! the file name (`tag_in = "name"`: a static host cannot tell a tag in the query from any
 //! other query), its `.br` and `.gz` siblings where they are smaller, the plain name for
 //! hand-written links, and a manifest of what it wrote. From every manifest in the destination
-//! it writes a `_headers` file (Netlify, Cloudflare Pages) and an nginx snippet giving
+//! a folder gets a `_headers` file (Netlify, Cloudflare Pages) and an nginx snippet giving
 //! `immutable` to exactly the tagged names, `no-cache` to the others; an object store gets
 //! each object's `Content-Type`, `Content-Encoding` and `Cache-Control` on the object.
 //!
@@ -21,9 +21,10 @@
 //! // `cdnsettings!()` in a crate with `tag_in = "name"` (and `mode = "content"`).
 //! let static_files = StaticFiles::in_root(env!("CARGO_MANIFEST_DIR"), settings)?;
 //! let site = Destination::dir("target/site");
-//! // ...render the pages into target/site, then:
 //! let report = static_files.export().write(&site).await?;
 //! println!("{report}");
+//! // Then the pages (after the files they link, for a destination served meanwhile):
+//! site.write_page("index.html", "<!DOCTYPE html>…", "text/html; charset=utf-8").await?;
 //! // Now and then (after a deploy): delete what no retained export's pages link.
 //! site.collect(&RetentionPolicy::default(), std::time::SystemTime::now()).await?;
 //! # Ok(()) }
@@ -64,10 +65,7 @@ use sha1::Digest as _;
 
 pub use self::destination::Destination;
 use self::destination::ObjectHeaders;
-use self::hosts::{
-    nginx_location, CachePolicies, HEADERS_FILE, HEADERS_MARKER, NGINX_LOCATION_FILE,
-    NGINX_MAP_FILE,
-};
+use self::hosts::{CachePolicies, HEADERS_FILE, HEADERS_MARKER, NGINX_FILE};
 use self::manifest::{is_destination_key, ExportManifest, ManifestEntry, MANIFESTS};
 use super::versions::CheckedVersion;
 use super::StaticFiles;
@@ -237,16 +235,18 @@ pub struct ExportReport {
 
 impl fmt::Display for ExportReport {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = |number: usize, what: &str| {
+            format!("{number} {what}{}", if number == 1 { "" } else { "s" })
+        };
         write!(
             formatter,
-            "exported {} static files: {} tagged names and {} plain names written, {} \
-             compressed into {} siblings ({} bytes); manifest {}",
-            self.files,
-            self.tagged_written,
-            self.plain_written,
-            self.files_compressed,
-            self.siblings_written,
+            "exported {}: wrote {}, {} and {} ({} bytes), {} compressed; manifest {}",
+            count(self.files, "static file"),
+            count(self.tagged_written, "tagged name"),
+            count(self.plain_written, "plain name"),
+            count(self.siblings_written, "compressed sibling"),
             self.bytes_written,
+            count(self.files_compressed, "file"),
             self.manifest
         )?;
         for skipped in &self.skipped {
@@ -353,6 +353,7 @@ impl Export<'_> {
         if let Some(folder) = destination.folder() {
             self.files.refuse_overlap(folder)?;
         }
+        refuse_foreign_headers_file(destination).await?;
         let service = self.files.clone();
         let (files, skipped) = tokio::task::spawn_blocking(move || service.exported_files())
             .await
@@ -463,6 +464,7 @@ impl Destination {
         policy: &RetentionPolicy,
         now: SystemTime,
     ) -> ExportResult<CollectReport> {
+        refuse_foreign_headers_file(self).await?;
         let manifests = read_manifests(self).await?;
         let published: HashMap<String, u64> = manifests
             .iter()
@@ -875,39 +877,48 @@ async fn read_manifests(destination: &Destination) -> ExportResult<Vec<(String, 
     Ok(manifests)
 }
 
-/// Writes the `_headers` file and the nginx snippets for `manifests`.
+/// Stops with [`ExportError::ForeignHeadersFile`] if a folder's `_headers` is not the
+/// export's: checked before anything is written.
+async fn refuse_foreign_headers_file(destination: &Destination) -> ExportResult<()> {
+    if destination.folder().is_none() {
+        return Ok(());
+    }
+    match destination.read(HEADERS_FILE).await? {
+        Some(found) if !found.starts_with(HEADERS_MARKER.as_bytes()) => {
+            Err(ExportError::ForeignHeadersFile {
+                key: HEADERS_FILE.to_owned(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes a folder's `_headers` file and nginx snippet for `manifests`. An object store gets
+/// none: its objects carry their own headers.
 async fn write_host_files<'a>(
     destination: &Destination,
     manifests: impl IntoIterator<Item = &'a ExportManifest>,
 ) -> ExportResult<()> {
-    if let Some(found) = destination.read(HEADERS_FILE).await? {
-        if !found.starts_with(HEADERS_MARKER.as_bytes()) {
-            return Err(ExportError::ForeignHeadersFile {
-                key: HEADERS_FILE.to_owned(),
-            });
-        }
-    }
+    let Some(folder) = destination.folder() else {
+        return Ok(());
+    };
+    let root = std::path::absolute(folder).map_err(|error| ExportError::Destination {
+        operation: "resolve",
+        key: folder.display().to_string(),
+        reason: error.to_string(),
+    })?;
     let policies = CachePolicies::of(manifests);
-    let text = |content_type| ObjectHeaders {
-        content_type,
+    let text = ObjectHeaders {
+        content_type: "text/plain",
         content_encoding: None,
         cache_control: CACHE_CONTROL_UNTAGGED,
     };
-    let mut files = vec![
+    for (key, contents) in [
         (HEADERS_FILE, policies.headers_file()),
-        (NGINX_MAP_FILE, policies.nginx_map()),
-    ];
-    if let Some(folder) = destination.folder() {
-        let root = std::path::absolute(folder).map_err(|error| ExportError::Destination {
-            operation: "resolve",
-            key: folder.display().to_string(),
-            reason: error.to_string(),
-        })?;
-        files.push((NGINX_LOCATION_FILE, nginx_location(&root.to_string_lossy())));
-    }
-    for (key, contents) in files {
+        (NGINX_FILE, policies.nginx_server(&root.to_string_lossy())),
+    ] {
         destination
-            .replace(key, Bytes::from(contents), text("text/plain"))
+            .replace(key, Bytes::from(contents), text)
             .await?;
     }
     Ok(())

@@ -144,10 +144,11 @@ fn every_file_is_written_under_the_url_the_service_gives_with_its_siblings() {
         "{script}\n  Cache-Control: public, max-age=31536000, immutable\n"
     )));
     assert!(headers.contains("/static/js/app.js\n  Cache-Control: no-cache\n"));
-    let map = std::fs::read_to_string(out.path().join(".cachekiller/nginx-map.conf")).unwrap();
-    assert!(map.contains(&format!(
-        "\"{stylesheet}\" \"public, max-age=31536000, immutable\";"
+    let nginx = std::fs::read_to_string(out.path().join(".cachekiller/nginx.conf")).unwrap();
+    assert!(nginx.contains(&format!(
+        "location = \"{stylesheet}\" {{ add_header Cache-Control \"public, max-age=31536000, immutable\" always; }}"
     )));
+    assert!(nginx.contains(&format!("root \"{}\";", out.path().display())));
 }
 
 #[test]
@@ -437,4 +438,26 @@ fn a_destination_overlapping_a_static_dir_is_refused() {
     }
     assert!(!root.path().join("static/out").exists());
     assert!(!root.path().join("_headers").exists());
+}
+
+#[test]
+fn pages_are_written_whole_and_revalidated() {
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    runtime
+        .block_on(destination.write_page("blog/index.html", "<p>one", "text/html"))
+        .unwrap();
+    runtime
+        .block_on(destination.write_page("blog/index.html", "<p>two", "text/html"))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(out.path().join("blog/index.html")).unwrap(),
+        b"<p>two"
+    );
+    for outside in ["../index.html", "/etc/x", "a//b"] {
+        assert!(runtime
+            .block_on(destination.write_page(outside, "x", "text/html"))
+            .is_err());
+    }
 }
