@@ -4,9 +4,10 @@
 //! `mode = "content"`), built in release in a scratch git repository, exports its static files
 //! into a folder and writes its page there, and exports to an S3 bucket when asked.
 //!
-//! 1. Debian's nginx serves the folder with the export's two snippets included where they say
-//!    (the map in `http`, the location in `server`; the `brotli_static` module loaded), and
-//!    `nginx -t` passes with them.
+//! 1. Debian's nginx serves the folder with the export's snippet included in a `server` block
+//!    (the `brotli_static` module loaded), and `nginx -t` passes with it; with a file name of
+//!    47 bytes and more too (which a `map`'s keys would not hold), and behind a shared cache
+//!    the Brotli body never reaches a client that did not ask for it (`Vary`).
 //! 2. Headless Chromium loads the page from it. nginx's access log: every asset the page and
 //!    its stylesheet name was answered 200 `immutable`, the stylesheet and the script
 //!    compressed, the page `no-cache`. The script ran (it marks the page's title, which
@@ -22,7 +23,7 @@
 //!    plain names are `no-cache`, the page too; the tagged script is `git show HEAD:<path>`.
 //! 4. Old pages keep working behind a CDN (nginx caching in front of the static nginx): after
 //!    a commit that changes the stylesheet, a rebuild and an export into the same folder (and
-//!    nginx reloaded for the new map), the first page's stylesheet URL still gives the bytes it
+//!    nginx reloaded for the new snippet), the first page's stylesheet URL still gives the bytes it
 //!    gave, `immutable`, from the CDN and from the folder; the new page links a new stylesheet
 //!    URL that gives the new commit's stylesheet, and the script's and the image's URLs are
 //!    unchanged. The second export wrote one tagged name: its report says so, and in the
