@@ -939,7 +939,8 @@ fn old_and_new_pages_get_their_own_bytes(
 ///   of a `map` it failed: `could not build map_hash, you should increase
 ///   map_hash_bucket_size: 64`);
 /// - answers carry `Vary: Accept-Encoding`, so a shared cache (the CDN here) never sends the
-///   Brotli body a browser asked for to a client that asked for none.
+///   Brotli body a browser asked for to a client that asked for none;
+/// - a tagged name spelled in other case is not `immutable`.
 #[test]
 fn the_nginx_snippets_hold_long_names_and_a_shared_cache() {
     let (_repo, scratch) = built_site("static_export_snippets", |site| {
@@ -969,5 +970,14 @@ fn the_nginx_snippets_hold_long_names_and_a_shared_cache() {
         ),
         (None, sha1_of(&http_get(host.port, &assets.stylesheet).body)),
         "a client that accepts no encoding gets the identity bytes through the CDN"
+    );
+    // nginx's exact locations compare case: another spelling of a tagged name (another
+    // file, or none) is never `immutable`, as it was under a `map`, which ignores case.
+    let (folder, name) = assets.stylesheet.rsplit_once('/').unwrap();
+    let other_case = http_get(host.port, &format!("{folder}/{}", name.to_uppercase()));
+    assert_eq!(
+        other_case.header("cache-control"),
+        Some(NO_CACHE),
+        "{other_case:?}"
     );
 }

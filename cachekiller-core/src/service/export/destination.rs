@@ -102,14 +102,23 @@ impl Destination {
     pub(super) async fn read(&self, key: &str) -> ExportResult<Option<Bytes>> {
         match &self.place {
             Place::Dir(dir) => {
-                let path = dir.join(key);
-                blocking(move || match std::fs::read(&path) {
-                    Ok(bytes) => Ok(Some(Bytes::from(bytes))),
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(error) => Err(io_error("read", &path, &error)),
+                let (dir, key) = (dir.clone(), key.to_owned());
+                blocking(move || {
+                    let path = beneath(&dir, &key)?;
+                    if std::fs::symlink_metadata(&path).is_ok_and(|found| found.is_symlink()) {
+                        return Err(ExportError::Destination {
+                            operation: "read",
+                            key: path.display().to_string(),
+                            reason: "a symbolic link: the export reads and writes only files \
+                                     below the destination"
+                                .to_owned(),
+                        });
+                    }
+                    read_file(&path)
                 })
                 .await
             }
+
             #[cfg(feature = "archive")]
             Place::Store(store) => {
                 use object_store::ObjectStoreExt as _;
@@ -154,8 +163,8 @@ impl Destination {
         match &self.place {
             Place::Dir(dir) => {
                 let _ = headers;
-                let path = dir.join(key);
-                blocking(move || write_file(&path, &bytes, create_only)).await
+                let (dir, key) = (dir.clone(), key.to_owned());
+                blocking(move || write_file(&beneath(&dir, &key)?, &bytes, create_only)).await
             }
             #[cfg(feature = "archive")]
             Place::Store(store) => {
@@ -274,11 +283,14 @@ impl Destination {
     pub(super) async fn delete(&self, key: &str) -> ExportResult<()> {
         match &self.place {
             Place::Dir(dir) => {
-                let path = dir.join(key);
-                blocking(move || match std::fs::remove_file(&path) {
-                    Ok(()) => Ok(()),
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                    Err(error) => Err(io_error("delete", &path, &error)),
+                let (dir, key) = (dir.clone(), key.to_owned());
+                blocking(move || {
+                    let path = beneath(&dir, &key)?;
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => Ok(()),
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                        Err(error) => Err(io_error("delete", &path, &error)),
+                    }
                 })
                 .await
             }
@@ -292,6 +304,37 @@ impl Destination {
             }
         }
     }
+}
+
+/// The bytes of the file at `path`, or `None` if there is none.
+fn read_file(path: &Path) -> ExportResult<Option<Bytes>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io_error("read", path, &error)),
+    }
+}
+
+/// The path of `key` below the folder `dir`, refused if a folder on the way is a symbolic
+/// link: the export writes (and a collection deletes) only below the destination, never
+/// through a link out of it.
+fn beneath(dir: &Path, key: &str) -> ExportResult<PathBuf> {
+    let mut path = dir.to_owned();
+    let mut segments = key.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        path.push(segment);
+        let folder = segments.peek().is_some();
+        if folder && std::fs::symlink_metadata(&path).is_ok_and(|found| found.is_symlink()) {
+            return Err(ExportError::Destination {
+                operation: "write",
+                key: path.display().to_string(),
+                reason: "a symbolic link: the export writes only into folders below the \
+                         destination"
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(path)
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so that the name never holds

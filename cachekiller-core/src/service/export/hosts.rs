@@ -56,7 +56,11 @@ impl CachePolicies {
             (&self.tagged, CACHE_CONTROL_TAGGED),
             (&self.plain, CACHE_CONTROL_UNTAGGED),
         ] {
-            for key in keys {
+            // A `*` is a splat and a segment starting with `:` a placeholder to these hosts: as
+            // a rule it would match other names too (and Cloudflare merges the headers of every
+            // rule that matches). Such a name gets no rule, so the host's default: never
+            // `immutable` for another file.
+            for key in keys.iter().filter(|key| !is_pattern(key)) {
                 let _ = write!(
                     file,
                     "/{}\n  Cache-Control: {cache_control}\n",
@@ -96,6 +100,11 @@ impl CachePolicies {
     }
 }
 
+/// True if `key` would be a pattern in a `_headers` rule.
+fn is_pattern(key: &str) -> bool {
+    key.contains('*') || key.split('/').any(|segment| segment.starts_with(':'))
+}
+
 /// `text` inside an nginx double-quoted string.
 fn nginx_quoted(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -114,6 +123,8 @@ mod tests {
     fn manifest(entries: &[(&str, bool)]) -> ExportManifest {
         ExportManifest {
             exported_at_ms: 1,
+            sequence: 1,
+            compressed: true,
             revision: "r".to_owned(),
             mode: "content".to_owned(),
             files: entries
@@ -197,6 +208,19 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn names_that_are_patterns_to_a_host_get_no_rule() {
+        let exported = manifest(&[
+            ("static/*.11111111.css", true),
+            ("static/:id/a.11111111.css", true),
+            ("static/a.11111111.css", true),
+        ]);
+        let headers = CachePolicies::of([&exported]).headers_file();
+        assert!(!headers.contains("/static/*"), "{headers}");
+        assert!(!headers.contains("/:id"), "{headers}");
+        assert!(headers.contains("/static/a.11111111.css\n"), "{headers}");
     }
 
     #[test]

@@ -11,6 +11,55 @@ use crate::rules::compression::Encoding;
 
 /// Where the manifests are kept, below the destination's root.
 pub(super) const MANIFESTS: &str = ".cachekiller/exports/";
+/// The tagged names a collection deleted, with the SHA-1 of what they held.
+pub(super) const TOMBSTONES: &str = ".cachekiller/collected.json";
+/// How long a collected tagged name stays reserved for the bytes it held: longer than the
+/// year of `max-age` every cache was told it may keep them.
+pub(super) const TOMBSTONE_MS: u64 = 400 * 24 * 3600 * 1000;
+
+/// Collected tagged names: key -> (SHA-1 hex of the bytes it held, when it was collected).
+pub(super) type Tombstones = BTreeMap<String, (String, u64)>;
+
+/// Tombstones as JSON.
+pub(super) fn encode_tombstones(tombstones: &Tombstones) -> Vec<u8> {
+    let names: Map<String, Value> = tombstones
+        .iter()
+        .map(|(key, (sha1, collected_at_ms))| {
+            (
+                key.clone(),
+                json!({ "sha1": sha1, "collected_at_ms": collected_at_ms }),
+            )
+        })
+        .collect();
+    let mut encoded =
+        serde_json::to_vec_pretty(&json!({ "cachekiller_collected": FORMAT, "names": names }))
+            .unwrap_or_default();
+    encoded.push(b'\n');
+    encoded
+}
+
+/// Tombstones from their JSON.
+///
+/// # Errors
+/// What is malformed.
+pub(super) fn decode_tombstones(encoded: &[u8]) -> Result<Tombstones, String> {
+    let value: Value = serde_json::from_slice(encoded).map_err(|error| error.to_string())?;
+    let names = value
+        .get("names")
+        .and_then(Value::as_object)
+        .ok_or("no `names`")?;
+    names
+        .iter()
+        .map(|(key, entry)| {
+            let sha1 = entry.get("sha1").and_then(Value::as_str);
+            let at = entry.get("collected_at_ms").and_then(Value::as_u64);
+            match (sha1, at) {
+                (Some(sha1), Some(at)) => Ok((key.clone(), (sha1.to_owned(), at))),
+                _ => Err(format!("{key}: no `sha1` or `collected_at_ms`")),
+            }
+        })
+        .collect()
+}
 
 /// The format's version, the first key of every manifest.
 const FORMAT: u64 = 1;
@@ -46,8 +95,15 @@ impl ManifestEntry {
 /// What one export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ExportManifest {
-    /// When it was written, in milliseconds since the epoch.
+    /// When it was written, in milliseconds since the epoch (as the export was told: the
+    /// age retention counts).
     pub(super) exported_at_ms: u64,
+    /// One more than the highest of the manifests it found: the order exports were written
+    /// in, whatever their clocks said. The newest is never collected.
+    pub(super) sequence: u64,
+    /// Whether it made compressed siblings: a manifest of an export without compression
+    /// says nothing of which siblings are worth making.
+    pub(super) compressed: bool,
     /// The revision tag of the build that wrote it.
     pub(super) revision: String,
     /// `"content"` or `"vcs"`.
@@ -81,6 +137,8 @@ impl ExportManifest {
         let manifest = json!({
             "cachekiller_export": FORMAT,
             "exported_at_ms": self.exported_at_ms,
+            "sequence": self.sequence,
+            "compressed": self.compressed,
             "revision": self.revision,
             "mode": self.mode,
             "files": files,
@@ -153,6 +211,14 @@ impl ExportManifest {
                 .get("exported_at_ms")
                 .and_then(Value::as_u64)
                 .ok_or("no `exported_at_ms`")?,
+            sequence: value
+                .get("sequence")
+                .and_then(Value::as_u64)
+                .ok_or("no `sequence`")?,
+            compressed: value
+                .get("compressed")
+                .and_then(Value::as_bool)
+                .ok_or("no `compressed`")?,
             revision: text(&value, "revision")?,
             mode: text(&value, "mode")?,
             files,
@@ -174,6 +240,10 @@ impl ExportManifest {
             .flat_map(|entry| std::iter::once(entry.key.clone()).chain(entry.sibling_keys()))
     }
 }
+
+/// Where the export keeps its own records (manifests, tombstones, the nginx snippet): never a
+/// static file's key, never deleted through a manifest.
+pub(super) const RECORDS: &str = ".cachekiller/";
 
 /// True if `key` stays below a destination's root: `/`-separated segments, none empty, `.` or
 /// `..`, with no backslash or control character. Every key an export writes or a manifest
@@ -210,6 +280,8 @@ mod tests {
     fn a_manifest_reads_back_as_written_and_names_its_siblings() {
         let manifest = ExportManifest {
             exported_at_ms: 1_700_000_000_000,
+            sequence: 3,
+            compressed: true,
             revision: "4b400e3aeb0426".to_owned(),
             mode: "content".to_owned(),
             files: BTreeMap::from([
@@ -240,6 +312,8 @@ mod tests {
     fn a_manifest_naming_keys_outside_the_destination_is_refused() {
         let mut manifest = ExportManifest {
             exported_at_ms: 1,
+            sequence: 1,
+            compressed: true,
             revision: "r".to_owned(),
             mode: "content".to_owned(),
             files: BTreeMap::new(),
@@ -252,6 +326,14 @@ mod tests {
                 "{key}: {refused}"
             );
         }
+        let tombstones = Tombstones::from([(
+            "static/a.0123abcd.css".to_owned(),
+            ("f".repeat(40), 1_700_000_000_000),
+        )]);
+        assert_eq!(
+            decode_tombstones(&encode_tombstones(&tombstones)).unwrap(),
+            tombstones
+        );
         assert!(ExportManifest::decode(b"{\"files\":{}}")
             .unwrap_err()
             .contains("format 1"));

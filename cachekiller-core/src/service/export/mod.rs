@@ -66,7 +66,10 @@ use sha1::Digest as _;
 pub use self::destination::Destination;
 use self::destination::ObjectHeaders;
 use self::hosts::{CachePolicies, HEADERS_FILE, HEADERS_MARKER, NGINX_FILE};
-use self::manifest::{is_destination_key, ExportManifest, ManifestEntry, MANIFESTS};
+use self::manifest::{
+    decode_tombstones, encode_tombstones, is_destination_key, ExportManifest, ManifestEntry,
+    Tombstones, MANIFESTS, RECORDS, TOMBSTONES, TOMBSTONE_MS,
+};
 use super::versions::CheckedVersion;
 use super::StaticFiles;
 use crate::rules::cache_policy::{CACHE_CONTROL_TAGGED, CACHE_CONTROL_UNTAGGED};
@@ -362,11 +365,12 @@ impl Export<'_> {
                 reason: error.to_string(),
             })??;
         let earlier = read_manifests(destination).await?;
-        check_names(&files, &earlier)?;
+        let tombstones = read_tombstones(destination).await?;
+        check_names(&files, &earlier, &tombstones)?;
         // What each tagged name's siblings were, as the last export that wrote it found: a
         // sibling not worth writing then is not tried again.
         let mut known_encodings: HashMap<String, Vec<Encoding>> = HashMap::new();
-        for (_, manifest) in &earlier {
+        for (_, manifest) in earlier.iter().filter(|(_, manifest)| manifest.compressed) {
             for entry in manifest.files.values().filter(|entry| entry.tagged) {
                 known_encodings.insert(entry.key.clone(), entry.encodings.clone());
             }
@@ -400,9 +404,46 @@ impl Export<'_> {
             report.bytes_written += written.bytes;
             encodings[index] = written.encodings;
         }
+        let sequence = earlier
+            .iter()
+            .map(|(_, manifest)| manifest.sequence)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let manifest = self.manifest(&files, encodings, sequence);
+        destination.flush().await?;
+        let encoded = manifest.encode();
+        let key = format!(
+            "{MANIFESTS}{:013}-{:08}-{}.json",
+            manifest.exported_at_ms,
+            manifest.sequence,
+            &to_hex(&sha1::Sha1::digest(&encoded))[..12]
+        );
+        let json = ObjectHeaders {
+            content_type: "application/json",
+            content_encoding: None,
+            cache_control: CACHE_CONTROL_UNTAGGED,
+        };
+        destination.create(&key, Bytes::from(encoded), json).await?;
+        let mut manifests = earlier;
+        manifests.push((key.clone(), manifest));
+        write_host_files(destination, manifests.iter().map(|(_, manifest)| manifest)).await?;
+        report.manifest = key;
+        Ok(report)
+    }
+
+    /// The manifest of `files`, written with the siblings `encodings` (in the same order).
+    fn manifest(
+        &self,
+        files: &[ExportedFile],
+        encodings: Vec<Vec<Encoding>>,
+        sequence: u64,
+    ) -> ExportManifest {
         let settings = &self.files.shared.settings;
         let mut manifest = ExportManifest {
             exported_at_ms: unix_ms(self.now),
+            sequence,
+            compressed: self.compression,
             revision: settings.revision_tag().to_owned(),
             mode: match settings.mode {
                 TagMode::Content => "content",
@@ -430,24 +471,7 @@ impl Export<'_> {
                 entry(&file.plain_key, false, Vec::new()),
             );
         }
-        destination.flush().await?;
-        let encoded = manifest.encode();
-        let key = format!(
-            "{MANIFESTS}{:013}-{}.json",
-            manifest.exported_at_ms,
-            &to_hex(&sha1::Sha1::digest(&encoded))[..12]
-        );
-        let json = ObjectHeaders {
-            content_type: "application/json",
-            content_encoding: None,
-            cache_control: CACHE_CONTROL_UNTAGGED,
-        };
-        destination.create(&key, Bytes::from(encoded), json).await?;
-        let mut manifests = earlier;
-        manifests.push((key.clone(), manifest));
-        write_host_files(destination, manifests.iter().map(|(_, manifest)| manifest)).await?;
-        report.manifest = key;
-        Ok(report)
+        manifest
     }
 }
 
@@ -470,8 +494,20 @@ impl Destination {
             .iter()
             .map(|(key, manifest)| (key.clone(), manifest.exported_at_ms))
             .collect();
-        let (_, protected) =
-            crate::service::retention::protected_revisions(policy, unix_ms(now), &published);
+        // At least the last export is retained, and it is the last one written (the highest
+        // sequence), whatever time it was given: the pages online link it.
+        let policy = RetentionPolicy {
+            revisions: policy.revisions.max(1),
+            ..*policy
+        };
+        let (_, mut protected) =
+            crate::service::retention::protected_revisions(&policy, unix_ms(now), &published);
+        if let Some((newest, _)) = manifests
+            .iter()
+            .max_by_key(|(_, manifest)| manifest.sequence)
+        {
+            protected.insert(newest.clone());
+        }
         let (kept, gone): (Vec<_>, Vec<_>) = manifests
             .into_iter()
             .partition(|(key, _)| protected.contains(key));
@@ -479,12 +515,42 @@ impl Destination {
             .iter()
             .flat_map(|(_, manifest)| manifest.keys())
             .collect();
-        let mut doomed: std::collections::BTreeSet<String> = gone
+        // Never the export's own records or a host's file, whatever a manifest says.
+        let collectable = |key: &String| {
+            !keep.contains(key)
+                && is_destination_key(key)
+                && !key.starts_with(RECORDS)
+                && key != HEADERS_FILE
+        };
+        let doomed: std::collections::BTreeSet<String> = gone
             .iter()
             .flat_map(|(_, manifest)| manifest.keys())
-            .filter(|key| !keep.contains(key))
+            .filter(collectable)
             .collect();
-        doomed.retain(|key| is_destination_key(key));
+        // Each tagged name deleted stays reserved for the bytes it held as long as caches may
+        // keep them: recorded before anything is deleted.
+        let now_ms = unix_ms(now);
+        let mut tombstones = read_tombstones(self).await?;
+        tombstones
+            .retain(|_, (_, collected_at)| collected_at.saturating_add(TOMBSTONE_MS) > now_ms);
+        for (_, manifest) in &gone {
+            for entry in manifest.files.values().filter(|entry| entry.tagged) {
+                if doomed.contains(&entry.key) {
+                    tombstones.insert(entry.key.clone(), (entry.sha1.clone(), now_ms));
+                }
+            }
+        }
+        let records = ObjectHeaders {
+            content_type: "application/json",
+            content_encoding: None,
+            cache_control: CACHE_CONTROL_UNTAGGED,
+        };
+        self.replace(
+            TOMBSTONES,
+            Bytes::from(encode_tombstones(&tombstones)),
+            records,
+        )
+        .await?;
         for key in &doomed {
             self.delete(key).await?;
         }
@@ -503,8 +569,7 @@ impl Destination {
 impl StaticFiles {
     /// Refuses a destination folder that holds a static dir or is inside one.
     fn refuse_overlap(&self, folder: &std::path::Path) -> ExportResult<()> {
-        let destination = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
-        let destination = destination.canonicalize().unwrap_or(destination);
+        let destination = resolved(folder);
         for dir in &self.shared.dirs {
             let static_dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
             if destination.starts_with(&static_dir) || static_dir.starts_with(&destination) {
@@ -614,8 +679,15 @@ impl StaticFiles {
         let plain_url = join_static_file_url(static_url, &encoded_static_path(relative), "", None);
         let tagged_key = format!("{prefix}{}", tag_in_file_name(relative, &tag));
         let plain_key = format!("{prefix}{relative}");
+        // A name's sibling (`.br`) must fit a file system's 255 bytes too: found now, not
+        // after the tagged name is written.
+        let fits = |key: &str| {
+            key.rsplit('/')
+                .next()
+                .is_some_and(|name| name.len() + 3 <= 255)
+        };
         for key in [&tagged_key, &plain_key] {
-            if !is_destination_key(key) {
+            if !is_destination_key(key) || !fits(key) || key.starts_with(RECORDS) {
                 return Err(ExportError::File {
                     path: relative.to_owned(),
                     reason: format!("{key:?} is not a name a folder or bucket can hold"),
@@ -642,6 +714,35 @@ impl StaticFiles {
     }
 }
 
+/// `path` as the file system resolves it, whether or not it exists yet: its nearest existing
+/// ancestor made canonical (links and `..` resolved), the rest appended with `..` applied.
+fn resolved(path: &std::path::Path) -> std::path::PathBuf {
+    // `absolute` drops `.` segments and keeps `..`, whose `file_name` is `None`.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while existing.canonicalize().is_err() {
+        let Some(parent) = existing.parent() else {
+            break;
+        };
+        rest.push(existing.file_name().map(std::ffi::OsStr::to_owned));
+        existing = parent;
+    }
+    let mut resolved = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_owned());
+    for component in rest.into_iter().rev() {
+        match component {
+            // `..` (no file name): up from what is resolved so far.
+            None => {
+                resolved.pop();
+            }
+            Some(name) => resolved.push(name),
+        }
+    }
+    resolved
+}
+
 fn file_error(relative: &str, error: &Error) -> ExportError {
     ExportError::File {
         path: relative.to_owned(),
@@ -662,23 +763,48 @@ fn key_prefix(static_url: &str) -> ExportResult<String> {
         _ => static_url,
     };
     let prefix = path.trim_start_matches('/');
-    let plain = prefix.is_empty()
-        || (prefix.ends_with('/')
-            && !prefix.contains(['%', '?', '#'])
-            && is_destination_key(prefix.trim_end_matches('/')));
+    let reserved = prefix.starts_with(RECORDS) || prefix.starts_with(&format!("{HEADERS_FILE}/"));
+    let plain = !reserved
+        && (prefix.is_empty()
+            || (prefix.ends_with('/')
+                && !prefix.contains(['%', '?', '#'])
+                && is_destination_key(prefix.trim_end_matches('/'))));
     if plain {
         Ok(prefix.to_owned())
     } else {
         Err(ExportError::File {
             path: static_url.to_owned(),
-            reason: "the static URL's path is not a plain folder path ending in `/`".to_owned(),
+            reason: "the static URL's path is not a plain folder path ending in `/` (nor one the \
+                     export keeps its records in: `.cachekiller/`, `_headers/`)"
+                .to_owned(),
         })
     }
 }
 
 /// Stops before anything is written if two files would share a name, or if a plain name would
 /// replace a name an earlier export wrote tagged.
-fn check_names(files: &[ExportedFile], earlier: &[(String, ExportManifest)]) -> ExportResult<()> {
+fn check_names(
+    files: &[ExportedFile],
+    earlier: &[(String, ExportManifest)],
+    tombstones: &Tombstones,
+) -> ExportResult<()> {
+    for file in files {
+        if let Some((sha1, collected_at_ms)) = tombstones.get(&file.tagged_key) {
+            if *sha1 != to_hex(&file.sha1) {
+                return Err(ExportError::Conflict {
+                    key: file.tagged_key.clone(),
+                    reason: format!(
+                        "a collection deleted this tagged name (at {collected_at_ms} ms since \
+                         the epoch) holding other bytes (SHA-1 {sha1}), which caches may keep \
+                         for a year: {} now has the same tag with SHA-1 {}. Change the file, \
+                         or raise `hash_length`",
+                        file.relative,
+                        to_hex(&file.sha1)
+                    ),
+                });
+            }
+        }
+    }
     let mut names: HashMap<String, &str> = HashMap::new();
     for file in files {
         let siblings = Encoding::ALL
@@ -761,9 +887,18 @@ async fn write_file(
         written.tagged = true;
         written.bytes += file.bytes.len() as u64;
     }
-    if compression && is_compressible(&file.content_type) {
-        write_siblings(destination, file, existed, known_encodings, &mut written).await?;
-    }
+    // Siblings found are checked whatever this export makes: nginx sends a `.gz` beside any
+    // file to a client that accepts gzip.
+    let make = compression && is_compressible(&file.content_type);
+    write_siblings(
+        destination,
+        file,
+        existed,
+        make,
+        known_encodings,
+        &mut written,
+    )
+    .await?;
     if file.plain_key != file.tagged_key {
         let found = destination.read(&file.plain_key).await?;
         let same = found.is_some_and(|found| sha1::Sha1::digest(&found).as_slice() == file.sha1);
@@ -782,13 +917,14 @@ async fn write_file(
     Ok(written)
 }
 
-/// Writes the `.br` and `.gz` siblings of `file`'s tagged name (`existed`: found there), or
-/// checks those found; a sibling the export that wrote the name found not worth it is not
-/// tried again.
+/// Checks the `.br` and `.gz` siblings found beside `file`'s tagged name (`existed`: found
+/// there) and, if `make`, writes those missing; a sibling the export that wrote the name found
+/// not worth it is not tried again.
 async fn write_siblings(
     destination: &Destination,
     file: &ExportedFile,
     existed: bool,
+    make: bool,
     known_encodings: Option<&[Encoding]>,
     written: &mut Written,
 ) -> ExportResult<()> {
@@ -816,6 +952,9 @@ async fn write_siblings(
                 });
             }
             written.encodings.push(encoding);
+            continue;
+        }
+        if !make {
             continue;
         }
         // Found not worth it by the export that wrote the tagged name.
@@ -853,7 +992,18 @@ async fn write_siblings(
     Ok(())
 }
 
-/// Every export manifest in `destination`, oldest first.
+/// The tagged names collections deleted, and what they held.
+async fn read_tombstones(destination: &Destination) -> ExportResult<Tombstones> {
+    match destination.read(TOMBSTONES).await? {
+        None => Ok(Tombstones::new()),
+        Some(bytes) => decode_tombstones(&bytes).map_err(|reason| ExportError::InvalidManifest {
+            key: TOMBSTONES.to_owned(),
+            reason,
+        }),
+    }
+}
+
+/// Every export manifest in `destination`, in the order they were written.
 async fn read_manifests(destination: &Destination) -> ExportResult<Vec<(String, ExportManifest)>> {
     let mut manifests = Vec::new();
     for key in destination.list(MANIFESTS).await? {
@@ -873,7 +1023,8 @@ async fn read_manifests(destination: &Destination) -> ExportResult<Vec<(String, 
             })?;
         manifests.push((key, manifest));
     }
-    manifests.sort_by_key(|(key, manifest)| (manifest.exported_at_ms, key.clone()));
+    manifests
+        .sort_by_key(|(key, manifest)| (manifest.sequence, manifest.exported_at_ms, key.clone()));
     Ok(manifests)
 }
 

@@ -461,3 +461,187 @@ fn pages_are_written_whole_and_revalidated() {
             .is_err());
     }
 }
+
+/// Two texts whose SHA-1s begin with the same 8 hex digits (a content tag's length here),
+/// found by a birthday search: 32 bits collide within about 2^16 tries.
+fn colliding_scripts() -> (String, String) {
+    use sha1::Digest as _;
+    let mut seen = std::collections::HashMap::new();
+    for i in 0..1_000_000_u32 {
+        let text = format!("window.build = {i};\n");
+        let tag = to_hex(&sha1::Sha1::digest(text.as_bytes()))[..8].to_owned();
+        if let Some(other) = seen.insert(tag, text.clone()) {
+            return (other, text);
+        }
+    }
+    panic!("no collision in a million tries");
+}
+
+#[test]
+fn a_collected_tagged_name_is_never_written_again_with_other_bytes() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let (first, second) = colliding_scripts();
+    let day = Duration::from_secs(24 * 3600);
+    let export = |text: &str, at: SystemTime| {
+        write(&root.path().join("static/js/app.js"), text.as_bytes());
+        let files = service(root.path(), content_settings());
+        let url = files.url("js/app.js").unwrap();
+        (
+            url,
+            runtime.block_on(files.export().at(at).write(&destination)),
+        )
+    };
+    let (first_url, written) = export(&first, SystemTime::now() - 30 * day);
+    written.unwrap();
+    export("window.build = 'other';\n", SystemTime::now() - 20 * day)
+        .1
+        .unwrap();
+    // While the first name is there, the full SHA-1 comparison refuses the second bytes.
+    let (second_url, refused) = export(&second, SystemTime::now() - 20 * day);
+    assert_eq!(first_url, second_url, "the same tag");
+    assert!(matches!(refused, Err(ExportError::Conflict { .. })));
+    // Collected, the name stays reserved for the bytes caches were told to keep a year.
+    let policy = RetentionPolicy {
+        revisions: 1,
+        max_age: day,
+        grace: Duration::ZERO,
+    };
+    let collected = runtime
+        .block_on(destination.collect(&policy, SystemTime::now()))
+        .unwrap();
+    assert!(collected.objects_deleted > 0);
+    assert!(!out.path().join(&first_url[1..]).exists());
+    let (_, refused) = export(&second, SystemTime::now());
+    let refused = refused.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("a collection deleted this tagged name"),
+        "{refused}"
+    );
+    assert!(!out.path().join(&first_url[1..]).exists());
+    // The bytes it held may come back under it.
+    export(&first, SystemTime::now()).1.unwrap();
+}
+
+#[test]
+fn a_destination_not_there_yet_inside_a_static_dir_is_refused() {
+    let root = site();
+    std::fs::create_dir(root.path().join("site")).unwrap();
+    std::os::unix::fs::symlink(root.path().join("static"), root.path().join("s")).unwrap();
+    for destination in [
+        root.path().join("site/../static/out"),
+        root.path().join("s/out2"),
+        root.path().join("missing/../static/deeper/out"),
+    ] {
+        let refused = runtime()
+            .block_on(
+                service(root.path(), content_settings())
+                    .export()
+                    .write(&Destination::dir(&destination)),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(refused, ExportError::InsideStaticDir { .. }),
+            "{}: {refused}",
+            destination.display()
+        );
+    }
+    assert!(!root.path().join("static/out").exists());
+    assert!(!root.path().join("static/out2").exists());
+}
+
+#[test]
+fn the_last_export_written_is_kept_whatever_its_time_and_the_policy() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let now = SystemTime::now();
+    let mut scripts = Vec::new();
+    // Three exports at the same millisecond, then one whose clock went back ten days.
+    for (text, at) in [
+        ("one", now),
+        ("two", now),
+        ("three", now),
+        ("four", now - Duration::from_secs(10 * 24 * 3600)),
+    ] {
+        write(
+            &root.path().join("static/js/app.js"),
+            format!("console.log('{text}');\n").repeat(40).as_bytes(),
+        );
+        let files = service(root.path(), content_settings());
+        scripts.push(out.path().join(&files.url("js/app.js").unwrap()[1..]));
+        runtime
+            .block_on(files.export().at(at).write(&destination))
+            .unwrap();
+    }
+    let nothing = RetentionPolicy {
+        revisions: 0,
+        max_age: Duration::ZERO,
+        grace: Duration::ZERO,
+    };
+    let report = runtime
+        .block_on(destination.collect(&nothing, now + Duration::from_secs(1)))
+        .unwrap();
+    // Kept: the last written (its clock went back) and the newest by time (of three exports
+    // in one millisecond, the last written of them); at least one however the policy reads.
+    assert_eq!(report.exports_kept, 2);
+    assert!(scripts[3].is_file(), "the last export's script");
+    assert!(scripts[2].is_file(), "the newest by time");
+    assert!(out.path().join("static/js/app.js").is_file());
+    assert!(!scripts[0].exists() && !scripts[1].exists());
+    let headers = std::fs::read_to_string(out.path().join("_headers")).unwrap();
+    assert!(headers.contains(scripts[3].file_name().unwrap().to_str().unwrap()));
+}
+
+#[test]
+fn an_export_never_writes_through_a_link_in_the_destination() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), out.path().join("static")).unwrap();
+    let refused = runtime()
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&Destination::dir(out.path())),
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("symbolic link"), "{refused}");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn siblings_are_checked_and_made_whether_the_last_export_compressed_or_not() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let export = |compression: bool| {
+        runtime.block_on(
+            service(root.path(), content_settings())
+                .export()
+                .compression(compression)
+                .write(&destination),
+        )
+    };
+    let uncompressed = export(false).unwrap();
+    assert_eq!(uncompressed.siblings_written, 0);
+    // An export without compression says nothing of which siblings are worth it.
+    let compressed = export(true).unwrap();
+    assert_eq!(compressed.files_compressed, 2, "{compressed}");
+    assert_eq!(compressed.siblings_written, 4, "{compressed}");
+    // A sibling of other bytes stops an export without compression too.
+    let url = service(root.path(), content_settings())
+        .url("js/app.js")
+        .unwrap();
+    let gz = out.path().join(format!("{}.gz", &url[1..]));
+    // Two bytes: smaller than the file, so worth sending, and no gzip stream of its bytes.
+    std::fs::write(&gz, b"\x1f\x8b").unwrap();
+    let refused = export(false).unwrap_err();
+    assert!(refused.to_string().contains("does not decode"), "{refused}");
+}
