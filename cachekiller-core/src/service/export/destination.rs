@@ -88,6 +88,30 @@ impl Destination {
         self.replace(key, bytes.into(), headers).await
     }
 
+    /// Refuses a key this destination would store under another name: `object_store` escapes
+    /// some characters (`%`, `#`, `?`, `*`, `[`…) in a key, so such a file would not be where
+    /// its URL asks for it.
+    pub(super) fn check_key(&self, key: &str) -> ExportResult<()> {
+        match &self.place {
+            Place::Dir(_) => Ok(()),
+            #[cfg(feature = "archive")]
+            Place::Store(_) => {
+                let path = object_store::path::Path::from(key);
+                if path.as_ref() == key {
+                    return Ok(());
+                }
+                Err(ExportError::Destination {
+                    operation: "put",
+                    key: key.to_owned(),
+                    reason: format!(
+                        "the object store would hold it as {path}, not under the name its URL \
+                         asks for: rename the file"
+                    ),
+                })
+            }
+        }
+    }
+
     /// The folder, if it is one.
     #[cfg_attr(not(feature = "archive"), allow(clippy::unnecessary_wraps))]
     pub(super) fn folder(&self) -> Option<&Path> {
@@ -190,6 +214,7 @@ impl Destination {
                     attributes,
                     ..PutOptions::default()
                 };
+                self.check_key(key)?;
                 let path = object_store::path::Path::from(key);
                 match store
                     .put_opts(&path, PutPayload::from_bytes(bytes), options)

@@ -367,6 +367,10 @@ impl Export<'_> {
         let earlier = read_manifests(destination).await?;
         let tombstones = read_tombstones(destination).await?;
         check_names(&files, &earlier, &tombstones)?;
+        for file in &files {
+            destination.check_key(&file.tagged_key)?;
+            destination.check_key(&file.plain_key)?;
+        }
         // What each tagged name's siblings were, as the last export that wrote it found: a
         // sibling not worth writing then is not tried again.
         let mut known_encodings: HashMap<String, Vec<Encoding>> = HashMap::new();

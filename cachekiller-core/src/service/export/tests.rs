@@ -645,3 +645,72 @@ fn siblings_are_checked_and_made_whether_the_last_export_compressed_or_not() {
     let refused = export(false).unwrap_err();
     assert!(refused.to_string().contains("does not decode"), "{refused}");
 }
+
+#[cfg(feature = "archive")]
+#[test]
+fn an_object_store_gets_each_object_with_its_headers_and_no_escaped_names() {
+    use futures_util::TryStreamExt as _;
+    use object_store::{Attribute, ObjectStore as _, ObjectStoreExt as _};
+    let root = site();
+    let store = std::sync::Arc::new(object_store::memory::InMemory::new());
+    let destination = Destination::store(store.clone());
+    let runtime = runtime();
+    let files = service(root.path(), content_settings());
+    runtime
+        .block_on(files.export().write(&destination))
+        .unwrap();
+    let script = files.url("js/app.js").unwrap();
+    let head = |key: &str| {
+        runtime
+            .block_on(async { store.get(&key.into()).await })
+            .unwrap()
+            .attributes
+    };
+    let tagged = head(&script[1..]);
+    assert_eq!(
+        tagged.get(&Attribute::CacheControl).map(AsRef::as_ref),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        tagged.get(&Attribute::ContentType).map(AsRef::as_ref),
+        Some("text/javascript")
+    );
+    let sibling = head(&format!("{}.br", &script[1..]));
+    assert_eq!(
+        sibling.get(&Attribute::ContentEncoding).map(AsRef::as_ref),
+        Some("br")
+    );
+    assert_eq!(
+        sibling.get(&Attribute::ContentType).map(AsRef::as_ref),
+        Some("text/javascript")
+    );
+    let plain = head("static/js/app.js");
+    assert_eq!(
+        plain.get(&Attribute::CacheControl).map(AsRef::as_ref),
+        Some("no-cache")
+    );
+    // A bucket gets no `_headers`: its objects carry their headers.
+    assert!(runtime
+        .block_on(async { store.get(&"_headers".into()).await })
+        .is_err());
+    // A name the store would escape is refused, not stored under another name.
+    write(&root.path().join("static/100%.css"), b"a { }\n");
+    let refused = runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("rename the file"), "{refused}");
+    // Refused before anything of it was written.
+    assert_eq!(
+        runtime
+            .block_on(async { store.list(None).try_collect::<Vec<_>>().await })
+            .unwrap()
+            .iter()
+            .filter(|meta| meta.location.as_ref().contains("100"))
+            .count(),
+        0
+    );
+}
