@@ -659,8 +659,9 @@ impl StaticFiles {
         if !checked.taggable {
             return Err(ExportError::File {
                 path: relative.to_owned(),
-                reason: "its references could not be rewritten (see the server's log), so no \
-                         tag names its bytes"
+                reason: "its references could not be rewritten (an `@import` cycle, or a \
+                         reference the rewrite refuses; `cdnstatic!` on it says which), so no tag \
+                         names its bytes"
                     .to_owned(),
             });
         }
