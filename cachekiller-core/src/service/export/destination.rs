@@ -91,6 +91,7 @@ impl Destination {
     /// Refuses a key this destination would store under another name: `object_store` escapes
     /// some characters (`%`, `#`, `?`, `*`, `[`…) in a key, so such a file would not be where
     /// its URL asks for it.
+    #[cfg_attr(not(feature = "archive"), allow(clippy::unnecessary_wraps))]
     pub(super) fn check_key(&self, key: &str) -> ExportResult<()> {
         match &self.place {
             // Any name the export makes is a file name (`check_names` and the key rule).
