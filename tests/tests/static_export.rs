@@ -940,7 +940,7 @@ fn old_and_new_pages_get_their_own_bytes(
 ///   map_hash_bucket_size: 64`);
 /// - answers carry `Vary: Accept-Encoding`, so a shared cache (the CDN here) never sends the
 ///   Brotli body a browser asked for to a client that asked for none;
-/// - a tagged name spelled in other case is not `immutable`.
+/// - a tagged name spelled in other case is not `immutable`, nor a tagged name's 404.
 #[test]
 fn the_nginx_snippets_hold_long_names_and_a_shared_cache() {
     let (_repo, scratch) = built_site("static_export_snippets", |site| {
@@ -980,4 +980,10 @@ fn the_nginx_snippets_hold_long_names_and_a_shared_cache() {
         Some(NO_CACHE),
         "{other_case:?}"
     );
+    // A tagged name that is gone (collected before nginx was reloaded) answers 404, never
+    // `immutable`: a CDN would keep that 404 for a year.
+    std::fs::remove_file(out.join(&assets.image[1..])).unwrap();
+    let gone = http_get(host.port, &assets.image);
+    assert_eq!(gone.status, 404, "{gone:?}");
+    assert_ne!(gone.header("cache-control"), Some(IMMUTABLE), "{gone:?}");
 }

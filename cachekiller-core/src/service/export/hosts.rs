@@ -56,7 +56,7 @@ impl CachePolicies {
             (&self.tagged, CACHE_CONTROL_TAGGED),
             (&self.plain, CACHE_CONTROL_UNTAGGED),
         ] {
-            // A `*` is a splat and a segment starting with `:` a placeholder to these hosts: as
+            // A `*` is a splat and a `:` starts a placeholder to these hosts: as
             // a rule it would match other names too (and Cloudflare merges the headers of every
             // rule that matches). Such a name gets no rule, so the host's default: never
             // `immutable` for another file.
@@ -78,20 +78,30 @@ impl CachePolicies {
     /// must fit `map_hash_bucket_size` (64 bytes by default, an `http`-level setting), which a
     /// long file name exceeds.
     pub(super) fn nginx_server(&self, root: &str) -> String {
+        // nginx reads variables in `root`, and a `$` has no escape there.
+        let root_line = if root.contains('$') {
+            format!(
+                "# root: the folder's path ({root}) holds a `$`, which nginx would read as a \
+                 variable: set it by hand.\n    # root \"{}\";",
+                nginx_quoted(root)
+            )
+        } else {
+            format!("root \"{}\";", nginx_quoted(root))
+        };
         let mut snippet = format!(
             "# Written by cachekiller's static export: include it in a `server` block, and reload\n\
              # nginx after each export (the tagged names below are the exports' files). `root` is\n\
-             # the folder's path at export time. `brotli_static` needs ngx_brotli (Debian:\n\
+             # the folder's path at export time. A tagged name's header is sent on its answers,\n\
+             # not on an error (a 404 is never `immutable`). `brotli_static` needs ngx_brotli (Debian:\n\
              # libnginx-mod-http-brotli-static); without it, delete that line (gzip is still sent).\n\
-             location / {{\n    root \"{}\";\n    gzip_static on;\n    brotli_static on;\n    \
+             location / {{\n    {root_line}\n    gzip_static on;\n    brotli_static on;\n    \
              gzip_vary on;\n    add_header Cache-Control \"{CACHE_CONTROL_UNTAGGED}\" always;\n    \
-             location ^~ /.cachekiller/ {{ return 404; }}\n",
-            nginx_quoted(root)
+             location ^~ /.cachekiller/ {{ return 404; }}\n"
         );
         for key in &self.tagged {
             let _ = writeln!(
                 snippet,
-                "    location = \"/{}\" {{ add_header Cache-Control \"{CACHE_CONTROL_TAGGED}\" always; }}",
+                "    location = \"/{}\" {{ add_header Cache-Control \"{CACHE_CONTROL_TAGGED}\"; }}",
                 nginx_quoted(key)
             );
         }
@@ -102,14 +112,15 @@ impl CachePolicies {
 
 /// True if `key` would be a pattern in a `_headers` rule.
 fn is_pattern(key: &str) -> bool {
-    key.contains('*') || key.split('/').any(|segment| segment.starts_with(':'))
+    // Cloudflare reads a `:` followed by a letter anywhere in a segment as a placeholder.
+    key.contains(['*', ':'])
 }
 
-/// `text` inside an nginx double-quoted string.
+/// `text` inside an nginx double-quoted string. A `$` has no escape in nginx: in a
+/// `location =` it is matched literally, and a `root` holding one is not written (see
+/// [`CachePolicies::nginx_server`]).
 fn nginx_quoted(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('$', "\\$")
+    text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 #[cfg(test)]
@@ -186,9 +197,9 @@ mod tests {
         let nginx = policies.nginx_server("/srv/site");
         assert!(nginx.contains("add_header Cache-Control \"no-cache\" always;"));
         assert!(nginx.contains("gzip_vary on;"));
-        assert_eq!(nginx.matches("immutable\" always; }").count(), 4);
+        assert_eq!(nginx.matches("immutable\"; }").count(), 4);
         assert!(nginx.contains(
-            "location = \"/static/a.11111111.css.gz\" { add_header Cache-Control \"public, max-age=31536000, immutable\" always; }"
+            "location = \"/static/a.11111111.css.gz\" { add_header Cache-Control \"public, max-age=31536000, immutable\"; }"
         ));
         assert!(!nginx.contains("static/a.css\""));
     }
@@ -225,9 +236,13 @@ mod tests {
 
     #[test]
     fn nginx_strings_are_quoted() {
-        assert_eq!(nginx_quoted(r#"a"b\c$d"#), r#"a\"b\\c\$d"#);
+        assert_eq!(nginx_quoted(r#"a"b\c$d"#), r#"a\"b\\c$d"#);
         assert!(CachePolicies::default()
             .nginx_server("/srv/my \"site\"")
             .contains(r#"root "/srv/my \"site\"";"#));
+        // A `$` in `root` would be a variable: the line is left for the user to write.
+        let dollar = CachePolicies::default().nginx_server("/srv/$host");
+        assert!(dollar.contains("    # root \"/srv/$host\";"), "{dollar}");
+        assert!(!dollar.contains("\n    root "), "{dollar}");
     }
 }

@@ -211,14 +211,12 @@ impl ExportManifest {
                 .get("exported_at_ms")
                 .and_then(Value::as_u64)
                 .ok_or("no `exported_at_ms`")?,
-            sequence: value
-                .get("sequence")
-                .and_then(Value::as_u64)
-                .ok_or("no `sequence`")?,
+            // Absent from the manifests of the first exports: before every later one, compressed.
+            sequence: value.get("sequence").and_then(Value::as_u64).unwrap_or(0),
             compressed: value
                 .get("compressed")
                 .and_then(Value::as_bool)
-                .ok_or("no `compressed`")?,
+                .unwrap_or(true),
             revision: text(&value, "revision")?,
             mode: text(&value, "mode")?,
             files,

@@ -413,7 +413,7 @@ impl Export<'_> {
             .map(|(_, manifest)| manifest.sequence)
             .max()
             .unwrap_or(0)
-            + 1;
+            .saturating_add(1);
         let manifest = self.manifest(&files, encodings, sequence);
         destination.flush().await?;
         let encoded = manifest.encode();
@@ -793,21 +793,59 @@ fn check_names(
     earlier: &[(String, ExportManifest)],
     tombstones: &Tombstones,
 ) -> ExportResult<()> {
+    // Every tagged name that holds (or held, and caches may keep) bytes: by its SHA-1 and who
+    // says so. It is never written again with other bytes, as a tagged name or a plain one,
+    // and no plain name is written where nginx would send it as its sibling (`<name>.gz`).
+    let mut reserved: HashMap<&str, (&str, String)> = HashMap::new();
+    for (key, (sha1, collected_at_ms)) in tombstones {
+        let origin = format!(
+            "a collection deleted it (at {collected_at_ms} ms since the epoch) holding SHA-1 \
+             {sha1}, which caches may keep for a year"
+        );
+        reserved.insert(key, (sha1, origin));
+    }
+    for (manifest_key, manifest) in earlier {
+        for entry in manifest.files.values().filter(|entry| entry.tagged) {
+            let origin = format!(
+                "{manifest_key} wrote it as a tagged name of SHA-1 {}",
+                entry.sha1
+            );
+            reserved.insert(&entry.key, (&entry.sha1, origin));
+        }
+    }
+    let tagged_now: std::collections::HashSet<&str> =
+        files.iter().map(|file| file.tagged_key.as_str()).collect();
     for file in files {
-        if let Some((sha1, collected_at_ms)) = tombstones.get(&file.tagged_key) {
-            if *sha1 != to_hex(&file.sha1) {
-                return Err(ExportError::Conflict {
-                    key: file.tagged_key.clone(),
-                    reason: format!(
-                        "a collection deleted this tagged name (at {collected_at_ms} ms since \
-                         the epoch) holding other bytes (SHA-1 {sha1}), which caches may keep \
-                         for a year: {} now has the same tag with SHA-1 {}. Change the file, \
-                         or raise `hash_length`",
-                        file.relative,
-                        to_hex(&file.sha1)
-                    ),
-                });
+        let sha1 = to_hex(&file.sha1);
+        let names = [&file.tagged_key, &file.plain_key];
+        for key in names {
+            if let Some((held, origin)) = reserved.get(key.as_str()) {
+                if *held != sha1 {
+                    return Err(ExportError::Conflict {
+                        key: key.clone(),
+                        reason: format!(
+                            "{origin}; {} would put SHA-1 {sha1} there. Change the file, or raise \
+                             `hash_length`",
+                            file.relative
+                        ),
+                    });
+                }
             }
+        }
+        let stem = Encoding::ALL
+            .iter()
+            .find_map(|encoding| file.plain_key.strip_suffix(encoding.sibling_extension()));
+        if let Some(stem) =
+            stem.filter(|stem| reserved.contains_key(stem) || tagged_now.contains(stem))
+        {
+            return Err(ExportError::Conflict {
+                key: file.plain_key.clone(),
+                reason: format!(
+                    "{} would be written beside the tagged name {stem}, where nginx sends it as \
+                     that name's compressed body; rename it",
+                    file.relative
+                ),
+            });
         }
     }
     let mut names: HashMap<String, &str> = HashMap::new();
@@ -830,23 +868,6 @@ fn check_names(
                         "both {other} and {} would be written under this name (a file whose \
                          name looks tagged); rename one",
                         file.relative
-                    ),
-                });
-            }
-        }
-    }
-    for (manifest_key, manifest) in earlier {
-        for tagged in manifest.tagged_keys() {
-            if let Some(relative) = files
-                .iter()
-                .find(|file| file.plain_key == tagged && file.tagged_key != tagged)
-                .map(|file| &file.relative)
-            {
-                return Err(ExportError::Conflict {
-                    key: tagged,
-                    reason: format!(
-                        "{manifest_key} wrote it as a tagged name, and {relative}'s plain name \
-                         would replace it"
                     ),
                 });
             }

@@ -146,7 +146,7 @@ fn every_file_is_written_under_the_url_the_service_gives_with_its_siblings() {
     assert!(headers.contains("/static/js/app.js\n  Cache-Control: no-cache\n"));
     let nginx = std::fs::read_to_string(out.path().join(".cachekiller/nginx.conf")).unwrap();
     assert!(nginx.contains(&format!(
-        "location = \"{stylesheet}\" {{ add_header Cache-Control \"public, max-age=31536000, immutable\" always; }}"
+        "location = \"{stylesheet}\" {{ add_header Cache-Control \"public, max-age=31536000, immutable\"; }}"
     )));
     assert!(nginx.contains(&format!("root \"{}\";", out.path().display())));
 }
@@ -517,9 +517,7 @@ fn a_collected_tagged_name_is_never_written_again_with_other_bytes() {
     let (_, refused) = export(&second, SystemTime::now());
     let refused = refused.unwrap_err();
     assert!(
-        refused
-            .to_string()
-            .contains("a collection deleted this tagged name"),
+        refused.to_string().contains("a collection deleted it"),
         "{refused}"
     );
     assert!(!out.path().join(&first_url[1..]).exists());
@@ -713,4 +711,50 @@ fn an_object_store_gets_each_object_with_its_headers_and_no_escaped_names() {
             .count(),
         0
     );
+}
+
+#[test]
+fn no_file_is_written_where_nginx_would_send_it_as_a_tagged_names_body() {
+    let root = site();
+    let out = tempfile::tempdir().unwrap();
+    let destination = Destination::dir(out.path());
+    let runtime = runtime();
+    let files = service(root.path(), content_settings());
+    runtime
+        .block_on(files.export().write(&destination))
+        .unwrap();
+    // An image has no siblings; a static file named as its `.gz` would be sent by nginx's
+    // `gzip_static` to every client that accepts gzip, under the image's tagged URL.
+    let image = files.url("img/logo.png").unwrap();
+    let planted = format!("{}.gz", image.trim_start_matches("/static/"));
+    write(&root.path().join("static").join(&planted), b"other bytes");
+    let refused = runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("compressed body"), "{refused}");
+    assert!(!out.path().join("static").join(&planted).exists());
+    std::fs::remove_file(root.path().join("static").join(&planted)).unwrap();
+    // Nor a plain name over a tagged name a retained export names, when that file is gone.
+    let tagged = out.path().join(&image[1..]);
+    std::fs::remove_file(&tagged).unwrap();
+    write(
+        &root.path().join("static").join(&image["/static/".len()..]),
+        b"a file named like the tag",
+    );
+    let refused = runtime
+        .block_on(
+            service(root.path(), content_settings())
+                .export()
+                .write(&destination),
+        )
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("wrote it as a tagged name"),
+        "{refused}"
+    );
+    assert!(!tagged.exists());
 }
