@@ -295,7 +295,21 @@ pub fn http_get_with(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpRes
         .windows(4)
         .position(|window| window == b"\r\n\r\n")
         .expect("a response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let (status, headers) = response_head(&String::from_utf8_lossy(&raw[..split]));
+    HttpResponse {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// The status and the headers (names in lower case, values trimmed) of a response's head, its
+/// lines up to the blank one.
+///
+/// # Panics
+/// Without a status line.
+#[must_use]
+pub fn response_head(head: &str) -> (u16, Vec<(String, String)>) {
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -306,11 +320,7 @@ pub fn http_get_with(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpRes
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    HttpResponse {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+    (status, headers)
 }
 
 /// nginx (Debian's package) as a CDN in front of one or more upstream servers: a caching

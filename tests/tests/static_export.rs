@@ -46,7 +46,8 @@ use cachekiller_tests::oracle::{git, gunzip, unbrotli};
 use cachekiller_tests::s3::{S3Server, BUCKET};
 use cachekiller_tests::scratch::ScratchCrate;
 use cachekiller_tests::serving::{
-    attribute, free_port, http_get, http_get_with, wait_until, Chromium, HttpResponse, Nginx,
+    attribute, free_port, http_get, http_get_with, response_head, wait_until, Chromium,
+    HttpResponse, Nginx,
 };
 use cachekiller_tests::setup::{cannot_run, SETUP_COMMAND};
 
@@ -457,19 +458,10 @@ fn curl(port: u16, path: &str, encoding: &str) -> HttpResponse {
         "curl {path}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let head = std::fs::read_to_string(headers).unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("a status line");
+    let (status, headers) = response_head(&std::fs::read_to_string(headers).unwrap());
     HttpResponse {
         status,
-        headers: lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-            .collect(),
+        headers,
         body: std::fs::read(body).unwrap(),
     }
 }

@@ -369,17 +369,8 @@ impl Target {
             .windows(4)
             .position(|window| window == b"\r\n\r\n")
             .unwrap_or_else(|| panic!("{:?}: no response head for {target}", self.row));
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .and_then(|line| line.split(' ').nth(1))
-            .and_then(|code| code.parse().ok())
-            .expect("a status line");
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-            .collect();
+        let (status, headers) =
+            cachekiller_tests::serving::response_head(&String::from_utf8_lossy(&raw[..split]));
         let mut body = raw[split + 4..].to_vec();
         let chunked = headers
             .iter()
